@@ -1,0 +1,196 @@
+// Conversions in the v2 API (PROTOCOL.md 5 and 7):
+//   GET|POST /api/2/conversion.json   record a server-to-server conversion for a click
+//   PUT      /api/2/conversion.json   change a conversion's status (ours), firing approval or
+//                                     rejection postbacks
+//   GET      /api/2/conversions.json  the conversion report
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { clickForReqid } from '../attribution.js';
+import { changeStatus, recordConversion } from '../conversions/record.js';
+import {
+  BadParams,
+  booleanParam,
+  countParam,
+  dateParam,
+  dateRange,
+  dateTimeParam,
+  enumParam,
+  formatDate,
+  idParam,
+  money,
+  moneyParam,
+  paging,
+  pagingParams,
+  parseParams,
+  textParam,
+  withoutEmpty,
+} from '../params.js';
+import { CONVERSION_SORTS, CONVERSION_STATUSES, type ConversionRow } from '../store/types.js';
+import { success, type Api } from './index.js';
+
+const DAY = 86_400_000;
+
+/** Statuses a client may set; scrubbed is decided by the scrub rules when a conversion arrives. */
+const SETTABLE = ['approved', 'pending', 'rejected', 'reversed'] as const;
+
+const recordParams = z.object({
+  click_id: textParam(100),
+  offer_id: idParam,
+  event_id: countParam(0, 2147483647).optional(),
+  payout: moneyParam.optional(),
+  revenue: moneyParam.optional(),
+  amount: moneyParam.optional(),
+  conversion_date: dateTimeParam.optional(),
+  unique_id: textParam(255).optional(),
+  order_id: textParam(255).optional(),
+  adv1: textParam(255).optional(),
+  adv2: textParam(255).optional(),
+  adv3: textParam(255).optional(),
+  adv4: textParam(255).optional(),
+  adv5: textParam(255).optional(),
+  ckm_test: booleanParam.optional(),
+});
+
+const statusParams = z.object({
+  conversion_id: idParam,
+  conversion_status: enumParam(SETTABLE),
+});
+
+const reportParams = z.object({
+  start_date: dateParam,
+  end_date: dateParam,
+  offer_id: idParam.optional(),
+  affiliate_id: idParam.optional(),
+  advertiser_id: idParam.optional(),
+  conversion_status: enumParam(CONVERSION_STATUSES).optional(),
+  include_tests: booleanParam.optional(),
+  ...pagingParams(500),
+  sort_field: enumParam(CONVERSION_SORTS).optional(),
+  sort_descending: booleanParam.optional(),
+});
+
+const WHY_NOT: Record<string, string> = {
+  missing: 'is required',
+  forged: 'is not a click id issued by this network (mistyped or made up)',
+  unknown: 'names no recorded click: pass the reqid the tracking link gave the landing page',
+  unattributed: 'names a click that was refused (not attributed to an affiliate), so there is nothing to credit',
+};
+
+export function conversionApi(api: Api, deps: AppDeps) {
+  api.on(['GET', 'POST'], '/conversion.json', async (c) => {
+    // Hono answers HEAD with the GET handler; link checkers and monitors send it. It records nothing.
+    if (c.req.method === 'HEAD') {
+      return c.json({ request_status: 'Failure', message: 'HEAD records nothing: send GET or POST' }, 405, { Allow: 'GET, POST, PUT' });
+    }
+    const p = parseParams(recordParams, withoutEmpty(c.get('params')));
+    const offer = deps.network.offers.get(p.offer_id);
+    if (!offer) throw new BadParams([{ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id})` }]);
+    const now = deps.clock();
+    if (p.conversion_date !== undefined && p.conversion_date > now + DAY) {
+      throw new BadParams([{ parameter: 'conversion_date', message: 'is in the future (send it in UTC)' }]);
+    }
+    const lookup = await clickForReqid(deps, p.click_id, offer);
+    if (!lookup.click) {
+      const message =
+        lookup.reason === 'other_offer' ? `names a click on another offer, not on offer_id ${offer.offer_id}` : WHY_NOT[lookup.reason]!;
+      throw new BadParams([{ parameter: 'click_id', message }]);
+    }
+    const { duplicate, conversion } = await recordConversion(deps, {
+      offer,
+      click: lookup.click,
+      event_id: p.event_id,
+      at: p.conversion_date,
+      payout_cents: p.payout,
+      revenue_cents: p.revenue,
+      amount_cents: p.amount,
+      unique_id: p.unique_id ?? null,
+      order_id: p.order_id ?? null,
+      adv: [p.adv1, p.adv2, p.adv3, p.adv4, p.adv5],
+      source: 'api',
+      ip: deps.clientIp(c) ?? null,
+      is_test: p.ckm_test ?? false,
+    });
+    return success(c, {
+      ...(duplicate ? { message: `Duplicate: this conversion was recorded before as conversion ${conversion.conversion_id}` } : {}),
+      duplicate,
+      conversion: conversionJson(conversion),
+    });
+  });
+
+  api.put('/conversion.json', async (c) => {
+    const p = parseParams(statusParams, withoutEmpty(c.get('params')));
+    const row = await changeStatus(deps, p.conversion_id, p.conversion_status);
+    if (!row) throw new HTTPException(404, { message: `conversion_id ${p.conversion_id}: no such conversion` });
+    return success(c, { conversion: conversionJson(row) });
+  });
+
+  api.get('/conversions.json', async (c) => {
+    const p = parseParams(reportParams, withoutEmpty(c.get('params')));
+    const { rows, total } = await deps.store.listConversions({
+      ...dateRange(p),
+      offer_id: p.offer_id,
+      affiliate_id: p.affiliate_id,
+      advertiser_id: p.advertiser_id,
+      status: p.conversion_status,
+      include_tests: p.include_tests ?? false,
+      sort: p.sort_field ?? 'conversion_date',
+      descending: p.sort_descending ?? false,
+      ...paging(p),
+    });
+    return success(c, {
+      total_rows: total,
+      conversions: rows.map((row) => ({ conversion: reportJson(deps, row) })),
+    });
+  });
+}
+
+/** A conversion as conversion.json answers it. */
+export function conversionJson(row: ConversionRow) {
+  return {
+    conversion_id: row.conversion_id,
+    offer_id: row.offer_id,
+    affiliate_id: row.affiliate_id,
+    click_id: row.reqid,
+    payout: money(row.payout_cents),
+    revenue: money(row.revenue_cents),
+    unique_id: row.unique_id,
+    order_id: row.order_id,
+    conversion_date: formatDate(row.conversion_time),
+    conversion_status: row.status,
+  };
+}
+
+/** A conversion as the report shows it: offer and affiliate nested, with their names. */
+function reportJson(deps: AppDeps, row: ConversionRow) {
+  const { offer_id, affiliate_id, ...rest } = conversionJson(row);
+  return {
+    conversion_id: rest.conversion_id,
+    offer: { offer_id, offer_name: deps.network.offers.get(offer_id)?.offer_name ?? null },
+    affiliate: { affiliate_id, affiliate_name: deps.network.affiliates.get(affiliate_id)?.affiliate_name ?? null },
+    advertiser_id: row.advertiser_id,
+    campaign_id: row.campaign_id,
+    creative_id: row.creative_id,
+    click_id: rest.click_id,
+    lead_id: row.lead_id,
+    event_id: row.event_id,
+    payout: rest.payout,
+    revenue: rest.revenue,
+    sale_amount: row.amount_cents === null ? null : money(row.amount_cents),
+    conversion_status: rest.conversion_status,
+    scrub_reason: row.scrub_reason,
+    conversion_date: rest.conversion_date,
+    click_date: row.click_time === null ? null : formatDate(row.click_time),
+    transaction_id: row.transaction_id,
+    unique_id: rest.unique_id,
+    order_id: rest.order_id,
+    adv1: row.adv1,
+    adv2: row.adv2,
+    adv3: row.adv3,
+    adv4: row.adv4,
+    adv5: row.adv5,
+    source: row.source,
+    ip_address: row.ip,
+    test: row.is_test,
+  };
+}

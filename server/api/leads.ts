@@ -1,0 +1,62 @@
+// GET /api/2/leads.json: leads, filtered and paged like click.json. Test leads only with
+// include_tests=true; lead_id (CAKE's hex form, such as 0000002A) wins over the other filters.
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { formatLeadId, parseLeadId } from '../conversions/record.js';
+import { booleanParam, dateRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
+import type { LeadRow } from '../store/types.js';
+import { success, type Api } from './index.js';
+
+const leadId = z
+  .string()
+  .transform((text, ctx) => {
+    const id = parseLeadId(text.trim());
+    if (id === null || id < 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a lead id as the post answered it, such as 0000002A' });
+      return z.NEVER;
+    }
+    return id;
+  });
+
+const leadParams = z.object({ lead_id: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
+
+export function leadApi(api: Api, deps: AppDeps) {
+  api.get('/leads.json', async (c) => {
+    const p = parseParams(leadParams, withoutEmpty(c.get('params')));
+    const range = dateRange(p);
+    const { rows, total } = await deps.store.listLeads({
+      lead_id: p.lead_id,
+      ...range,
+      offer_id: p.offer_id,
+      affiliate_id: p.affiliate_id,
+      include_tests: p.include_tests ?? false,
+      ...paging(p),
+    });
+    return success(c, { response: { leads: rows.map(leadJson), total_rows: total } });
+  });
+}
+
+function leadJson(row: LeadRow) {
+  return {
+    lead_id: formatLeadId(row.lead_id),
+    lead_date: formatDate(row.created_at),
+    offer_id: row.offer_id,
+    affiliate_id: row.affiliate_id,
+    campaign_id: row.campaign_id,
+    creative_id: row.creative_id,
+    click_id: row.reqid,
+    method: row.method,
+    email: row.email,
+    fields: row.fields,
+    sub_id_1: row.s1,
+    sub_id_2: row.s2,
+    sub_id_3: row.s3,
+    sub_id_4: row.s4,
+    sub_id_5: row.s5,
+    ip_address: row.ip,
+    user_agent: row.user_agent,
+    test: row.is_test,
+    attributed: row.attributed,
+    conversion_id: row.conversion_id,
+  };
+}

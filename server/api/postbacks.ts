@@ -1,0 +1,185 @@
+// Affiliate postbacks in the v2 API (PROTOCOL.md 6 and 7):
+//   POST   /api/2/affiliate_postback.json    create
+//   GET    /api/2/affiliate_postback.json    list, by postback_id, affiliate_id, offer_id, postback_status
+//   PUT    /api/2/affiliate_postback.json    update by postback_id (only the fields sent change)
+//   DELETE /api/2/affiliate_postback.json    remove by postback_id
+//   GET    /api/2/postback_deliveries.json   the outbox and every attempt (ours)
+// `fire_on` (conversion, approval, rejection; default conversion) is ours: CAKE's documents mix
+// when a postback fires up with its type.
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { isHttpUrl } from '../network.js';
+import {
+  BadParams,
+  enumParam,
+  formatDate,
+  idParam,
+  offerOrAllParam,
+  paging,
+  pagingParams,
+  parseParams,
+  withoutEmpty,
+  type Params,
+} from '../params.js';
+import { definedOnly } from '../store/columns.js';
+import { POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow } from '../store/types.js';
+import { success, type Api } from './index.js';
+
+const MAX_URL = 2000;
+
+const urlParam = z
+  .string()
+  .max(MAX_URL, `must be at most ${MAX_URL} characters`)
+  .refine(isHttpUrl, 'must be an absolute http:// or https:// URL, macros such as #reqid# or {click_id} included');
+
+const fields = {
+  affiliate_id: idParam,
+  offer_id: offerOrAllParam,
+  postback_url: urlParam,
+  postback_status: enumParam(['active', 'inactive']),
+  postback_type_id: enumParam(['1', '2', '3', '4']).transform((v) => Number(v) as NewPostback['postback_type_id']),
+  fire_on: enumParam(['conversion', 'approval', 'rejection']),
+};
+
+const createParams = z.object({
+  ...fields,
+  postback_status: fields.postback_status.default('active'),
+  postback_type_id: fields.postback_type_id.default(1),
+  fire_on: fields.fire_on.default('conversion'),
+});
+
+const updateParams = z.object({
+  postback_id: idParam,
+  affiliate_id: fields.affiliate_id.optional(),
+  offer_id: fields.offer_id.optional(),
+  postback_url: fields.postback_url.optional(),
+  postback_status: fields.postback_status.optional(),
+  postback_type_id: fields.postback_type_id.optional(),
+  fire_on: fields.fire_on.optional(),
+});
+
+const listParams = z.object({
+  postback_id: idParam.optional(),
+  affiliate_id: idParam.optional(),
+  offer_id: offerOrAllParam.optional(),
+  postback_status: fields.postback_status.optional(),
+});
+
+const idParams = z.object({ postback_id: idParam });
+
+const deliveryParams = z.object({
+  delivery_id: idParam.optional(),
+  conversion_id: idParam.optional(),
+  postback_id: idParam.optional(),
+  status: enumParam(['pending', 'delivered', 'failed']).optional(),
+  ...pagingParams(500),
+});
+
+export function postbackApi(api: Api, deps: AppDeps) {
+  const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));
+
+  api.post('/affiliate_postback.json', async (c) => {
+    const p = read(createParams, c.get('params'));
+    check(deps, p);
+    return success(c, { postback: postbackJson(await deps.store.createPostback(p)) });
+  });
+
+  api.get('/affiliate_postback.json', async (c) => {
+    const p = read(listParams, c.get('params'));
+    const rows = await deps.store.listPostbacks(p);
+    return success(c, { total_rows: rows.length, postbacks: rows.map(postbackJson) });
+  });
+
+  api.put('/affiliate_postback.json', async (c) => {
+    const { postback_id, ...change } = read(updateParams, c.get('params'));
+    const current = await existing(deps, postback_id);
+    check(deps, { ...current, ...definedOnly(change) });
+    const row = await deps.store.updatePostback(postback_id, change);
+    if (!row) throw gone(postback_id);
+    return success(c, { postback: postbackJson(row) });
+  });
+
+  api.delete('/affiliate_postback.json', async (c) => {
+    const { postback_id } = read(idParams, c.get('params'));
+    const current = await existing(deps, postback_id);
+    if (!(await deps.store.deletePostback(postback_id))) throw gone(postback_id);
+    return success(c, { message: `Postback ${postback_id} deleted`, postback: postbackJson(current) });
+  });
+
+  api.get('/postback_deliveries.json', async (c) => {
+    const p = read(deliveryParams, c.get('params'));
+    const { rows, total } = await deps.store.listDeliveries({
+      delivery_id: p.delivery_id,
+      conversion_id: p.conversion_id,
+      postback_id: p.postback_id,
+      status: p.status,
+      ...paging(p),
+    });
+    return success(c, { total_rows: total, deliveries: rows.map(deliveryJson) });
+  });
+}
+
+/** What the network file must agree with: the affiliate and offer exist, and browser postbacks
+ * (iframe, image, JavaScript) fire only on conversion: at approval or rejection there is no page. */
+function check(deps: AppDeps, p: NewPostback) {
+  const errors = [];
+  if (!deps.network.affiliates.has(p.affiliate_id)) {
+    errors.push({ parameter: 'affiliate_id', message: `names no affiliate of this network (${p.affiliate_id})` });
+  }
+  if (p.offer_id !== 0 && !deps.network.offers.has(p.offer_id)) {
+    errors.push({ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id}); 0 means every offer` });
+  }
+  if (p.postback_type_id !== 1 && p.fire_on !== 'conversion') {
+    errors.push({
+      parameter: 'fire_on',
+      message: `must be conversion for a browser postback (postback_type_id ${p.postback_type_id}): only server postbacks fire on approval or rejection`,
+    });
+  }
+  if (errors.length) throw new BadParams(errors);
+}
+
+async function existing(deps: AppDeps, postback_id: number): Promise<PostbackRow> {
+  const [row] = await deps.store.listPostbacks({ postback_id });
+  if (!row) throw gone(postback_id);
+  return row;
+}
+
+function gone(postback_id: number) {
+  return new HTTPException(404, { message: `postback_id ${postback_id}: no such postback` });
+}
+
+export function postbackJson(row: PostbackRow) {
+  return {
+    postback_id: row.postback_id,
+    affiliate_id: row.affiliate_id,
+    offer_id: row.offer_id,
+    postback_url: row.postback_url,
+    postback_type_id: row.postback_type_id,
+    postback_type: POSTBACK_TYPES[row.postback_type_id],
+    postback_status: row.postback_status,
+    fire_on: row.fire_on,
+  };
+}
+
+function deliveryJson(row: DeliveryRow & { attempt_log: Attempt[] }) {
+  return {
+    delivery_id: row.delivery_id,
+    postback_id: row.postback_id,
+    conversion_id: row.conversion_id,
+    fire_on: row.fire_on,
+    url: row.url,
+    status: row.status,
+    attempts: row.attempts,
+    created_date: formatDate(row.created_at),
+    next_attempt_date: row.status === 'pending' ? formatDate(row.next_attempt_at) : null,
+    delivered_date: row.delivered_at === null ? null : formatDate(row.delivered_at),
+    last_error: row.last_error,
+    attempt_log: row.attempt_log.map((a) => ({
+      attempted_date: formatDate(a.attempted_at),
+      status_code: a.status_code,
+      latency_ms: a.latency_ms,
+      error: a.error,
+    })),
+  };
+}

@@ -1,0 +1,129 @@
+// createApp: the whole HTTP surface, built from its store and network so that tests build it
+// in-process and any runtime can serve it. Only web-standard APIs here; what differs per runtime
+// (the store, a faster MAC, the client address) is passed in by the entry point (node.ts).
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { apiRoutes } from './api/index.js';
+import { demoRoutes, type DemoOptions } from './demo/pages.js';
+import type { Network } from './network.js';
+import { BadParams } from './params.js';
+import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
+import { dJsHandler } from './routes/assets.js';
+import { clickRoutes } from './routes/click.js';
+import { leadRoutes } from './routes/lead.js';
+import { postingDocRoutes } from './routes/posting-doc.js';
+import { pixelRoutes } from './routes/pixel.js';
+import type { Store } from './store/types.js';
+
+export interface AppOptions {
+  store: Store;
+  network: Network;
+  /** The reqid MAC key (the network file's, or the one kept in the store). */
+  secret: string;
+  /** A MAC over `secret` faster than Web Crypto's, where the runtime has one. */
+  mac?: Mac;
+  /** Milliseconds since the epoch; tests move it. */
+  clock?: () => number;
+  /** The client's address; from the runtime's connection info. */
+  clientIp?: (c: Context) => string | undefined;
+  /** Called when postbacks were queued, so a dispatcher delivers them without waiting. */
+  onDeliveries?: () => void;
+  /** The built landing-page script (dist/d.js), served at /d.js; the entry point reads it. */
+  dJs?: string;
+  /** Serve the demo's pages under /demo/ (the entry point does, for the built-in demo network). */
+  demo?: DemoOptions;
+}
+
+/** What every route may use. */
+export interface AppDeps {
+  store: Store;
+  network: Network;
+  reqids: Reqids;
+  clock: () => number;
+  clientIp: (c: Context) => string | undefined;
+  onDeliveries: () => void;
+}
+
+/** The security headers of what landing pages load, frame and post to from their own sites (clicks,
+ * click pixels, d.js, conversion pixels, lead posts): Hono's secureHeaders() defaults, except
+ * Cross-Origin-Resource-Policy cross-origin (so other sites may load them), no X-Frame-Options (the
+ * iframe conversion pixel is framed by the advertiser's page), no Cross-Origin-Opener-Policy (no
+ * documents here), and a Referrer-Policy that lets a landing page see where its click came from.
+ * The click route writes them into its answers itself, to stay off the slow path of rewriting
+ * headers; the other routes take them from the middleware. */
+export const CROSS_ORIGIN_SECURITY: Readonly<Record<string, string>> = {
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+  'Origin-Agent-Cluster': '?1',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+  'X-Content-Type-Options': 'nosniff',
+  'X-DNS-Prefetch-Control': 'off',
+  'X-Download-Options': 'noopen',
+  'X-Permitted-Cross-Domain-Policies': 'none',
+  'X-XSS-Protection': '0',
+};
+
+export const crossOriginHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  for (const name in CROSS_ORIGIN_SECURITY) c.res.headers.set(name, CROSS_ORIGIN_SECURITY[name]!);
+};
+const sameOriginHeaders = secureHeaders();
+
+export function createApp(options: AppOptions) {
+  const deps: AppDeps = {
+    store: options.store,
+    network: options.network,
+    reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
+    clock: options.clock ?? Date.now,
+    clientIp: options.clientIp ?? (() => undefined),
+    onDeliveries: options.onDeliveries ?? (() => {}),
+  };
+
+  const app = new Hono();
+  app.use('/api/*', sameOriginHeaders);
+  app.route('/', clickRoutes(deps));
+  app.route('/', leadRoutes(deps));
+  app.route('/', postingDocRoutes(deps));
+  app.route('/', pixelRoutes(deps));
+  app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
+  app.route('/api/2', apiRoutes(deps));
+  if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
+
+  // Any unknown path may be a mistyped pixel or script on someone's page: the same headers as those.
+  app.notFound(
+    (c) =>
+      new Response(`Not found: ${c.req.method} ${new URL(c.req.url).pathname}`, {
+        status: 404,
+        headers: { ...CROSS_ORIGIN_SECURITY, 'Content-Type': 'text/plain; charset=utf-8' },
+      }),
+  );
+  app.onError((error, c) => errorAnswer(error, c));
+  return app;
+}
+
+/** The one error path: the API's Failure envelope under /api, plain text elsewhere. A request the
+ * client abandoned is a 400; anything else not foreseen is logged and answered 500 without details. */
+function errorAnswer(error: Error, c: Context): Response {
+  const api = new URL(c.req.url).pathname.startsWith('/api/');
+  if (error instanceof BadParams) {
+    return api
+      ? c.json({ request_status: 'Failure', message: `Invalid parameters: ${error.message}`, errors: error.errors }, 400)
+      : c.text(`Invalid parameters: ${error.message}`, 400);
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    return api ? c.json({ request_status: 'Failure', message: error.message }, status) : c.text(error.message, status);
+  }
+  // The client closed the connection before its request was read (a body cut short): nothing of
+  // ours failed, and nobody is left to read the answer. One line, not an internal error.
+  if (c.req.raw.signal.aborted) {
+    console.warn(`${c.req.method} ${c.req.url}: the client closed the connection before its request was read (${error.message})`);
+    const message = 'The request was cut short: the connection closed before all of it arrived';
+    return api ? c.json({ request_status: 'Failure', message }, 400) : c.text(message, 400);
+  }
+  console.error(`${c.req.method} ${c.req.url} failed:`, error);
+  return api
+    ? c.json({ request_status: 'Failure', message: 'Internal error: the request was not completed; retry it' }, 500)
+    : c.text('Internal error: the request was not completed; retry it', 500);
+}

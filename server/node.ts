@@ -1,0 +1,189 @@
+// The Node entry: command line, store, demo network, serve, graceful shutdown.
+//   node dist/server/node.js [--config FILE] [--db PATH] [--port 3000] [--host HOST]
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Context } from 'hono';
+import { createApp } from './app.js';
+import { DEMO_API_KEY, demoNetwork } from './demo/network.js';
+import { ensureDemoPostback } from './demo/postback.js';
+import { loadNetwork, NetworkError, type Network } from './network.js';
+import { createDispatcher } from './postbacks/dispatcher.js';
+import { generateSecret, type Mac } from './reqid.js';
+import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
+import { redact } from './store/url.js';
+
+const USAGE = `Usage: npm start -- [options]
+  --config FILE   the network file (or CRUMB_CONFIG); without it, the built-in demo network
+  --db PATH       SQLite file (default ${DEFAULT_DB}; ${DEMO_DB} for the demo), or DATABASE_URL
+  --port N        port to listen on (default 3000, or PORT)
+  --host HOST     address to listen on (default all interfaces)
+  --sync full     sync SQLite's log on every commit (survives power loss, slower)
+  --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        sync: { type: 'string' },
+        'trust-proxy': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+function readNetwork(file: string | undefined, base: string): Network {
+  if (!file) return loadNetwork(demoNetwork(base));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(`Cannot read the network file ${file}: ${(error as Error).message}`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    fail(`The network file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return loadNetwork(input);
+  } catch (error) {
+    if (error instanceof NetworkError) fail(`The network file ${file} has problems; the server did not start.\n${error.problems.join('\n')}`);
+    throw error;
+  }
+}
+
+/** The landing-page script, built by rollup beside this file's directory (dist/d.js). */
+function readDJs(): string {
+  const file = fileURLToPath(new URL('../d.js', import.meta.url));
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(`Cannot read the landing-page script ${file} (${(error as Error).message}): run \`npm run build\` first`);
+  }
+}
+
+function nodeMac(secret: string): Mac {
+  return (data) => createHmac('sha256', secret).update(data).digest();
+}
+
+async function main() {
+  const args = options();
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(args.port ?? process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${args.port}`);
+  if (args.sync !== undefined && args.sync !== 'full' && args.sync !== 'normal') fail('--sync must be full or normal');
+  const host = args.host;
+  const shownHost = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const configFile = args.config ?? process.env.CRUMB_CONFIG;
+  const dbLocation = args.db ?? process.env.DATABASE_URL ?? (configFile ? DEFAULT_DB : DEMO_DB);
+
+  // The demo network's links name this server, so it needs the port before it binds; with port 0
+  // (any free port) the demo links are fixed up once the port is known.
+  let base = `http://${shownHost}:${port}`;
+  let network = readNetwork(configFile, base);
+  const dJs = readDJs();
+  const store = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
+  const secret = network.reqid_secret ?? (await store.secret(generateSecret));
+  const trustProxy = args['trust-proxy'] ?? false;
+  const clientIp = (c: Context) => {
+    if (trustProxy) {
+      // The last entry is the one our load balancer added; any before it came from the client,
+      // which could write anything there (and walk past the suppression list).
+      const forwarded = c.req.header('x-forwarded-for')?.split(',').pop()?.trim();
+      if (forwarded) return forwarded;
+    }
+    return getConnInfo(c).remote.address;
+  };
+
+  // Delivers the postback outbox: what a previous run left, then whatever conversions queue.
+  const dispatcher = createDispatcher({ store });
+  const onDeliveries = () => dispatcher.wake();
+  // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
+  const demo = configFile ? undefined : { api_key: DEMO_API_KEY };
+  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+  dispatcher.start();
+  const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
+    base = `http://${shownHost}:${info.port}`;
+    if (!configFile && port === 0) {
+      network = loadNetwork(demoNetwork(base));
+      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+    }
+    // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
+    // is in place before the banner invites anyone to click.
+    const ready = configFile ? Promise.resolve() : ensureDemoPostback(store, base).then(
+      () => {},
+      (error) => console.error('Creating the demo postback failed:', error),
+    );
+    void ready.then(() => console.log(banner(network, base, configFile, dbLocation)));
+  }) as Server;
+  server.on('error', (error) => fail(`Cannot listen on ${host ?? '*'}:${port}: ${error.message}`));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing requests in flight, then closing the store`);
+    // Stop accepting; requests in flight finish; idle keep-alive connections are closed.
+    // Connections busy now go idle once their answer is sent: close those too, until none is left.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    force.unref();
+    // No new postback attempts; those in flight finish (and are logged) before the store closes.
+    const dispatcherStopped = dispatcher.stop();
+    server.close(async () => {
+      clearInterval(idle);
+      try {
+        await dispatcherStopped;
+        await store.close();
+        process.exit(0);
+      } catch (error) {
+        console.error('Closing the store failed:', error);
+        process.exit(1);
+      }
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function banner(network: Network, base: string, configFile: string | undefined, db: string): string {
+  const store = redact(db);
+  const lines = [`Crumb is listening on ${base}`, `  network: ${network.name}${configFile ? ` (${configFile})` : ' (built-in demo)'}`, `  store:   ${store}`];
+  if (!configFile) {
+    lines.push(
+      '',
+      'Try the demo:',
+      `  tracking link:  ${base}/?a=67890&c=1057&s1=demo`,
+      `  click pixel:    <script src="${base}/?a=1&c=1057&cp=js"></script>`,
+      `  click report:   ${base}/api/2/click.json?api_key=${DEMO_API_KEY}`,
+      `  API key:        ${DEMO_API_KEY}`,
+      `  demo pages:     ${base}/demo/  (landing, organic, thank-you pages)`,
+      `  postbacks:      ${base}/demo/postbacks  (what the demo affiliate's server received)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+main().catch((error) => fail(`Crumb did not start: ${error instanceof Error ? error.message : String(error)}`));

@@ -1,0 +1,53 @@
+// The columns each store writes, named as in types.ts: one list for every backend, so that a field
+// added to a row is added to both stores' writes at once. Only these are written, whatever else a
+// caller's object carries.
+import type { ClickRecord, ConversionQuery, LeadRow, NewConversion, NewDelivery, NewLead, NewPostback } from './types.js';
+
+export const CLICK_COLUMNS = [
+  'reqid', 'click_time', 'affiliate_id', 'offer_id', 'campaign_id', 'creative_id', 's1', 's2', 's3', 's4', 's5',
+  'ip', 'country', 'user_agent', 'referrer', 'tracking_domain_id', 'visitor_id', 'disposition',
+] as const satisfies readonly (keyof ClickRecord)[];
+
+export const LEAD_COLUMNS = [
+  'offer_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'method', 'email', 'fields', 's1', 's2', 's3',
+  's4', 's5', 'ip', 'user_agent', 'created_at', 'is_test', 'attributed',
+] as const satisfies readonly (keyof NewLead)[];
+
+export const CONVERSION_COLUMNS = [
+  'offer_id', 'advertiser_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'lead_id', 'event_id',
+  'conversion_time', 'click_time', 'payout_cents', 'revenue_cents', 'amount_cents', 'status', 'scrub_reason',
+  'dedupe_key', 'transaction_id', 'unique_id', 'order_id', 'adv1', 'adv2', 'adv3', 'adv4', 'adv5', 'source', 'ip',
+  'is_test',
+] as const satisfies readonly (keyof NewConversion)[];
+
+export const POSTBACK_COLUMNS = [
+  'affiliate_id', 'offer_id', 'postback_url', 'postback_status', 'postback_type_id', 'fire_on',
+] as const satisfies readonly (keyof NewPostback)[];
+
+/** A new outbox row: the delivery, pending, due now. */
+export const DELIVERY_COLUMNS = [
+  'postback_id', 'conversion_id', 'fire_on', 'url', 'status', 'attempts', 'created_at', 'next_attempt_at',
+] as const satisfies readonly (keyof NewDelivery | 'status' | 'attempts' | 'created_at' | 'next_attempt_at')[];
+
+/** conversions.json's sort_field, as a column. */
+export const SORT_COLUMNS: Record<ConversionQuery['sort'], string> = {
+  conversion_id: 'conversion_id',
+  conversion_date: 'conversion_time',
+  offer_id: 'offer_id',
+  affiliate_id: 'affiliate_id',
+  payout: 'payout_cents',
+  revenue: 'revenue_cents',
+};
+
+/** The fields of a change that are given: what an update writes over the current row. */
+export function definedOnly<T extends object>(change: T): Partial<T> {
+  return Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Thrown inside a lead's transaction when an earlier lead holds its email: rolls it back, carries
+ * the earlier lead out. */
+export class EarlierLead extends Error {
+  constructor(readonly lead: LeadRow) {
+    super('an earlier lead holds this email');
+  }
+}

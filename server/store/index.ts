@@ -1,0 +1,18 @@
+// Opens the store a location names: a file path for embedded SQLite (the default), or a
+// postgres:// (postgresql://) URL for PostgreSQL, where several server instances share one database.
+import { openSqliteStore } from './sqlite.js';
+import type { Store } from './types.js';
+
+export const DEFAULT_DB = 'data/crumb.db';
+/** The built-in demo keeps its own file, so that its demo postback never meets a real network's data. */
+export const DEMO_DB = 'data/demo.db';
+
+export async function openStore(location: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): Promise<Store> {
+  // PostgreSQL commits durably by itself (synchronous_commit); `synchronous` is SQLite's setting.
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    // Loaded only when asked for, so that a SQLite server never loads the PostgreSQL client.
+    const { openPostgresStore } = await import('./postgres.js');
+    return openPostgresStore({ url: location });
+  }
+  return openSqliteStore({ path: location, synchronous: options.synchronous });
+}

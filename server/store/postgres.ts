@@ -1,0 +1,579 @@
+// The shared store: PostgreSQL through the `postgres` client (porsager/postgres), for several server
+// instances on one database. Same semantics as sqlite.ts, checked by the same conformance suite.
+//
+// Clicks are group-committed: the clicks recorded during one turn of the event loop go to the
+// database as one multi-row INSERT (one statement, so one transaction), and each click's promise
+// resolves only after that statement has committed. A click is therefore durable before its 302 is
+// sent, at the price of one commit per batch instead of one per click. While a batch is in flight
+// the next one gathers, so batches grow with the load.
+//
+// Every other write is its own transaction on a pooled connection. Correctness across instances
+// rests on the database, never on this process: conversion dedupe is a unique index
+// (INSERT … ON CONFLICT DO NOTHING), the lead duplicate check is an atomic upsert on (offer, email),
+// the reqid secret is an INSERT … ON CONFLICT DO NOTHING, and dispatchers claim deliveries with
+// FOR UPDATE SKIP LOCKED, so each postback is delivered by one instance.
+import postgres from 'postgres';
+import { reqidFloor } from '../reqid.js';
+import { CONVERSION_COLUMNS, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import { migrate } from './postgres-schema.js';
+import { redact } from './url.js';
+import type {
+  Attempt,
+  AttemptOutcome,
+  ClickRecord,
+  ClickRow,
+  ConversionResult,
+  ConversionRow,
+  DeliveriesFor,
+  DeliveryRow,
+  LeadResult,
+  LeadRow,
+  NewConversion,
+  NewDelivery,
+  Page,
+  PostbackRow,
+  Store,
+} from './types.js';
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database[?search_path=schema&max=10&…] */
+  url: string;
+  /** Connections in the pool (default: `max` in the URL, else 10). */
+  max?: number;
+  /** Most clicks in one INSERT; the rest go in the next. */
+  maxBatch?: number;
+  /** Click batches in flight at once; more gather meanwhile. */
+  batchesInFlight?: number;
+}
+
+type Sql = postgres.Sql<{ bigint: number; text: string }>;
+type Tx = postgres.ReservedSql<{ bigint: number; text: string }>;
+type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+const NUL = /\u0000/g;
+
+/** Opens a pool on the database, applies the migrations it lacks, and answers the store. */
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const max = options.max ?? poolSizeOf(options.url);
+  const sql: Sql = postgres(options.url, {
+    ...(max !== undefined ? { max } : {}),
+    types: {
+      // bigint (ids, times in ms, money in cents) as JavaScript numbers: all stay below 2^53.
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      // PostgreSQL text cannot hold U+0000 and refuses the whole statement; a client can send one
+      // (?s1=%00), and must not turn a click into an error. It is stored as U+FFFD.
+      text: { to: 25, from: [25, 1043], serialize: (x: unknown) => String(x).replace(NUL, '\uFFFD'), parse: (x: string) => x },
+    },
+    // Named in pg_stat_activity; `?application_name=` in the URL wins.
+    connection: { application_name: 'crumb' },
+    onnotice: () => {},
+  });
+  try {
+    await migrate(sql);
+  } catch (error) {
+    await sql.end({ timeout: 1 });
+    throw new Error(`Cannot open the PostgreSQL database ${redact(options.url)}: ${(error as Error).message}`, { cause: error });
+  }
+
+  // Writes in progress, so that close() lets them finish before it ends the pool.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const forget = () => inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+  const clicks = clickBatcher(sql, options.maxBatch ?? 1000, options.batchesInFlight ?? 2);
+  const conversionIds = idBlocks(sql, 'conversions', 'conversion_id');
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind: 'postgres',
+
+    secret(generate) {
+      return track(
+        (async () => {
+          // Every instance offers one; the first committed wins and all read it back.
+          await sql`INSERT INTO meta (key, value) VALUES ('reqid_secret', ${generate()}) ON CONFLICT (key) DO NOTHING`;
+          const [row] = await sql`SELECT value FROM meta WHERE key = 'reqid_secret'`;
+          return row!.value as string;
+        })(),
+      );
+    },
+
+    recordClick(click) {
+      return clicks.add(click);
+    },
+
+    async getClick(reqid) {
+      const [row] = await sql`SELECT * FROM clicks WHERE reqid = ${reqid}`;
+      return row as ClickRecord | undefined;
+    },
+
+    async listClicks(q) {
+      const where = () => {
+        const conds: Fragment[] = [];
+        if (q.reqid !== undefined) {
+          conds.push(sql`c.reqid = ${q.reqid}`);
+        } else {
+          // reqids begin with their time, so a time range is a key range: no index on click_time.
+          if (q.from !== undefined) conds.push(sql`c.reqid >= ${reqidFloor(q.from)}`);
+          if (q.to !== undefined) conds.push(sql`c.reqid < ${reqidFloor(q.to)}`);
+          if (q.offer_id !== undefined) conds.push(sql`c.offer_id = ${q.offer_id}`);
+          if (q.affiliate_id !== undefined) conds.push(sql`c.affiliate_id = ${q.affiliate_id}`);
+        }
+        return whereClause(sql, conds);
+      };
+      const [count] = await sql`SELECT count(*) AS n FROM clicks c ${where()}`;
+      const rows = await sql`
+        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND NOT v.is_test) AS conversion_id
+        FROM clicks c ${where()} ORDER BY c.reqid LIMIT ${q.limit} OFFSET ${q.offset}`;
+      return { rows: rows as unknown as ClickRow[], total: count!.n as number };
+    },
+
+    insertLead(lead, dedupe, conversion) {
+      return track(
+        transaction(sql, async (tx): Promise<LeadResult> => {
+          const [inserted] = await tx`INSERT INTO leads ${tx(lead, LEAD_COLUMNS)} RETURNING *`;
+          let stored = inserted as LeadRow;
+          if (dedupe) {
+            // Claims (offer, email) for this lead unless an earlier lead holds it since `since`. A
+            // concurrent claimer of the same pair waits for this transaction, then sees its row.
+            // When the claim fails, the throw rolls the lead back: duplicates are the rare case.
+            const claimed = await tx`
+              INSERT INTO lead_emails (offer_id, email, lead_id, created_at)
+              VALUES (${lead.offer_id}, ${dedupe.email}, ${stored.lead_id}, ${lead.created_at})
+              ON CONFLICT (offer_id, email) DO UPDATE SET lead_id = excluded.lead_id, created_at = excluded.created_at
+              WHERE lead_emails.created_at < ${dedupe.since}
+              RETURNING 1`;
+            if (!claimed.length) {
+              const [earlier] = await tx`
+                SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id
+                WHERE e.offer_id = ${lead.offer_id} AND e.email = ${dedupe.email}`;
+              throw new EarlierLead(earlier as LeadRow);
+            }
+          }
+          let row: ConversionRow | null = null;
+          if (conversion) {
+            row = await insertConversionRow(tx, { ...conversion.conversion, lead_id: stored.lead_id }, conversion.deliveries);
+            const [updated] = await tx`UPDATE leads SET conversion_id = ${row.conversion_id} WHERE lead_id = ${stored.lead_id} RETURNING *`;
+            stored = updated as LeadRow;
+          }
+          return { duplicate: false, lead: stored, conversion: row };
+        }).catch((error: unknown) => {
+          if (error instanceof EarlierLead) return { duplicate: true as const, lead: error.lead };
+          throw error;
+        }),
+      );
+    },
+
+    async listLeads(q) {
+      const where = () => {
+        const conds: Fragment[] = [];
+        if (q.lead_id !== undefined) {
+          conds.push(sql`lead_id = ${q.lead_id}`);
+        } else {
+          if (q.from !== undefined) conds.push(sql`created_at >= ${q.from}`);
+          if (q.to !== undefined) conds.push(sql`created_at < ${q.to}`);
+          if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
+          if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
+          if (!q.include_tests) conds.push(sql`NOT is_test`);
+        }
+        return whereClause(sql, conds);
+      };
+      return page<LeadRow>(sql, 'leads', where, 'lead_id', 'lead_id', false, q);
+    },
+
+    insertConversion(conversion, deliveries) {
+      return track(
+        (async (): Promise<ConversionResult> => {
+          // The id first, so that the outbox rows (whose URLs name it) are rendered before anything
+          // is written; then the conversion and its outbox rows go in one statement, atomic by
+          // itself: one round trip, no transaction to hold a connection for. A twin arriving at the
+          // same moment waits on the unique index, then inserts nothing, and reads this one back.
+          const row = { ...conversion, conversion_id: await conversionIds() } as ConversionRow;
+          const outbox = deliveries(row);
+          const values = sql(row, [...CONVERSION_COLUMNS, 'conversion_id']);
+          const now = Date.now();
+          const [inserted] = outbox.length
+            ? await sql`
+                WITH c AS (
+                  INSERT INTO conversions ${values}
+                  ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+                  RETURNING *
+                ), d AS (
+                  INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, status, attempts, created_at, next_attempt_at)
+                  SELECT x.postback_id, c.conversion_id, x.fire_on, x.url, 'pending', 0, ${now}, ${now}
+                  FROM c, json_to_recordset(${JSON.stringify(outbox)}::text::json) AS x(postback_id bigint, fire_on text, url text)
+                )
+                SELECT * FROM c`
+            : await sql`
+                INSERT INTO conversions ${values}
+                ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+                RETURNING *`;
+          if (inserted) return { duplicate: false, conversion: inserted as ConversionRow };
+          const [earlier] = await sql`
+            SELECT * FROM conversions
+            WHERE offer_id = ${conversion.offer_id} AND event_id = ${conversion.event_id} AND dedupe_key = ${conversion.dedupe_key}`;
+          if (!earlier) throw new Error('A conversion conflicted with one that is not there: retry it');
+          return { duplicate: true, conversion: earlier as ConversionRow };
+        })(),
+      );
+    },
+
+    async getConversion(conversion_id) {
+      const [row] = await sql`SELECT * FROM conversions WHERE conversion_id = ${conversion_id}`;
+      return row as ConversionRow | undefined;
+    },
+
+    async listConversions(q) {
+      const where = () => {
+        const conds: Fragment[] = [];
+        if (q.conversion_id !== undefined) {
+          conds.push(sql`conversion_id = ${q.conversion_id}`);
+        } else {
+          if (q.from !== undefined) conds.push(sql`conversion_time >= ${q.from}`);
+          if (q.to !== undefined) conds.push(sql`conversion_time < ${q.to}`);
+          if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
+          if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
+          if (q.advertiser_id !== undefined) conds.push(sql`advertiser_id = ${q.advertiser_id}`);
+          if (q.status) conds.push(sql`status = ${q.status}`);
+          if (!q.include_tests) conds.push(sql`NOT is_test`);
+        }
+        return whereClause(sql, conds);
+      };
+      return page<ConversionRow>(sql, 'conversions', where, SORT_COLUMNS[q.sort], 'conversion_id', q.descending, q);
+    },
+
+    setConversionStatus(conversion_id, status, deliveries) {
+      return track(
+        transaction(sql, async (tx) => {
+          // Setting the status it already has changes nothing and causes no postbacks. A concurrent
+          // identical change waits on the row lock, then finds the status set and writes nothing.
+          const [changed] = await tx`
+            UPDATE conversions SET status = ${status} WHERE conversion_id = ${conversion_id} AND status <> ${status}
+            RETURNING *`;
+          if (!changed) {
+            const [current] = await tx`SELECT * FROM conversions WHERE conversion_id = ${conversion_id}`;
+            return current as ConversionRow | undefined;
+          }
+          const row = changed as ConversionRow;
+          await insertDeliveries(tx, deliveries(row));
+          return row;
+        }),
+      );
+    },
+
+    async createPostback(p) {
+      const [row] = await track(sql`INSERT INTO postbacks ${sql(p, POSTBACK_COLUMNS)} RETURNING *`);
+      return row as PostbackRow;
+    },
+
+    async updatePostback(postback_id, change) {
+      const columns = POSTBACK_COLUMNS.filter((c) => change[c] !== undefined);
+      const [row] = columns.length
+        ? await track(sql`UPDATE postbacks SET ${sql(change, columns)} WHERE postback_id = ${postback_id} RETURNING *`)
+        : await sql`SELECT * FROM postbacks WHERE postback_id = ${postback_id}`;
+      return row as PostbackRow | undefined;
+    },
+
+    async deletePostback(postback_id) {
+      const result = await track(sql`DELETE FROM postbacks WHERE postback_id = ${postback_id}`);
+      return result.count > 0;
+    },
+
+    async listPostbacks(q) {
+      const conds: Fragment[] = [];
+      if (q.postback_id !== undefined) conds.push(sql`postback_id = ${q.postback_id}`);
+      if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
+      if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
+      if (q.postback_status !== undefined) conds.push(sql`postback_status = ${q.postback_status}`);
+      return (await sql`SELECT * FROM postbacks ${whereClause(sql, conds)} ORDER BY postback_id`) as unknown as PostbackRow[];
+    },
+
+    async postbacksFor(affiliate_id, offer_id, fire_on) {
+      return (await sql`
+        SELECT * FROM postbacks
+        WHERE affiliate_id = ${affiliate_id} AND offer_id IN (${offer_id}, 0) AND fire_on = ${fire_on} AND postback_status = 'active'
+        ORDER BY postback_id`) as unknown as PostbackRow[];
+    },
+
+    async claimDeliveries(now, lease_until, limit) {
+      // SKIP LOCKED: rows another claimer is taking right now are left to it; a row it has already
+      // leased is re-checked after its commit and no longer due.
+      const rows = await track(sql`
+        WITH due AS (
+          SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}
+          ORDER BY next_attempt_at, delivery_id LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE deliveries d SET next_attempt_at = ${lease_until} FROM due WHERE d.delivery_id = due.delivery_id
+        RETURNING d.*`);
+      return (rows as unknown as DeliveryRow[]).sort((a, b) => a.delivery_id - b.delivery_id);
+    },
+
+    async finishAttempt(attempt: Attempt, outcome: AttemptOutcome) {
+      // One statement, so the log line and the outcome commit together.
+      const logged = sql`
+        INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error)
+        VALUES (${attempt.delivery_id}, ${attempt.attempted_at}, ${attempt.status_code}, ${Math.round(attempt.latency_ms)}, ${attempt.error})`;
+      if (outcome.delivered) {
+        await track(sql`
+          WITH logged AS (${logged})
+          UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ${attempt.attempted_at}, last_error = NULL
+          WHERE delivery_id = ${attempt.delivery_id}`);
+      } else {
+        await track(sql`
+          WITH logged AS (${logged})
+          UPDATE deliveries SET status = ${outcome.retry_at === null ? 'failed' : 'pending'}, attempts = attempts + 1,
+            next_attempt_at = ${outcome.retry_at ?? attempt.attempted_at}, last_error = ${attempt.error ?? `HTTP ${attempt.status_code}`}
+          WHERE delivery_id = ${attempt.delivery_id}`);
+      }
+    },
+
+    async listDeliveries(q) {
+      const where = () => {
+        const conds: Fragment[] = [];
+        if (q.delivery_id !== undefined) conds.push(sql`delivery_id = ${q.delivery_id}`);
+        if (q.conversion_id !== undefined) conds.push(sql`conversion_id = ${q.conversion_id}`);
+        if (q.postback_id !== undefined) conds.push(sql`postback_id = ${q.postback_id}`);
+        if (q.status !== undefined) conds.push(sql`status = ${q.status}`);
+        return whereClause(sql, conds);
+      };
+      const result = await page<DeliveryRow>(sql, 'deliveries', where, 'delivery_id', 'delivery_id', false, q);
+      const ids = result.rows.map((d) => d.delivery_id);
+      const attempts = ids.length
+        ? ((await sql`
+            SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts
+            WHERE delivery_id = ANY(${ids}::bigint[]) ORDER BY attempt_id`) as unknown as Attempt[])
+        : [];
+      return {
+        total: result.total,
+        rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })),
+      };
+    },
+
+    close() {
+      closing ??= (async () => {
+        await clicks.drain();
+        while (inFlight.size) await Promise.allSettled([...inFlight]);
+        await sql.end({ timeout: 5 });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs `work` in one transaction on a connection reserved for it: BEGIN, the statements, COMMIT (or
+ * ROLLBACK when `work` throws).
+ *
+ * Not `sql.begin`: in postgres 3.4.9 it sends BEGIN first and marks the connection as the
+ * transaction's afterwards, and under load (BEGIN queued behind other queries on a busy connection)
+ * that marking can be skipped (porsager/postgres#823, #1189; fixes proposed in #1207 and #1218, not
+ * released). BEGIN then runs on a connection the pool still hands to other queries: the request
+ * fails with UNSAFE_TRANSACTION (a 5xx; seen in the duplicate-storm test), and the transaction is
+ * left open on a connection that other queries go on using. `sql.reserve()` takes an idle
+ * connection out of the pool before anything is sent, so every statement here runs on it alone. */
+/** Ids from a table's identity sequence, drawn a block at a time (one round trip per block), so
+ * that a row's id is known before it is written. Ids stay unique across instances; they are no
+ * longer in the order the rows were written, which nothing relies on (reports sort by time). */
+function idBlocks(sql: Sql, table: string, column: string, size = 64): () => Promise<number> {
+  const ids: number[] = [];
+  let refill: Promise<void> | null = null;
+  return async () => {
+    while (!ids.length) {
+      refill ??= (async () => {
+        const rows = await sql`SELECT nextval(pg_get_serial_sequence(${table}, ${column})) AS id FROM generate_series(1, ${size})`;
+        for (const r of rows) ids.push(Number(r.id));
+      })().finally(() => {
+        refill = null;
+      });
+      await refill;
+    }
+    return ids.shift()!;
+  };
+}
+
+/** Runs `work` in a transaction on one reserved connection, committed, or rolled back if it throws. */
+async function transaction<T>(sql: Sql, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const tx = await sql.reserve();
+  let reusable = true;
+  try {
+    await tx`BEGIN`;
+    const result = await work(tx);
+    await tx`COMMIT`;
+    return result;
+  } catch (error) {
+    // Ends what is left open (after a failed COMMIT PostgreSQL has already rolled back, and this
+    // only warns). A connection that cannot take it is broken: the pool has counted it closed, and
+    // it must not be handed back as open.
+    await tx`ROLLBACK`.catch(() => (reusable = false));
+    throw error;
+  } finally {
+    if (reusable) tx.release();
+  }
+}
+
+/** `?max=` of the URL as a number. The client reads it from the URL as a string, and a string
+ * pool size gives a pool of one connection (postgres 3.4: `[...Array("8")]` has one element), so
+ * it is read here and passed as an option, which wins over the URL. */
+function poolSizeOf(url: string): number | undefined {
+  const match = /[?&]max=([^&#]*)/.exec(url);
+  if (!match) return undefined;
+  const max = Number(decodeURIComponent(match[1]!));
+  if (!Number.isInteger(max) || max < 1) {
+    throw new Error(`Cannot open the PostgreSQL database ${redact(url)}: max must be a whole number of connections (1 or more), not "${match[1]}"`);
+  }
+  return max;
+}
+
+// ---- group commit of clicks ------------------------------------------------------------------------
+
+const CLICK_TYPES: Record<keyof ClickRecord, 'text' | 'bigint'> = {
+  reqid: 'text',
+  click_time: 'bigint',
+  affiliate_id: 'bigint',
+  offer_id: 'bigint',
+  campaign_id: 'bigint',
+  creative_id: 'bigint',
+  s1: 'text',
+  s2: 'text',
+  s3: 'text',
+  s4: 'text',
+  s5: 'text',
+  ip: 'text',
+  country: 'text',
+  user_agent: 'text',
+  referrer: 'text',
+  tracking_domain_id: 'bigint',
+  visitor_id: 'text',
+  disposition: 'text',
+};
+const CLICK_COLUMNS = Object.keys(CLICK_TYPES) as (keyof ClickRecord)[];
+// One array per column, unnested into rows: the same statement text (prepared once per connection)
+// whatever the batch size, and one parameter per column rather than one per value.
+const INSERT_CLICKS = `INSERT INTO clicks (${CLICK_COLUMNS.join(', ')}) SELECT * FROM unnest(${CLICK_COLUMNS.map(
+  (c, i) => `$${i + 1}::${CLICK_TYPES[c]}[]`,
+).join(', ')})`;
+
+interface ClickBatcher {
+  add(click: ClickRecord): Promise<void>;
+  /** Sends what is queued and waits for every batch in flight. */
+  drain(): Promise<void>;
+}
+
+function clickBatcher(sql: Sql, maxBatch: number, maxInFlight: number): ClickBatcher {
+  type Pending = { click: ClickRecord; resolve: () => void; reject: (error: unknown) => void };
+  const queue: Pending[] = [];
+  let scheduled = false;
+  const inFlight = new Set<Promise<void>>();
+
+  function schedule() {
+    if (scheduled || !queue.length || inFlight.size >= maxInFlight) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  function flush() {
+    scheduled = false;
+    while (queue.length && inFlight.size < maxInFlight) send(queue.splice(0, maxBatch));
+  }
+
+  function send(batch: Pending[]) {
+    const done = insertBatch(batch).finally(() => {
+      inFlight.delete(done);
+      schedule();
+    });
+    inFlight.add(done);
+  }
+
+  async function insertBatch(batch: Pending[]) {
+    try {
+      await insertClicks(batch.map((p) => p.click));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      if (batch.length === 1 || !isDataError(error)) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      // One bad click (a reqid already stored) fails the statement: the others go one by one, so
+      // that only it fails, as a savepoint per job does in sqlite.ts.
+      await Promise.all(
+        batch.map((p) =>
+          insertClicks([p.click]).then(
+            () => p.resolve(),
+            (e: unknown) => p.reject(e),
+          ),
+        ),
+      );
+    }
+  }
+
+  function insertClicks(clicks: ClickRecord[]) {
+    return sql.unsafe(
+      INSERT_CLICKS,
+      CLICK_COLUMNS.map((c) => clicks.map((k) => k[c]) as never),
+      { prepare: true },
+    );
+  }
+
+  return {
+    add(click) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ click, resolve, reject });
+        schedule();
+      });
+    },
+    async drain() {
+      while (queue.length || inFlight.size) {
+        while (queue.length) send(queue.splice(0, maxBatch));
+        await Promise.allSettled([...inFlight]);
+      }
+    },
+  };
+}
+
+/** A statement refused for what it carried (SQLSTATE classes 22 and 23), not for the connection. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+// ---- rows ------------------------------------------------------------------------------------------
+
+async function insertConversionRow(tx: Tx, conversion: NewConversion, deliveries: DeliveriesFor): Promise<ConversionRow> {
+  const [row] = await tx`INSERT INTO conversions ${tx(conversion, CONVERSION_COLUMNS)} RETURNING *`;
+  await insertDeliveries(tx, deliveries(row as ConversionRow));
+  return row as ConversionRow;
+}
+
+async function insertDeliveries(tx: Tx, deliveries: NewDelivery[]) {
+  if (!deliveries.length) return;
+  const now = Date.now();
+  const rows = deliveries.map((d) => ({ ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now }));
+  await tx`INSERT INTO deliveries ${tx(rows, DELIVERY_COLUMNS)}`;
+}
+
+function whereClause(sql: Sql, conds: Fragment[]): Fragment {
+  if (!conds.length) return sql``;
+  return sql`WHERE ${conds.flatMap((c, i) => (i ? [sql`AND`, c] : [c]))}`;
+}
+
+async function page<T>(
+  sql: Sql,
+  table: 'leads' | 'conversions' | 'deliveries',
+  where: () => Fragment,
+  orderBy: string,
+  key: string,
+  descending: boolean,
+  q: { offset: number; limit: number },
+): Promise<Page<T>> {
+  const direction = descending ? 'DESC' : 'ASC';
+  const [count] = await sql`SELECT count(*) AS n FROM ${sql(table)} ${where()}`;
+  // Ties on the sort column go by the key in the same direction, so pages never overlap.
+  const rows = await sql`
+    SELECT * FROM ${sql(table)} ${where()}
+    ORDER BY ${sql.unsafe(`${orderBy} ${direction}, ${key} ${direction}`)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  return { total: count!.n as number, rows: rows as unknown as T[] };
+}
+

@@ -1,0 +1,293 @@
+// The one store interface. Every backend (sqlite.ts, postgres.ts) implements it and passes the same
+// conformance suite (test/store/conformance.ts). Rows use the contract's snake_case names so that a
+// backend returns database rows as they are. Times are milliseconds since the epoch (UTC); money is
+// integer cents, so that no float rounding ever reaches a payout.
+
+export type Millis = number;
+
+/** Why a click went where it went. `redirect` and `pixel` are attributed; `repeat` kept an earlier
+ * reqid (first touch); anything else is the reason the global redirect answered. */
+export type Disposition = string;
+
+export interface ClickRecord {
+  reqid: string;
+  click_time: Millis;
+  affiliate_id: number | null;
+  offer_id: number | null;
+  campaign_id: number | null;
+  creative_id: number | null;
+  s1: string | null;
+  s2: string | null;
+  s3: string | null;
+  s4: string | null;
+  s5: string | null;
+  ip: string | null;
+  /** Two-letter country from the CDN in front (CF-IPCountry and the like); we ship no geo database. */
+  country: string | null;
+  user_agent: string | null;
+  referrer: string | null;
+  tracking_domain_id: number | null;
+  visitor_id: string | null;
+  disposition: Disposition;
+}
+
+export interface ClickRow extends ClickRecord {
+  /** The first conversion recorded for this click, if any. */
+  conversion_id: number | null;
+}
+
+export interface ClickQuery {
+  reqid?: string;
+  /** Inclusive lower and exclusive upper bound on click_time. */
+  from?: Millis;
+  to?: Millis;
+  offer_id?: number;
+  affiliate_id?: number;
+  offset: number;
+  limit: number;
+}
+
+export interface Page<T> {
+  rows: T[];
+  total: number;
+}
+
+export type LeadMethod = 'server' | 'browser' | 'session';
+
+export interface NewLead {
+  offer_id: number;
+  affiliate_id: number;
+  campaign_id: number | null;
+  creative_id: number | null;
+  reqid: string | null;
+  method: LeadMethod;
+  email: string | null;
+  /** The validated offer fields, as posted (strings). */
+  fields: Record<string, string>;
+  s1: string | null;
+  s2: string | null;
+  s3: string | null;
+  s4: string | null;
+  s5: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Millis;
+  is_test: boolean;
+  /** False when nothing matched and the lead went to the internal affiliate. */
+  attributed: boolean;
+}
+
+export interface LeadRow extends NewLead {
+  lead_id: number;
+  conversion_id: number | null;
+}
+
+/** Duplicate check for a lead: another accepted lead for the same offer and email at or after
+ * `since` makes this one a duplicate. Decided inside the insert's transaction, so it holds for
+ * concurrent posts and across server instances. */
+export interface LeadDedupe {
+  email: string;
+  since: Millis;
+}
+
+export interface LeadQuery {
+  lead_id?: number;
+  from?: Millis;
+  to?: Millis;
+  offer_id?: number;
+  affiliate_id?: number;
+  include_tests: boolean;
+  offset: number;
+  limit: number;
+}
+
+export const CONVERSION_STATUSES = ['approved', 'pending', 'rejected', 'reversed', 'scrubbed'] as const;
+export type ConversionStatus = (typeof CONVERSION_STATUSES)[number];
+export type ConversionSource = 'pixel' | 'api' | 'lead';
+
+export interface NewConversion {
+  offer_id: number;
+  advertiser_id: number;
+  affiliate_id: number;
+  campaign_id: number | null;
+  creative_id: number | null;
+  reqid: string | null;
+  lead_id: number | null;
+  event_id: number;
+  conversion_time: Millis;
+  click_time: Millis | null;
+  payout_cents: number;
+  revenue_cents: number;
+  /** Sale amount a RevShare percentage applied to. */
+  amount_cents: number | null;
+  status: ConversionStatus;
+  scrub_reason: string | null;
+  /** (offer_id, event_id, dedupe_key) is unique: the store refuses a second one. */
+  dedupe_key: string | null;
+  transaction_id: string | null;
+  unique_id: string | null;
+  order_id: string | null;
+  adv1: string | null;
+  adv2: string | null;
+  adv3: string | null;
+  adv4: string | null;
+  adv5: string | null;
+  source: ConversionSource;
+  ip: string | null;
+  is_test: boolean;
+}
+
+export interface ConversionRow extends NewConversion {
+  conversion_id: number;
+}
+
+export interface ConversionQuery {
+  conversion_id?: number;
+  from?: Millis;
+  to?: Millis;
+  offer_id?: number;
+  affiliate_id?: number;
+  advertiser_id?: number;
+  status?: ConversionStatus;
+  include_tests: boolean;
+  sort: ConversionSort;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+export const CONVERSION_SORTS = ['conversion_id', 'conversion_date', 'offer_id', 'affiliate_id', 'payout', 'revenue'] as const;
+export type ConversionSort = (typeof CONVERSION_SORTS)[number];
+
+export type ConversionResult =
+  | { duplicate: false; conversion: ConversionRow }
+  | { duplicate: true; conversion: ConversionRow };
+
+export type LeadResult =
+  | { duplicate: false; lead: LeadRow; conversion: ConversionRow | null }
+  | { duplicate: true; lead: LeadRow };
+
+// ---- affiliate postbacks -------------------------------------------------------------------------
+
+export const POSTBACK_TYPES = { 1: 'Server', 2: 'iFrame', 3: 'Image', 4: 'JavaScript' } as const;
+export type PostbackTypeId = 1 | 2 | 3 | 4;
+/** When a postback fires (ours: CAKE's docs mix this up with the type). */
+export type FireOn = 'conversion' | 'approval' | 'rejection';
+
+export interface NewPostback {
+  affiliate_id: number;
+  /** 0 means every offer. */
+  offer_id: number;
+  postback_url: string;
+  postback_status: 'active' | 'inactive';
+  postback_type_id: PostbackTypeId;
+  fire_on: FireOn;
+}
+
+export interface PostbackRow extends NewPostback {
+  postback_id: number;
+}
+
+export interface PostbackQuery {
+  postback_id?: number;
+  affiliate_id?: number;
+  offer_id?: number;
+  postback_status?: 'active' | 'inactive';
+}
+
+/** One server-to-server postback to deliver: a row of the outbox, written in the same transaction
+ * as the conversion (or status change) that caused it. */
+export interface NewDelivery {
+  postback_id: number;
+  conversion_id: number;
+  fire_on: FireOn;
+  url: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryRow extends NewDelivery {
+  delivery_id: number;
+  status: DeliveryStatus;
+  attempts: number;
+  created_at: Millis;
+  next_attempt_at: Millis;
+  delivered_at: Millis | null;
+  last_error: string | null;
+}
+
+export interface Attempt {
+  delivery_id: number;
+  attempted_at: Millis;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+/** What became of one attempt: delivered, retry at a time, or given up (`retry_at` null). */
+export type AttemptOutcome = { delivered: true } | { delivered: false; retry_at: Millis | null };
+
+export interface DeliveryQuery {
+  delivery_id?: number;
+  conversion_id?: number;
+  postback_id?: number;
+  status?: DeliveryStatus;
+  offset: number;
+  limit: number;
+}
+
+/** Builds the outbox rows for a conversion once its id is known, inside its transaction. */
+export type DeliveriesFor = (conversion: ConversionRow) => NewDelivery[];
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** The reqid MAC key of this database: created once (by `generate`) and shared by every
+   * server instance on it. */
+  secret(generate: () => string): Promise<string>;
+
+  /** Resolves once the click is committed. */
+  recordClick(click: ClickRecord): Promise<void>;
+  getClick(reqid: string): Promise<ClickRecord | undefined>;
+  listClicks(query: ClickQuery): Promise<Page<ClickRow>>;
+
+  /** Writes the lead and, for offers that pay per lead, its conversion and outbox rows, in one
+   * transaction; or nothing, when `dedupe` finds an earlier lead. */
+  insertLead(
+    lead: NewLead,
+    dedupe: LeadDedupe | null,
+    conversion: { conversion: Omit<NewConversion, 'lead_id'>; deliveries: DeliveriesFor } | null,
+  ): Promise<LeadResult>;
+  listLeads(query: LeadQuery): Promise<Page<LeadRow>>;
+
+  /** Writes the conversion and its outbox rows in one transaction, or answers the earlier
+   * conversion with the same (offer_id, event_id, dedupe_key) and writes nothing. */
+  insertConversion(conversion: NewConversion, deliveries: DeliveriesFor): Promise<ConversionResult>;
+  getConversion(conversion_id: number): Promise<ConversionRow | undefined>;
+  listConversions(query: ConversionQuery): Promise<Page<ConversionRow>>;
+  /** Changes the status and writes the outbox rows it causes, in one transaction. Answers
+   * undefined when there is no such conversion. Setting the status the conversion already has
+   * changes nothing and calls no `deliveries` (so identical concurrent changes fire once). */
+  setConversionStatus(
+    conversion_id: number,
+    status: ConversionStatus,
+    deliveries: DeliveriesFor,
+  ): Promise<ConversionRow | undefined>;
+
+  createPostback(postback: NewPostback): Promise<PostbackRow>;
+  updatePostback(postback_id: number, change: Partial<NewPostback>): Promise<PostbackRow | undefined>;
+  deletePostback(postback_id: number): Promise<boolean>;
+  listPostbacks(query: PostbackQuery): Promise<PostbackRow[]>;
+  /** Active postbacks of this affiliate for this offer or for every offer (offer_id 0). */
+  postbacksFor(affiliate_id: number, offer_id: number, fire_on: FireOn): Promise<PostbackRow[]>;
+
+  /** Takes up to `limit` pending deliveries due at `now` and leases them until `lease_until`, so
+   * that no other dispatcher (in this process or another) takes them meanwhile. A delivery whose
+   * lease runs out without an outcome (a crash) is due again. */
+  claimDeliveries(now: Millis, lease_until: Millis, limit: number): Promise<DeliveryRow[]>;
+  /** Logs the attempt and applies its outcome, in one transaction. */
+  finishAttempt(attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
+  listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRow & { attempt_log: Attempt[] }>>;
+
+  /** Commits what is queued and closes. */
+  close(): Promise<void>;
+}

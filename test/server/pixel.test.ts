@@ -1,0 +1,331 @@
+// The conversion pixel /p.ashx (PROTOCOL.md 5) in its four formats, with the affiliate's browser
+// postbacks written into the thank-you page.
+import { Window } from 'happy-dom';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GIF, offerCookie } from '../../server/http.js';
+import { makeApp, setCookie, type TestApp } from '../support/app.js';
+import { ADVERTISER, AFF, API_KEY, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
+
+let t: TestApp;
+let windows: Window[] = [];
+afterEach(async () => {
+  await t?.close();
+  for (const w of windows) await w.happyDOM.close();
+  windows = [];
+});
+
+const PB_SUCCESS = '<?xml version="1.0" encoding="utf-8"?><result><code>0</code><msg>SUCCESS</msg></result>';
+
+/** Clicks a tracking link; answers the reqid and the Cookie header the browser sends back. */
+async function click(affiliate: number, creative: number, offer: number) {
+  const res = await t.get(`/?a=${affiliate}&c=${creative}&s1=sub1`);
+  const reqid = setCookie(res, offerCookie(offer));
+  if (!reqid) throw new Error(`the click on creative ${creative} was not attributed`);
+  return { reqid, cookie: `${offerCookie(offer)}=${reqid}` };
+}
+
+const pixel = (query: string, init: { cookie?: string; ip?: string } = {}) =>
+  t.get(`/p.ashx?${query}`, { ip: init.ip, headers: init.cookie ? { cookie: init.cookie } : {} });
+
+async function stored() {
+  return (await t.store.listConversions({ include_tests: true, sort: 'conversion_id', descending: false, offset: 0, limit: 1000 })).rows;
+}
+
+async function addPostback(fields: Record<string, string | number>) {
+  const res = await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, ...fields }), 'application/json');
+  expect(res.status).toBe(200);
+}
+
+function browser(): Window {
+  const w = new Window({
+    url: 'https://advertiser.example/thanks',
+    settings: { disableJavaScriptFileLoading: true, disableIframePageLoading: true, disableCSSFileLoading: true },
+  });
+  windows.push(w);
+  return w;
+}
+
+/** The elements an iframe answer puts on its page, as a browser parses it. */
+function parsePage(text: string) {
+  const w = browser();
+  const doc = new w.DOMParser().parseFromString(text, 'text/html');
+  return [...doc.body.querySelectorAll('*')].map((e) => [e.tagName.toLowerCase(), e.getAttribute('src')]);
+}
+
+/** Runs a JavaScript answer on a thank-you page; answers the elements it added and what it set. */
+function runScript(text: string) {
+  const w = browser();
+  w.document.body.innerHTML = '<p>Thank you</p>';
+  new Function('window', 'document', text)(w, w.document);
+  const added = [...w.document.body.querySelectorAll('*')].slice(1).map((e) => [e.tagName.toLowerCase(), e.getAttribute('src')]);
+  return { added, globals: w as unknown as Record<string, unknown> };
+}
+
+describe('p.ashx?f=img', () => {
+  it('records a conversion for the tracking-domain cookie and answers a 1x1 GIF', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { reqid, cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await pixel(`o=${OFFER.lead}&f=img&t=T-1`, { cookie, ip: '192.0.2.44' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(GIF);
+    const [row] = await stored();
+    expect(row).toMatchObject({
+      reqid,
+      offer_id: OFFER.lead,
+      affiliate_id: AFF.partner,
+      transaction_id: 'T-1',
+      payout_cents: 1800,
+      revenue_cents: 2200,
+      status: 'approved',
+      source: 'pixel',
+      ip: '192.0.2.44',
+    });
+  });
+
+  it('credits the click of r without a cookie', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { reqid } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await pixel(`o=${OFFER.lead}&r=${reqid}&f=img`);
+    expect((await stored()).map((r) => r.reqid)).toEqual([reqid]);
+  });
+
+  it("credits the browser's cookie when r is forged", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { reqid, cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await pixel(`o=${OFFER.lead}&r=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&f=img`, { cookie });
+    expect((await stored()).map((r) => r.reqid)).toEqual([reqid]);
+  });
+
+  it.each([
+    ['an unknown offer', `o=999&f=img`, true, 'o names no offer'],
+    ['no offer at all', `f=img`, true, 'o is required'],
+    ['a malformed offer id', `o=12abc&f=img`, true, 'o must be a whole number'],
+    ['a forged reqid and no cookie', `o=${OFFER.lead}&r=forged-reqid&f=img`, false, 'r is not a request id'],
+    ['no reqid and no cookie', `o=${OFFER.lead}&f=img`, false, 'r is missing'],
+    ['a malformed amount', `o=${OFFER.lead}&p=12,50&f=img`, true, 'p must be an amount'],
+    ['a transaction id too long', `o=${OFFER.lead}&t=${'x'.repeat(300)}&f=img`, true, 't must be at most 255'],
+  ])('still answers its GIF for %s, and records nothing', async (_, query, withCookie, why) => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await pixel(query, withCookie ? { cookie } : {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(GIF);
+    expect(res.headers.get('x-crumb-result')).toContain(why);
+    expect(await stored()).toEqual([]);
+  });
+
+  it('records nothing for HEAD (link checkers)', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await t.get(`/p.ashx?o=${OFFER.lead}&f=img`, { method: 'HEAD', headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(await stored()).toEqual([]);
+  });
+});
+
+describe('p.ashx money and dedupe', () => {
+  it('takes p as the revenue and ap as the payout', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await pixel(`o=${OFFER.lead}&p=40.10&ap=19.99&f=img`, { cookie });
+    expect((await stored())[0]).toMatchObject({ payout_cents: 1999, revenue_cents: 4010 });
+  });
+
+  it("takes p as the sale amount of a RevShare offer's percentages", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.revshare, OFFER.revshare);
+    await pixel(`o=${OFFER.revshare}&p=250&f=img`, { cookie });
+    expect((await stored())[0]).toMatchObject({ amount_cents: 25000, payout_cents: 2500, revenue_cents: 3750 });
+  });
+
+  it('dedupes on t for the same offer and event, and keeps other events apart', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await pixel(`o=${OFFER.lead}&t=ORDER-9&f=img`, { cookie });
+    const again = await pixel(`o=${OFFER.lead}&t=ORDER-9&f=pb`, { cookie });
+    expect(await again.text()).toContain('<duplicate>true</duplicate>');
+    await pixel(`o=${OFFER.lead}&t=ORDER-9&e=3&f=img`, { cookie });
+    expect((await stored()).map((r) => [r.transaction_id, r.event_id])).toEqual([
+      ['ORDER-9', 0],
+      ['ORDER-9', 3],
+    ]);
+  });
+
+  it('gives one conversion for 50 identical pixels at once', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => pixel(`o=${OFFER.lead}&t=SAME&f=img`, { cookie })));
+    expect(answers.every((r) => r.status === 200 && r.headers.get('content-type') === 'image/gif')).toBe(true);
+    expect(await stored()).toHaveLength(1);
+  });
+
+  it('scrubs a pixel later than the session hours after the click', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    t.clock.now += 48 * 3_600_000;
+    await pixel(`o=${OFFER.lead}&f=img`, { cookie });
+    expect((await stored())[0]).toMatchObject({ status: 'scrubbed', payout_cents: 0 });
+  });
+});
+
+describe('p.ashx?a= (advertiser)', () => {
+  it("credits the offer of the browser's latest click among the advertiser's offers", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const older = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    t.clock.now += 60_000;
+    const latest = await click(AFF.partner, CREATIVE.lastTouch, OFFER.lastTouch);
+    t.clock.now += 60_000;
+    const otherAdvertiser = await click(AFF.partner, CREATIVE.otherAdvertiser, OFFER.otherAdvertiser);
+    const cookie = [older.cookie, latest.cookie, otherAdvertiser.cookie].join('; ');
+    const res = await pixel(`a=${ADVERTISER.acme}&f=pb`, { cookie });
+    expect(await res.text()).toBe(PB_SUCCESS);
+    expect((await stored()).map((r) => [r.offer_id, r.reqid])).toEqual([[OFFER.lastTouch, latest.reqid]]);
+  });
+
+  it("credits r's click when it is on one of the advertiser's offers", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { reqid } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await pixel(`a=${ADVERTISER.acme}&r=${reqid}&f=img`);
+    expect((await stored()).map((r) => r.offer_id)).toEqual([OFFER.lead]);
+  });
+
+  it("records nothing when the browser holds no click on the advertiser's offers", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.otherAdvertiser, OFFER.otherAdvertiser);
+    const res = await pixel(`a=${ADVERTISER.acme}&f=pb`, { cookie });
+    expect(res.status).toBe(400);
+    const unknown = await pixel(`a=77&f=pb`, { cookie });
+    expect(await unknown.text()).toContain('<msg>a names no advertiser of this network (77)</msg>');
+    expect(await stored()).toEqual([]);
+  });
+});
+
+describe('p.ashx?f=pb', () => {
+  it("answers the contract's XML success", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { reqid } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await pixel(`o=${OFFER.lead}&r=${reqid}&t=X&f=pb`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/xml; charset=utf-8');
+    expect(await res.text()).toBe(PB_SUCCESS);
+  });
+
+  it.each([
+    [`o=999&r=R`, '<msg>o names no offer of this network (999)</msg>'],
+    [`o=${OFFER.lead}&r=not-a-reqid`, '<msg>r is not a request id issued by this network'],
+    [`o=${OFFER.lead}&r=RQ&ap=free`, '<msg>ap must be an amount such as 18.50</msg>'],
+  ])('answers an XML error naming the parameter for %s', async (query, message) => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const res = await pixel(`${query}&f=pb`);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?><result><code>1<\/code><msg>/);
+    expect(text).toContain(message);
+    expect(await stored()).toEqual([]);
+  });
+});
+
+describe('p.ashx browser formats carry the browser postbacks', () => {
+  const INJECTION = `"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'`;
+
+  async function withPostbacks() {
+    t = makeApp({ file: conversionNetworkFile() });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 2, postback_url: 'https://aff.example/frame?c=#reqid#&t=#tid#' });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: 0, postback_type_id: 3, postback_url: 'https://aff.example/img.gif?p={payout}&t={transaction_id}' });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 4, postback_url: 'https://aff.example/px.js?o=#oid#&s=#s1#' });
+    // Another affiliate's, a server one and an inactive one: not on this page.
+    await addPostback({ affiliate_id: AFF.second, offer_id: OFFER.lead, postback_type_id: 3, postback_url: 'https://second.example/img' });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 1, postback_url: 'https://aff.example/s2s' });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: 'https://aff.example/off', postback_status: 'inactive' });
+    return click(AFF.partner, CREATIVE.lead, OFFER.lead);
+  }
+
+  it('writes them into the iframe page with macros filled and URL-encoded', async () => {
+    const { reqid, cookie } = await withPostbacks();
+    const res = await pixel(`o=${OFFER.lead}&t=${encodeURIComponent('A&B 1')}`, { cookie });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(parsePage(await res.text())).toEqual([
+      ['iframe', `https://aff.example/frame?c=${reqid}&t=A%26B%201`],
+      ['img', 'https://aff.example/img.gif?p=18.00&t=A%26B%201'],
+      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`],
+    ]);
+  });
+
+  it('lets the iframe page be framed by any site', async () => {
+    const { cookie } = await withPostbacks();
+    const res = await pixel(`o=${OFFER.lead}`, { cookie });
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    expect(res.headers.get('content-security-policy')).toBeNull();
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+  });
+
+  it('adds them to the page from the JavaScript answer', async () => {
+    const { reqid, cookie } = await withPostbacks();
+    const res = await pixel(`o=${OFFER.lead}&t=T7&f=js`, { cookie });
+    expect(res.headers.get('content-type')).toBe('application/javascript; charset=utf-8');
+    expect(runScript(await res.text()).added).toEqual([
+      ['iframe', `https://aff.example/frame?c=${reqid}&t=T7`],
+      ['img', 'https://aff.example/img.gif?p=18.00&t=T7'],
+      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`],
+    ]);
+  });
+
+  it('lets no parameter inject markup or script, in either format', async () => {
+    const { cookie } = await withPostbacks();
+    const page = await (await pixel(`o=${OFFER.lead}&t=${encodeURIComponent(INJECTION)}`, { cookie })).text();
+    expect(page).not.toContain('<script>window');
+    expect(parsePage(page).map(([tag]) => tag)).toEqual(['iframe', 'img', 'script']);
+    const script = await (await pixel(`o=${OFFER.lead}&t=${encodeURIComponent(INJECTION + '2')}&f=js`, { cookie })).text();
+    expect(script).not.toContain('</script>');
+    const { added, globals } = runScript(script);
+    expect(added.map(([tag]) => tag)).toEqual(['iframe', 'img', 'script']);
+    expect(added[1]![1]).toBe(`https://aff.example/img.gif?p=18.00&t=${encodeURIComponent(INJECTION + '2')}`);
+    expect(globals.pwned).toBeUndefined();
+  });
+
+  it('escapes a postback URL that itself carries markup', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: `https://aff.example/x?q=${INJECTION}` });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const page = await (await pixel(`o=${OFFER.lead}&t=1`, { cookie })).text();
+    expect(parsePage(page)).toEqual([['img', `https://aff.example/x?q=${INJECTION}`]]);
+    const script = await (await pixel(`o=${OFFER.lead}&t=2&f=js`, { cookie })).text();
+    expect(script).not.toMatch(/<\/script|<!--/i);
+    const { added, globals } = runScript(script);
+    expect(added).toEqual([['img', `https://aff.example/x?q=${INJECTION}`]]);
+    expect(globals.pwned).toBeUndefined();
+  });
+
+  it('carries none for a duplicate, a test or a scrubbed conversion', async () => {
+    const { cookie } = await withPostbacks();
+    const first = await pixel(`o=${OFFER.lead}&t=ONCE&f=js`, { cookie });
+    expect(runScript(await first.text()).added).toHaveLength(3);
+    const duplicate = await pixel(`o=${OFFER.lead}&t=ONCE`, { cookie });
+    expect(duplicate.headers.get('x-crumb-result')).toContain('duplicate');
+    expect(parsePage(await duplicate.text())).toEqual([]);
+    const test = await pixel(`o=${OFFER.lead}&t=TEST&ckm_test=1&f=js`, { cookie });
+    expect(await test.text()).toBe('');
+    const scrubbed = await pixel(`o=${OFFER.lead}&t=SCRUB`, { cookie, ip: '203.0.113.66' });
+    expect(parsePage(await scrubbed.text())).toEqual([]);
+    expect((await stored()).map((r) => [r.transaction_id, r.status, r.is_test])).toEqual([
+      ['ONCE', 'approved', false],
+      ['TEST', 'approved', true],
+      ['SCRUB', 'scrubbed', false],
+    ]);
+  });
+
+  it('answers an empty page and an empty script when nothing is recorded', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const page = await pixel(`o=999`);
+    expect(page.status).toBe(200);
+    expect(parsePage(await page.text())).toEqual([]);
+    const script = await pixel(`o=999&f=js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toBe('');
+  });
+});

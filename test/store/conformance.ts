@@ -1,0 +1,916 @@
+// The store conformance suite: one set of behaviours, run against every backend (sqlite.test.ts,
+// postgres.test.ts). It asserts what types.ts documents, through the Store interface only, so a
+// backend that passes it can stand in for another under every caller.
+//
+// Each test gets a database of its own, named by the suite; opening the same name twice gives two
+// stores on one database, which is how the suite plays two server instances.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { reqids, webCryptoMac } from '../../server/reqid.js';
+import {
+  CONVERSION_SORTS,
+  type Attempt,
+  type ClickRecord,
+  type ConversionRow,
+  type ConversionSort,
+  type DeliveriesFor,
+  type LeadDedupe,
+  type NewConversion,
+  type NewLead,
+  type NewPostback,
+  type Store,
+} from '../../server/store/types.js';
+
+export interface StoreBackend {
+  /** Opens a store on the database called `name`, creating that database when it is new. */
+  open(name: string): Promise<Store>;
+  /** Removes every database this backend made (after the suite). */
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ids = reqids(webCryptoMac('conformance-suite-secret'));
+
+async function makeClick(at = T0, change: Partial<ClickRecord> = {}): Promise<ClickRecord> {
+  return {
+    reqid: await ids.mint(at),
+    click_time: at,
+    affiliate_id: 67890,
+    offer_id: 12345,
+    campaign_id: 3870,
+    creative_id: 1057,
+    s1: 'sub-1',
+    s2: null,
+    s3: 'ünïcødé ✓ 日本',
+    s4: null,
+    s5: "it's \"quoted\" \\ back",
+    ip: '198.51.100.7',
+    country: 'US',
+    user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+    referrer: 'https://news.example/?a=1&b=2',
+    tracking_domain_id: 1,
+    visitor_id: 'visitor-1',
+    disposition: 'redirect',
+    ...change,
+  };
+}
+
+function makeLead(change: Partial<NewLead> = {}): NewLead {
+  return {
+    offer_id: 12345,
+    affiliate_id: 67890,
+    campaign_id: 3870,
+    creative_id: 1057,
+    reqid: null,
+    method: 'server',
+    email: 'ada@example.com',
+    // Not in alphabetical order: fields come back in the order they were posted.
+    fields: { zip: '02134', first_name: 'Ada', email: 'ada@example.com', note: 'ünïcødé "x"' },
+    s1: 'sub-1',
+    s2: null,
+    s3: null,
+    s4: null,
+    s5: null,
+    ip: '203.0.113.9',
+    user_agent: 'curl/8',
+    created_at: T0,
+    is_test: false,
+    attributed: true,
+    ...change,
+  };
+}
+
+function makeConversion(change: Partial<NewConversion> = {}): NewConversion {
+  return {
+    offer_id: 12345,
+    advertiser_id: 5,
+    affiliate_id: 67890,
+    campaign_id: 3870,
+    creative_id: 1057,
+    reqid: null,
+    lead_id: null,
+    event_id: 0,
+    conversion_time: T0,
+    click_time: T0 - HOUR,
+    payout_cents: 1800,
+    revenue_cents: 2200,
+    amount_cents: null,
+    status: 'approved',
+    scrub_reason: null,
+    dedupe_key: null,
+    transaction_id: null,
+    unique_id: null,
+    order_id: null,
+    adv1: null,
+    adv2: null,
+    adv3: null,
+    adv4: null,
+    adv5: null,
+    source: 'api',
+    ip: '203.0.113.9',
+    is_test: false,
+    ...change,
+  };
+}
+
+function makePostback(change: Partial<NewPostback> = {}): NewPostback {
+  return {
+    affiliate_id: 67890,
+    offer_id: 12345,
+    postback_url: 'https://affiliate.example/pb?click=#reqid#&lead=#leadid#',
+    postback_status: 'active',
+    postback_type_id: 1,
+    fire_on: 'conversion',
+    ...change,
+  };
+}
+
+/** Outbox rows rendered from the stored conversion, as recordConversion does: the URL names its id. */
+function deliveriesTo(postback_ids: number[], fire_on: 'conversion' | 'approval' | 'rejection' = 'conversion'): DeliveriesFor {
+  return (row) =>
+    postback_ids.map((postback_id) => ({
+      postback_id,
+      conversion_id: row.conversion_id,
+      fire_on,
+      url: `https://affiliate.example/pb?id=${row.conversion_id}&lead=${row.lead_id}&status=${row.status}&p=${postback_id}`,
+    }));
+}
+
+const none: DeliveriesFor = () => [];
+
+const allLeads = { include_tests: true, offset: 0, limit: 1000 };
+const allConversions = { include_tests: true, sort: 'conversion_id' as const, descending: false, offset: 0, limit: 1000 };
+const allDeliveries = { offset: 0, limit: 1000 };
+
+export function storeConformance(name: string, backend: StoreBackend): void {
+  describe(`${name} store`, () => {
+    let databases = 0;
+    const opened: Store[] = [];
+
+    /** A new, empty database. `open()` it once per server instance. */
+    function database() {
+      const db = `t${++databases}`;
+      return {
+        async open() {
+          const store = await backend.open(db);
+          opened.push(store);
+          return store;
+        },
+      };
+    }
+    const fresh = () => database().open();
+
+    afterEach(async () => {
+      await Promise.allSettled(opened.splice(0).map((s) => s.close()));
+    });
+    afterAll(() => backend.cleanup());
+
+    it(`is the ${name} backend`, async () => {
+      expect((await fresh()).kind).toBe(name);
+    });
+
+    describe('secret', () => {
+      it('is created once and answered ever after', async () => {
+        const store = await fresh();
+        expect(await store.secret(() => 'first')).toBe('first');
+        expect(await store.secret(() => 'second')).toBe('first');
+      });
+
+      it('is shared by every instance on one database, even when they start at once', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        const [fromA, fromB] = await Promise.all([a.secret(() => 'from-a'), b.secret(() => 'from-b')]);
+        expect(fromA).toBe(fromB);
+        expect(['from-a', 'from-b']).toContain(fromA);
+        const c = await db.open();
+        expect(await c.secret(() => 'from-c')).toBe(fromA);
+      });
+    });
+
+    describe('clicks', () => {
+      it('round-trip with every field', async () => {
+        const store = await fresh();
+        const click = await makeClick();
+        await store.recordClick(click);
+        expect(await store.getClick(click.reqid)).toEqual(click);
+      });
+
+      it('round-trip with every optional field empty', async () => {
+        const store = await fresh();
+        const click = await makeClick(T0, {
+          affiliate_id: null, offer_id: null, campaign_id: null, creative_id: null, s1: null, s3: null, s5: null,
+          ip: null, country: null, user_agent: null, referrer: null, tracking_domain_id: null, visitor_id: null,
+          disposition: 'unknown creative',
+        });
+        await store.recordClick(click);
+        expect(await store.getClick(click.reqid)).toEqual(click);
+      });
+
+      it('accept text holding a NUL character, which a client can send', async () => {
+        // PostgreSQL cannot store U+0000 and keeps U+FFFD in its place; SQLite keeps it.
+        const store = await fresh();
+        const click = await makeClick(T0, { s1: 'a\u0000b', user_agent: '\u0000' });
+        await store.recordClick(click);
+        const stored = await store.getClick(click.reqid);
+        expect(['a\u0000b', 'a\uFFFDb']).toContain(stored?.s1);
+        expect(await store.getClick('\u0000')).toBeUndefined();
+        expect((await store.listClicks({ reqid: 'x\u0000', offset: 0, limit: 10 })).total).toBe(0);
+      });
+
+      it('answer undefined for a reqid never recorded', async () => {
+        const store = await fresh();
+        expect(await store.getClick(await ids.mint(T0))).toBeUndefined();
+      });
+
+      it('are committed when recordClick resolves: another instance reads them', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const click = await makeClick();
+        await a.recordClick(click);
+        expect(await b.getClick(click.reqid)).toEqual(click);
+      });
+
+      it('refuse a reqid already recorded, and still commit the other clicks of the same turn', async () => {
+        const store = await fresh();
+        const first = await makeClick(T0);
+        await store.recordClick(first);
+        const [before, after] = [await makeClick(T0 - MINUTE), await makeClick(T0 + MINUTE)];
+        const results = await Promise.allSettled([
+          store.recordClick(before),
+          store.recordClick({ ...first, s1: 'overwritten?' }),
+          store.recordClick(after),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await store.getClick(first.reqid)).toEqual(first);
+        expect(await store.getClick(before.reqid)).toEqual(before);
+        expect(await store.getClick(after.reqid)).toEqual(after);
+      });
+
+      it('list in time order within [from, to), by their reqids', async () => {
+        const store = await fresh();
+        const clicks = await Promise.all([0, 1, 2, 3, 4].map((i) => makeClick(T0 + i * MINUTE, { s1: `c${i}` })));
+        // Recorded out of order, in one turn.
+        await Promise.all([3, 0, 4, 1, 2].map((i) => store.recordClick(clicks[i]!)));
+        const all = await store.listClicks({ offset: 0, limit: 100 });
+        expect(all.rows.map((r) => r.s1)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+        expect(all.total).toBe(5);
+        const range = await store.listClicks({ from: T0 + MINUTE, to: T0 + 3 * MINUTE, offset: 0, limit: 100 });
+        expect(range.rows.map((r) => r.s1)).toEqual(['c1', 'c2']);
+        expect(range.total).toBe(2);
+        const open = await store.listClicks({ from: T0 + 3 * MINUTE + 1, offset: 0, limit: 100 });
+        expect(open.rows.map((r) => r.s1)).toEqual(['c4']);
+        const upTo = await store.listClicks({ to: T0 + 1, offset: 0, limit: 100 });
+        expect(upTo.rows.map((r) => r.s1)).toEqual(['c0']);
+      });
+
+      it('filter by offer and affiliate, and page with the total of the whole list', async () => {
+        const store = await fresh();
+        for (let i = 0; i < 7; i++) {
+          await store.recordClick(await makeClick(T0 + i * MINUTE, { s1: `c${i}`, offer_id: i % 2 ? 2 : 1, affiliate_id: i < 4 ? 10 : 20 }));
+        }
+        const offer1 = await store.listClicks({ offer_id: 1, offset: 0, limit: 100 });
+        expect(offer1.rows.map((r) => r.s1)).toEqual(['c0', 'c2', 'c4', 'c6']);
+        const both = await store.listClicks({ offer_id: 1, affiliate_id: 20, offset: 0, limit: 100 });
+        expect(both.rows.map((r) => r.s1)).toEqual(['c4', 'c6']);
+        const page = await store.listClicks({ offset: 2, limit: 3 });
+        expect(page.rows.map((r) => r.s1)).toEqual(['c2', 'c3', 'c4']);
+        expect(page.total).toBe(7);
+        const past = await store.listClicks({ offset: 10, limit: 3 });
+        expect(past).toEqual({ rows: [], total: 7 });
+      });
+
+      it('list by reqid alone when one is given, whatever the other filters say', async () => {
+        const store = await fresh();
+        const click = await makeClick(T0, { offer_id: 1 });
+        await store.recordClick(click);
+        await store.recordClick(await makeClick(T0 + MINUTE, { offer_id: 1 }));
+        const found = await store.listClicks({ reqid: click.reqid, offer_id: 999, from: T0 + DAY, offset: 0, limit: 100 });
+        expect(found.rows.map((r) => r.reqid)).toEqual([click.reqid]);
+        expect(found.total).toBe(1);
+      });
+
+      it('list with the first real conversion of each click', async () => {
+        const store = await fresh();
+        const [converted, plain] = [await makeClick(T0), await makeClick(T0 + MINUTE)];
+        await store.recordClick(converted);
+        await store.recordClick(plain);
+        const test = await store.insertConversion(makeConversion({ reqid: converted.reqid, is_test: true }), none);
+        const first = await store.insertConversion(makeConversion({ reqid: converted.reqid }), none);
+        await store.insertConversion(makeConversion({ reqid: converted.reqid, event_id: 2 }), none);
+        const { rows } = await store.listClicks({ offset: 0, limit: 100 });
+        expect(rows).toEqual([
+          { ...converted, conversion_id: first.conversion.conversion_id },
+          { ...plain, conversion_id: null },
+        ]);
+        expect(first.conversion.conversion_id).toBeGreaterThan(test.conversion.conversion_id);
+      });
+    });
+
+    describe('leads', () => {
+      const window = (lead: NewLead, days = 30): LeadDedupe => ({ email: lead.email!, since: lead.created_at - days * DAY });
+
+      it('are stored with their fields as posted', async () => {
+        const store = await fresh();
+        const lead = makeLead();
+        const result = await store.insertLead(lead, null, null);
+        expect(result.duplicate).toBe(false);
+        if (result.duplicate) return;
+        expect(result.conversion).toBeNull();
+        expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null });
+        expect(Object.keys(result.lead.fields)).toEqual(Object.keys(lead.fields));
+        const listed = await store.listLeads({ ...allLeads, lead_id: result.lead.lead_id });
+        expect(listed).toEqual({ rows: [result.lead], total: 1 });
+        expect(Object.keys(listed.rows[0]!.fields)).toEqual(Object.keys(lead.fields));
+      });
+
+      it('are duplicates of the earlier lead for the same offer and email inside the window', async () => {
+        const store = await fresh();
+        const first = makeLead();
+        const accepted = await store.insertLead(first, window(first), null);
+        const again = makeLead({ created_at: T0 + HOUR, fields: { first_name: 'Other' } });
+        const result = await store.insertLead(again, window(again), null);
+        expect(result).toEqual({ duplicate: true, lead: accepted.lead });
+        expect((await store.listLeads(allLeads)).total).toBe(1);
+      });
+
+      it('are not duplicates on another offer, or when no check is asked for', async () => {
+        const store = await fresh();
+        const first = makeLead();
+        await store.insertLead(first, window(first), null);
+        const otherOffer = makeLead({ offer_id: 777, created_at: T0 + 1 });
+        expect((await store.insertLead(otherOffer, window(otherOffer), null)).duplicate).toBe(false);
+        expect((await store.insertLead(makeLead({ created_at: T0 + 2 }), null, null)).duplicate).toBe(false);
+        const otherEmail = makeLead({ email: 'grace@example.com', created_at: T0 + 3 });
+        expect((await store.insertLead(otherEmail, window(otherEmail), null)).duplicate).toBe(false);
+        expect((await store.listLeads(allLeads)).total).toBe(4);
+      });
+
+      it('are accepted again once the window has passed, and later ones are duplicates of the newer lead', async () => {
+        const store = await fresh();
+        const first = makeLead();
+        await store.insertLead(first, window(first), null);
+        const later = makeLead({ created_at: T0 + 31 * DAY });
+        const accepted = await store.insertLead(later, window(later), null);
+        expect(accepted.duplicate).toBe(false);
+        const third = makeLead({ created_at: T0 + 31 * DAY + HOUR });
+        expect(await store.insertLead(third, window(third), null)).toEqual({ duplicate: true, lead: accepted.lead });
+      });
+
+      it('sent at once with the same email are accepted exactly once, on every instance', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => {
+            const lead = makeLead({ created_at: T0 + i });
+            const store = i % 2 ? a : b;
+            return store.insertLead(lead, window(lead), { conversion: makeConversion({ source: 'lead' }), deliveries: none });
+          }),
+        );
+        const accepted = results.filter((r) => !r.duplicate);
+        expect(accepted).toHaveLength(1);
+        const winner = accepted[0]!.lead;
+        for (const r of results) expect(r.lead.lead_id).toBe(winner.lead_id);
+        expect((await a.listLeads(allLeads)).total).toBe(1);
+        expect((await a.listConversions(allConversions)).total).toBe(1);
+      });
+
+      it('are written with their conversion and its outbox rows, which name the conversion', async () => {
+        const store = await fresh();
+        const postback = await store.createPostback(makePostback());
+        const result = await store.insertLead(makeLead(), null, {
+          conversion: makeConversion({ source: 'lead' }),
+          deliveries: deliveriesTo([postback.postback_id]),
+        });
+        if (result.duplicate) throw new Error('not a duplicate');
+        const { lead, conversion } = result;
+        expect(conversion).toEqual({ ...makeConversion({ source: 'lead' }), lead_id: lead.lead_id, conversion_id: expect.any(Number) });
+        expect(lead.conversion_id).toBe(conversion!.conversion_id);
+        expect((await store.listLeads(allLeads)).rows).toEqual([lead]);
+        expect(await store.getConversion(conversion!.conversion_id)).toEqual(conversion);
+        const { rows } = await store.listDeliveries({ ...allDeliveries, conversion_id: conversion!.conversion_id });
+        expect(rows).toEqual([
+          {
+            delivery_id: expect.any(Number),
+            postback_id: postback.postback_id,
+            conversion_id: conversion!.conversion_id,
+            fire_on: 'conversion',
+            url: `https://affiliate.example/pb?id=${conversion!.conversion_id}&lead=${lead.lead_id}&status=approved&p=${postback.postback_id}`,
+            status: 'pending',
+            attempts: 0,
+            created_at: expect.any(Number),
+            next_attempt_at: expect.any(Number),
+            delivered_at: null,
+            last_error: null,
+            attempt_log: [],
+          },
+        ]);
+      });
+
+      it('are not written at all when their outbox rows cannot be built, and hold no email', async () => {
+        const store = await fresh();
+        const lead = makeLead();
+        const failing = store.insertLead(lead, window(lead), {
+          conversion: makeConversion({ source: 'lead' }),
+          deliveries: () => {
+            throw new Error('cannot render');
+          },
+        });
+        await expect(failing).rejects.toThrow('cannot render');
+        expect((await store.listLeads(allLeads)).total).toBe(0);
+        expect((await store.listConversions(allConversions)).total).toBe(0);
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(0);
+        // The failed lead did not claim the email: the same lead again is accepted.
+        expect((await store.insertLead(lead, window(lead), null)).duplicate).toBe(false);
+      });
+
+      it('list by id, time range, offer and affiliate, leaving tests out unless asked, with paging', async () => {
+        const store = await fresh();
+        const made: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const r = await store.insertLead(
+            makeLead({ created_at: T0 + i * HOUR, offer_id: i % 2 ? 2 : 1, affiliate_id: i < 3 ? 10 : 20, is_test: i === 5, email: `p${i}@example.com` }),
+            null,
+            null,
+          );
+          made.push(r.lead.lead_id);
+        }
+        const idsOf = async (q: Partial<Parameters<Store['listLeads']>[0]>) =>
+          (await store.listLeads({ include_tests: false, offset: 0, limit: 100, ...q })).rows.map((r) => r.lead_id);
+        expect(await idsOf({})).toEqual(made.slice(0, 5));
+        expect(await idsOf({ include_tests: true })).toEqual(made);
+        expect(await idsOf({ from: T0 + HOUR, to: T0 + 3 * HOUR })).toEqual([made[1], made[2]]);
+        expect(await idsOf({ offer_id: 2, include_tests: true })).toEqual([made[1], made[3], made[5]]);
+        expect(await idsOf({ affiliate_id: 20 })).toEqual([made[3], made[4]]);
+        expect(await idsOf({ lead_id: made[2] })).toEqual([made[2]]);
+        const page = await store.listLeads({ include_tests: true, offset: 2, limit: 2 });
+        expect(page.rows.map((r) => r.lead_id)).toEqual([made[2], made[3]]);
+        expect(page.total).toBe(6);
+      });
+    });
+
+    describe('conversions', () => {
+      it('round-trip with every field', async () => {
+        const store = await fresh();
+        const input = makeConversion({
+          reqid: await ids.mint(T0 - HOUR),
+          amount_cents: 12_345,
+          dedupe_key: 'order-1',
+          transaction_id: 'order-1',
+          unique_id: 'u-1',
+          order_id: 'o-1',
+          adv1: 'a1', adv2: 'a2', adv3: 'ünï', adv4: 'a4', adv5: 'a5',
+          event_id: 3,
+          status: 'pending',
+          payout_cents: 0,
+          revenue_cents: 9_007_199_254_740, // far beyond 32 bits
+        });
+        const result = await store.insertConversion(input, none);
+        expect(result).toEqual({ duplicate: false, conversion: { ...input, conversion_id: expect.any(Number) } });
+        expect(await store.getConversion(result.conversion.conversion_id)).toEqual(result.conversion);
+        const scrubbed = makeConversion({ status: 'scrubbed', scrub_reason: 'suppressed ip', is_test: true, payout_cents: 0, click_time: null });
+        const second = await store.insertConversion(scrubbed, none);
+        expect(await store.getConversion(second.conversion.conversion_id)).toEqual({ ...scrubbed, conversion_id: second.conversion.conversion_id });
+      });
+
+      it('answer undefined for an id never used', async () => {
+        const store = await fresh();
+        expect(await store.getConversion(424242)).toBeUndefined();
+      });
+
+      it('with a dedupe key already recorded answer the earlier conversion and write nothing', async () => {
+        const store = await fresh();
+        const postback = await store.createPostback(makePostback());
+        const first = await store.insertConversion(makeConversion({ dedupe_key: 'T-1' }), deliveriesTo([postback.postback_id]));
+        const again = await store.insertConversion(
+          makeConversion({ dedupe_key: 'T-1', payout_cents: 5, conversion_time: T0 + HOUR }),
+          deliveriesTo([postback.postback_id]),
+        );
+        expect(again).toEqual({ duplicate: true, conversion: first.conversion });
+        expect((await store.listConversions(allConversions)).total).toBe(1);
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(1);
+      });
+
+      it('dedupe per offer and event, and never without a key', async () => {
+        const store = await fresh();
+        const results = [
+          await store.insertConversion(makeConversion({ dedupe_key: 'K' }), none),
+          await store.insertConversion(makeConversion({ dedupe_key: 'K', event_id: 7 }), none),
+          await store.insertConversion(makeConversion({ dedupe_key: 'K', offer_id: 999 }), none),
+          await store.insertConversion(makeConversion({ dedupe_key: null }), none),
+          await store.insertConversion(makeConversion({ dedupe_key: null }), none),
+        ];
+        expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false]);
+        expect(new Set(results.map((r) => r.conversion.conversion_id)).size).toBe(5);
+      });
+
+      it('sent 50 at once with one dedupe key are recorded once, with one outbox row', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const postback = await a.createPostback(makePostback());
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            (i % 2 ? a : b).insertConversion(makeConversion({ dedupe_key: 'same-order', conversion_time: T0 + i }), deliveriesTo([postback.postback_id])),
+          ),
+        );
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.conversion.conversion_id)).size).toBe(1);
+        expect((await a.listConversions(allConversions)).total).toBe(1);
+        const deliveries = await b.listDeliveries(allDeliveries);
+        expect(deliveries.total).toBe(1);
+        expect(deliveries.rows[0]!.conversion_id).toBe(results[0]!.conversion.conversion_id);
+      });
+
+      it('write outbox rows rendered from the stored conversion, in its transaction', async () => {
+        const store = await fresh();
+        const [p1, p2] = [await store.createPostback(makePostback()), await store.createPostback(makePostback({ offer_id: 0 }))];
+        const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo([p1.postback_id, p2.postback_id]));
+        const { rows, total } = await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id });
+        expect(total).toBe(2);
+        expect(rows.map((d) => [d.postback_id, d.url, d.status, d.attempts])).toEqual([
+          [p1.postback_id, `https://affiliate.example/pb?id=${conversion.conversion_id}&lead=null&status=approved&p=${p1.postback_id}`, 'pending', 0],
+          [p2.postback_id, `https://affiliate.example/pb?id=${conversion.conversion_id}&lead=null&status=approved&p=${p2.postback_id}`, 'pending', 0],
+        ]);
+      });
+
+      it('are not written when their outbox rows cannot be built', async () => {
+        const store = await fresh();
+        const failing = store.insertConversion(makeConversion({ dedupe_key: 'X' }), () => {
+          throw new Error('cannot render');
+        });
+        await expect(failing).rejects.toThrow('cannot render');
+        expect((await store.listConversions(allConversions)).total).toBe(0);
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(0);
+        expect((await store.insertConversion(makeConversion({ dedupe_key: 'X' }), none)).duplicate).toBe(false);
+      });
+
+      describe('listing', () => {
+        // Six conversions with ties on every sort column.
+        const spread: Partial<NewConversion>[] = [
+          { conversion_time: T0 + 2 * HOUR, offer_id: 1, affiliate_id: 10, advertiser_id: 5, payout_cents: 300, revenue_cents: 10, status: 'approved' },
+          { conversion_time: T0 + 0 * HOUR, offer_id: 2, affiliate_id: 10, advertiser_id: 5, payout_cents: 100, revenue_cents: 30, status: 'pending' },
+          { conversion_time: T0 + 1 * HOUR, offer_id: 1, affiliate_id: 20, advertiser_id: 6, payout_cents: 300, revenue_cents: 20, status: 'rejected' },
+          { conversion_time: T0 + 1 * HOUR, offer_id: 2, affiliate_id: 20, advertiser_id: 6, payout_cents: 200, revenue_cents: 30, status: 'approved' },
+          { conversion_time: T0 + 3 * HOUR, offer_id: 3, affiliate_id: 10, advertiser_id: 5, payout_cents: 0, revenue_cents: 10, status: 'approved', is_test: true },
+          { conversion_time: T0 + 4 * HOUR, offer_id: 1, affiliate_id: 30, advertiser_id: 7, payout_cents: 0, revenue_cents: 0, status: 'scrubbed' },
+        ];
+        async function seeded() {
+          const store = await fresh();
+          const rows: ConversionRow[] = [];
+          for (const change of spread) rows.push((await store.insertConversion(makeConversion(change), none)).conversion);
+          return { store, rows };
+        }
+        const sortValue: Record<ConversionSort, (r: ConversionRow) => number> = {
+          conversion_id: (r) => r.conversion_id,
+          conversion_date: (r) => r.conversion_time,
+          offer_id: (r) => r.offer_id,
+          affiliate_id: (r) => r.affiliate_id,
+          payout: (r) => r.payout_cents,
+          revenue: (r) => r.revenue_cents,
+        };
+
+        it('filters by id, time range, offer, affiliate, advertiser and status, leaving tests out unless asked', async () => {
+          const { store, rows } = await seeded();
+          const id = (i: number) => rows[i]!.conversion_id;
+          const idsOf = async (q: Partial<Parameters<Store['listConversions']>[0]>) =>
+            (await store.listConversions({ ...allConversions, include_tests: false, ...q })).rows.map((r) => r.conversion_id);
+          expect(await idsOf({})).toEqual([id(0), id(1), id(2), id(3), id(5)]);
+          expect(await idsOf({ include_tests: true })).toEqual(rows.map((r) => r.conversion_id));
+          expect(await idsOf({ from: T0 + HOUR, to: T0 + 3 * HOUR })).toEqual([id(0), id(2), id(3)]);
+          expect(await idsOf({ offer_id: 1 })).toEqual([id(0), id(2), id(5)]);
+          expect(await idsOf({ affiliate_id: 20 })).toEqual([id(2), id(3)]);
+          expect(await idsOf({ advertiser_id: 5, include_tests: true })).toEqual([id(0), id(1), id(4)]);
+          expect(await idsOf({ status: 'approved' })).toEqual([id(0), id(3)]);
+          expect(await idsOf({ status: 'approved', include_tests: true })).toEqual([id(0), id(3), id(4)]);
+          expect(await idsOf({ conversion_id: id(2) })).toEqual([id(2)]);
+          expect(await idsOf({ conversion_id: 987654 })).toEqual([]);
+        });
+
+        for (const sort of CONVERSION_SORTS) {
+          for (const descending of [false, true]) {
+            it(`sorts by ${sort} ${descending ? 'descending' : 'ascending'}, ties by id the same way`, async () => {
+              const { store, rows } = await seeded();
+              const sign = descending ? -1 : 1;
+              const expected = [...rows]
+                .sort((x, y) => sign * (sortValue[sort](x) - sortValue[sort](y) || x.conversion_id - y.conversion_id))
+                .map((r) => r.conversion_id);
+              const listed = await store.listConversions({ ...allConversions, sort, descending });
+              expect(listed.rows.map((r) => r.conversion_id)).toEqual(expected);
+            });
+          }
+        }
+
+        it('pages, with the total of the whole list', async () => {
+          const { store, rows } = await seeded();
+          const page = await store.listConversions({ ...allConversions, sort: 'payout', descending: true, offset: 1, limit: 2 });
+          expect(page.total).toBe(6);
+          // payout descending, ties by id descending: r2, r0, r3, r1, r5, r4.
+          expect(page.rows.map((r) => r.conversion_id)).toEqual([rows[0]!.conversion_id, rows[3]!.conversion_id]);
+          expect(await store.listConversions({ ...allConversions, offset: 6, limit: 2 })).toEqual({ rows: [], total: 6 });
+        });
+      });
+    });
+
+    describe('conversion status', () => {
+      it('changes with the outbox rows it causes, rendered from the changed row', async () => {
+        const store = await fresh();
+        const postback = await store.createPostback(makePostback({ fire_on: 'rejection' }));
+        const { conversion } = await store.insertConversion(makeConversion(), none);
+        const changed = await store.setConversionStatus(conversion.conversion_id, 'rejected', deliveriesTo([postback.postback_id], 'rejection'));
+        expect(changed).toEqual({ ...conversion, status: 'rejected' });
+        expect(await store.getConversion(conversion.conversion_id)).toEqual(changed);
+        const { rows } = await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id });
+        expect(rows.map((d) => [d.fire_on, d.url])).toEqual([
+          ['rejection', `https://affiliate.example/pb?id=${conversion.conversion_id}&lead=null&status=rejected&p=${postback.postback_id}`],
+        ]);
+      });
+
+      it('set to the status the conversion has changes nothing and writes no outbox rows', async () => {
+        const store = await fresh();
+        const { conversion } = await store.insertConversion(makeConversion({ status: 'pending' }), none);
+        let called = 0;
+        const same = await store.setConversionStatus(conversion.conversion_id, 'pending', (row) => {
+          called++;
+          return deliveriesTo([1])(row);
+        });
+        expect(same).toEqual(conversion);
+        expect(called).toBe(0);
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(0);
+      });
+
+      it('changed to one status by many at once writes its outbox rows once', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const { conversion } = await a.insertConversion(makeConversion({ status: 'pending' }), none);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).setConversionStatus(conversion.conversion_id, 'approved', deliveriesTo([1], 'approval'))),
+        );
+        for (const r of results) expect(r?.status).toBe('approved');
+        expect((await a.listDeliveries(allDeliveries)).total).toBe(1);
+      });
+
+      it('answers undefined for a conversion that does not exist', async () => {
+        const store = await fresh();
+        expect(await store.setConversionStatus(5151, 'approved', deliveriesTo([1]))).toBeUndefined();
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(0);
+      });
+
+      it('stays as it was when the outbox rows cannot be built', async () => {
+        const store = await fresh();
+        const { conversion } = await store.insertConversion(makeConversion(), none);
+        const failing = store.setConversionStatus(conversion.conversion_id, 'reversed', () => {
+          throw new Error('cannot render');
+        });
+        await expect(failing).rejects.toThrow('cannot render');
+        expect((await store.getConversion(conversion.conversion_id))?.status).toBe('approved');
+      });
+    });
+
+    describe('postbacks', () => {
+      it('are created, read, updated in part and deleted', async () => {
+        const store = await fresh();
+        const created = await store.createPostback(makePostback());
+        expect(created).toEqual({ ...makePostback(), postback_id: expect.any(Number) });
+        expect(await store.listPostbacks({ postback_id: created.postback_id })).toEqual([created]);
+
+        const updated = await store.updatePostback(created.postback_id, { postback_url: 'https://new.example/?c=#reqid#', postback_status: undefined });
+        expect(updated).toEqual({ ...created, postback_url: 'https://new.example/?c=#reqid#' });
+        const moved = await store.updatePostback(created.postback_id, { offer_id: 0, fire_on: 'approval', postback_type_id: 3, postback_status: 'inactive' });
+        expect(moved).toEqual({ ...updated, offer_id: 0, fire_on: 'approval', postback_type_id: 3, postback_status: 'inactive' });
+        expect(await store.updatePostback(created.postback_id, {})).toEqual(moved);
+        expect(await store.listPostbacks({})).toEqual([moved]);
+
+        expect(await store.updatePostback(created.postback_id + 100, { offer_id: 1 })).toBeUndefined();
+        expect(await store.deletePostback(created.postback_id)).toBe(true);
+        expect(await store.deletePostback(created.postback_id)).toBe(false);
+        expect(await store.listPostbacks({})).toEqual([]);
+      });
+
+      it('list by affiliate, offer and status, in creation order', async () => {
+        const store = await fresh();
+        const a = await store.createPostback(makePostback({ affiliate_id: 1, offer_id: 10 }));
+        const b = await store.createPostback(makePostback({ affiliate_id: 2, offer_id: 10, postback_status: 'inactive' }));
+        const c = await store.createPostback(makePostback({ affiliate_id: 1, offer_id: 0 }));
+        expect(await store.listPostbacks({})).toEqual([a, b, c]);
+        expect(await store.listPostbacks({ affiliate_id: 1 })).toEqual([a, c]);
+        expect(await store.listPostbacks({ offer_id: 10 })).toEqual([a, b]);
+        expect(await store.listPostbacks({ postback_status: 'inactive' })).toEqual([b]);
+        expect(await store.listPostbacks({ affiliate_id: 1, offer_id: 0 })).toEqual([c]);
+      });
+
+      it('for an affiliate and offer are its active ones for that offer or every offer, that fire on the event', async () => {
+        const store = await fresh();
+        const offer = await store.createPostback(makePostback({ affiliate_id: 7, offer_id: 100 }));
+        const every = await store.createPostback(makePostback({ affiliate_id: 7, offer_id: 0, postback_type_id: 3 }));
+        await store.createPostback(makePostback({ affiliate_id: 7, offer_id: 100, postback_status: 'inactive' }));
+        await store.createPostback(makePostback({ affiliate_id: 7, offer_id: 100, fire_on: 'approval' }));
+        await store.createPostback(makePostback({ affiliate_id: 7, offer_id: 200 }));
+        await store.createPostback(makePostback({ affiliate_id: 8, offer_id: 100 }));
+        expect(await store.postbacksFor(7, 100, 'conversion')).toEqual([offer, every]);
+        expect(await store.postbacksFor(7, 300, 'conversion')).toEqual([every]);
+        expect(await store.postbacksFor(7, 100, 'rejection')).toEqual([]);
+      });
+    });
+
+    describe('outbox', () => {
+      /** A conversion with `n` outbox rows, due from now on. */
+      async function withDeliveries(store: Store, n: number) {
+        const postback_ids = Array.from({ length: n }, (_, i) => i + 1);
+        const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo(postback_ids));
+        return (await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id })).rows;
+      }
+      // Deliveries are due from when they were written (the store's clock); these times are later.
+      const now = () => Date.now() + HOUR;
+      const attempt = (delivery_id: number, at: number, change: Partial<Attempt> = {}): Attempt => ({
+        delivery_id,
+        attempted_at: at,
+        status_code: 200,
+        latency_ms: 42,
+        error: null,
+        ...change,
+      });
+
+      it('claims due deliveries up to the limit, in id order, and leases them', async () => {
+        const store = await fresh();
+        const made = (await withDeliveries(store, 3)).map((d) => d.delivery_id);
+        const at = now();
+        const first = await store.claimDeliveries(at, at + MINUTE, 2);
+        expect(first).toHaveLength(2);
+        for (const d of first) expect(d).toMatchObject({ status: 'pending', attempts: 0, next_attempt_at: at + MINUTE });
+        const rest = await store.claimDeliveries(at, at + MINUTE, 2);
+        expect(rest).toHaveLength(1);
+        const claimed = [...first, ...rest].map((d) => d.delivery_id);
+        expect(first.map((d) => d.delivery_id)).toEqual([...first.map((d) => d.delivery_id)].sort((x, y) => x - y));
+        expect([...claimed].sort((x, y) => x - y)).toEqual(made);
+        expect(await store.claimDeliveries(at, at + MINUTE, 2)).toEqual([]);
+      });
+
+      it('claims the deliveries due longest first', async () => {
+        const store = await fresh();
+        const [early, late] = (await withDeliveries(store, 2)).map((d) => d.delivery_id);
+        const at = now();
+        // A failed attempt puts the first one back to later than the second.
+        await store.finishAttempt(attempt(early!, at, { status_code: 500 }), { delivered: false, retry_at: at + 1000 });
+        const claimed = await store.claimDeliveries(at + 2000, at + MINUTE, 1);
+        expect(claimed.map((d) => d.delivery_id)).toEqual([late]);
+      });
+
+      it('does not claim a delivery before it is due', async () => {
+        const store = await fresh();
+        const [made] = await withDeliveries(store, 1);
+        expect(await store.claimDeliveries(made!.next_attempt_at - 1, made!.next_attempt_at + MINUTE, 10)).toEqual([]);
+        expect(await store.claimDeliveries(made!.next_attempt_at, made!.next_attempt_at + MINUTE, 10)).toHaveLength(1);
+      });
+
+      it('claims a leased delivery again only once its lease has run out', async () => {
+        const store = await fresh();
+        const [made] = await withDeliveries(store, 1);
+        const at = now();
+        expect(await store.claimDeliveries(at, at + MINUTE, 10)).toHaveLength(1);
+        expect(await store.claimDeliveries(at + MINUTE - 1, at + 2 * MINUTE, 10)).toEqual([]);
+        const again = await store.claimDeliveries(at + MINUTE, at + 2 * MINUTE, 10);
+        expect(again.map((d) => d.delivery_id)).toEqual([made!.delivery_id]);
+      });
+
+      it('gives claimers on two instances at once disjoint deliveries', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const made = await withDeliveries(a, 40);
+        const at = now();
+        const [fromA, fromB] = await Promise.all([a.claimDeliveries(at, at + MINUTE, 25), b.claimDeliveries(at, at + MINUTE, 25)]);
+        const idsA = fromA.map((d) => d.delivery_id);
+        const idsB = fromB.map((d) => d.delivery_id);
+        expect(idsA.filter((id) => idsB.includes(id))).toEqual([]);
+        expect([...idsA, ...idsB].sort((x, y) => x - y)).toEqual(made.map((d) => d.delivery_id));
+      });
+
+      it('marks a delivered attempt, logs it, and never claims that delivery again', async () => {
+        const store = await fresh();
+        const [made] = await withDeliveries(store, 1);
+        const at = now();
+        await store.claimDeliveries(at, at + MINUTE, 10);
+        const tried = attempt(made!.delivery_id, at + 5);
+        await store.finishAttempt(tried, { delivered: true });
+        const { rows } = await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id });
+        expect(rows[0]).toMatchObject({ status: 'delivered', attempts: 1, delivered_at: at + 5, last_error: null, attempt_log: [tried] });
+        expect(await store.claimDeliveries(at + DAY, at + DAY + MINUTE, 10)).toEqual([]);
+      });
+
+      it('schedules a retry of a failed attempt, with the error it got', async () => {
+        const store = await fresh();
+        const [made] = await withDeliveries(store, 1);
+        const at = now();
+        await store.claimDeliveries(at, at + MINUTE, 10);
+        await store.finishAttempt(attempt(made!.delivery_id, at, { status_code: 503 }), { delivered: false, retry_at: at + 10_000 });
+        const [retrying] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
+        expect(retrying).toMatchObject({ status: 'pending', attempts: 1, next_attempt_at: at + 10_000, last_error: 'HTTP 503', delivered_at: null });
+        expect(await store.claimDeliveries(at + 9_999, at + MINUTE, 10)).toEqual([]);
+        expect(await store.claimDeliveries(at + 10_000, at + MINUTE, 10)).toHaveLength(1);
+
+        await store.finishAttempt(attempt(made!.delivery_id, at + 10_000, { status_code: null, error: 'ECONNREFUSED' }), {
+          delivered: false,
+          retry_at: at + 60_000,
+        });
+        const [again] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
+        expect(again).toMatchObject({ status: 'pending', attempts: 2, last_error: 'ECONNREFUSED' });
+      });
+
+      it('gives a delivery up when an attempt has no retry time', async () => {
+        const store = await fresh();
+        const [made] = await withDeliveries(store, 1);
+        const at = now();
+        await store.claimDeliveries(at, at + MINUTE, 10);
+        await store.finishAttempt(attempt(made!.delivery_id, at, { status_code: 410 }), { delivered: false, retry_at: null });
+        const [failed] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
+        expect(failed).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 410' });
+        expect(await store.claimDeliveries(at + DAY, at + DAY + MINUTE, 10)).toEqual([]);
+      });
+
+      it('lists deliveries with every attempt in order, by id, conversion, postback and status, with paging', async () => {
+        const store = await fresh();
+        const made = await withDeliveries(store, 4);
+        const other = await withDeliveries(store, 1);
+        const at = now();
+        const tries = [
+          attempt(made[0]!.delivery_id, at, { status_code: 500, latency_ms: 7 }),
+          attempt(made[1]!.delivery_id, at + 1, { status_code: null, error: 'timeout', latency_ms: 10_000 }),
+          attempt(made[0]!.delivery_id, at + 2, { latency_ms: 3 }),
+        ];
+        await store.finishAttempt(tries[0]!, { delivered: false, retry_at: at + 1 });
+        await store.finishAttempt(tries[1]!, { delivered: false, retry_at: null });
+        await store.finishAttempt(tries[2]!, { delivered: true });
+
+        const first = (await store.listDeliveries({ ...allDeliveries, delivery_id: made[0]!.delivery_id })).rows[0]!;
+        expect(first.attempt_log).toEqual([tries[0], tries[2]]);
+        expect(first).toMatchObject({ status: 'delivered', attempts: 2 });
+
+        const idsOf = async (q: Partial<Parameters<Store['listDeliveries']>[0]>) =>
+          (await store.listDeliveries({ ...allDeliveries, ...q })).rows.map((d) => d.delivery_id);
+        expect(await idsOf({ conversion_id: made[0]!.conversion_id })).toEqual(made.map((d) => d.delivery_id));
+        expect(await idsOf({ postback_id: 1 })).toEqual([made[0]!.delivery_id, other[0]!.delivery_id]);
+        expect(await idsOf({ status: 'failed' })).toEqual([made[1]!.delivery_id]);
+        expect(await idsOf({ status: 'pending' })).toEqual([made[2]!.delivery_id, made[3]!.delivery_id, other[0]!.delivery_id]);
+        const page = await store.listDeliveries({ offset: 1, limit: 2 });
+        expect(page.total).toBe(5);
+        expect(page.rows.map((d) => [d.delivery_id, d.attempt_log.length])).toEqual([
+          [made[1]!.delivery_id, 1],
+          [made[2]!.delivery_id, 0],
+        ]);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('commits on close what was queued and not yet written', async () => {
+        const db = database();
+        const store = await db.open();
+        const clicks = await Promise.all(Array.from({ length: 30 }, (_, i) => makeClick(T0 + i)));
+        const writes = [
+          ...clicks.map((c) => store.recordClick(c)),
+          store.insertConversion(makeConversion({ dedupe_key: 'late' }), deliveriesTo([1])),
+          store.insertLead(makeLead(), { email: 'ada@example.com', since: 0 }, null),
+          store.createPostback(makePostback()),
+        ];
+        await store.close();
+        await Promise.all(writes);
+        const reopened = await db.open();
+        expect((await reopened.listClicks({ offset: 0, limit: 100 })).total).toBe(30);
+        expect((await reopened.listConversions(allConversions)).total).toBe(1);
+        expect((await reopened.listLeads(allLeads)).total).toBe(1);
+        expect((await reopened.listDeliveries(allDeliveries)).total).toBe(1);
+        expect(await reopened.listPostbacks({})).toHaveLength(1);
+      });
+
+      it('keeps every kind of row across close and reopen', async () => {
+        const db = database();
+        const store = await db.open();
+        const secret = await store.secret(() => 'kept');
+        const click = await makeClick();
+        await store.recordClick(click);
+        const lead = await store.insertLead(makeLead(), null, { conversion: makeConversion({ source: 'lead' }), deliveries: deliveriesTo([1]) });
+        const postback = await store.createPostback(makePostback());
+        await store.close();
+
+        const reopened = await db.open();
+        expect(await reopened.secret(() => 'new')).toBe(secret);
+        expect(await reopened.getClick(click.reqid)).toEqual(click);
+        expect((await reopened.listLeads(allLeads)).rows).toEqual([lead.lead]);
+        if (lead.duplicate) throw new Error('not a duplicate');
+        expect(await reopened.getConversion(lead.conversion!.conversion_id)).toEqual(lead.conversion);
+        expect((await reopened.listDeliveries(allDeliveries)).total).toBe(1);
+        expect(await reopened.listPostbacks({})).toEqual([postback]);
+        // Ids go on from where they were.
+        const next = await reopened.insertConversion(makeConversion(), none);
+        expect(next.conversion.conversion_id).toBeGreaterThan(lead.conversion!.conversion_id);
+      });
+
+      it('lets two instances start at once on a new database', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        const click = await makeClick();
+        await a.recordClick(click);
+        expect(await b.getClick(click.reqid)).toEqual(click);
+      });
+    });
+  });
+}
