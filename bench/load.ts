@@ -41,6 +41,8 @@ export interface LoadResult {
   seconds: number;
   serverCpu: number | null;
   dbCpu: number | null;
+  /** CPU seconds this load generator used: near `seconds`, it is the generator that limits. */
+  loadCpu: number;
 }
 
 const spec = JSON.parse(process.argv[2]!) as LoadSpec;
@@ -93,12 +95,15 @@ const used = (before: number | null, after: number | null) => (before === null |
 
 const share = (i: number) => Math.floor(spec.connections / spec.urls.length) + (i < spec.connections % spec.urls.length ? 1 : 0);
 const started = performance.now();
+const ownBefore = process.cpuUsage();
 const serverBefore = cpuSeconds(spec.serverPids);
 const dbBefore = cpuSeconds(spec.dbPids);
 const results = await Promise.all(spec.urls.map((url, i) => run(url, share(i))));
 const serverCpu = used(serverBefore, cpuSeconds(spec.serverPids));
 const dbCpu = used(dbBefore, cpuSeconds(spec.dbPids));
 const seconds = (performance.now() - started) / 1000;
+const own = process.cpuUsage(ownBefore);
+const loadCpu = (own.user + own.system) / 1e6;
 if (spec.idsFile && ids.length) appendFileSync(spec.idsFile, `${ids.join('\n')}\n`);
 const worst = (f: (r: Result) => number) => Math.max(...results.map(f));
 const sum = (f: (r: Result) => number) => results.reduce((total, r) => total + f(r), 0);
@@ -114,5 +119,6 @@ const out: LoadResult = {
   seconds,
   serverCpu,
   dbCpu,
+  loadCpu,
 };
 console.log(JSON.stringify(out));

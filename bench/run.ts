@@ -259,7 +259,10 @@ async function benchPath(path: PathName, config: string, instances: number, targ
       row.ratios.push(c.rps / b.rps);
       row.answered += c.ok;
       row.failed += c.failed;
-      console.log(`${label} round ${r + 1}: crumb ${c.rps.toFixed(0)} req/s (p99 ${c.p99} ms), baseline ${b.rps.toFixed(0)} req/s, ratio ${(c.rps / b.rps).toFixed(2)}`);
+      const busy = (x: LoadResult) => `${Math.round((100 * x.loadCpu) / x.seconds)}%`;
+      console.log(
+        `${label} round ${r + 1}: crumb ${c.rps.toFixed(0)} req/s (p99 ${c.p99} ms), baseline ${b.rps.toFixed(0)} req/s, ratio ${(c.rps / b.rps).toFixed(2)}; load generator CPU ${busy(c)} / ${busy(b)}`,
+      );
     }
     row.serverCpu = cpu / loaded;
     row.dbCpu = store === 'sqlite' || dbCpu === null ? null : dbCpu / loaded;

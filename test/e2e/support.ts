@@ -3,7 +3,8 @@
 // landing pages served by ANOTHER site, http://localhost:PORT2 (a different host is a different
 // site for cookies, CORS and SameSite: what an advertiser's landing page is to a tracking domain).
 import { serve, type ServerType } from '@hono/node-server';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,13 +58,12 @@ export async function launchBlockingCookies(): Promise<BrowserContext> {
   writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { default_content_setting_values: { cookies: 2 } } }));
   const context = await chromium.launchPersistentContext(profile, launchOptions());
   context.on('close', () => {
-    // Chromium may still be writing into its profile as the context closes: retry, and never let
-    // the clean-up of a temporary directory fail a run.
-    try {
-      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    } catch (error) {
-      console.warn(`left the temporary Chromium profile ${profile}: ${(error as Error).message}`);
-    }
+    // Chromium goes on writing into its profile for a moment after the context closes: retry for
+    // a few seconds, in the background, and never let the clean-up of a temporary directory fail
+    // a run.
+    rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }).catch((error: Error) =>
+      console.warn(`left the temporary Chromium profile ${profile}: ${error.message}`),
+    );
   });
   return context;
 }
