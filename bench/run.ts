@@ -220,6 +220,9 @@ function pgTarget(path: PathName, target: PgTarget): Target {
   };
 }
 
+/** The load generator's CPU as a share of its core: near 100 %, the generator is the limit. */
+const busy = (x: LoadResult) => `${Math.round((100 * x.loadCpu) / x.seconds)}%`;
+
 async function benchPath(path: PathName, config: string, instances: number, target: Target, dir: string): Promise<Row> {
   const idsFile = join(dir, 'ids.txt');
   const reqidsFile = join(dir, 'reqids.txt');
@@ -259,7 +262,6 @@ async function benchPath(path: PathName, config: string, instances: number, targ
       row.ratios.push(c.rps / b.rps);
       row.answered += c.ok;
       row.failed += c.failed;
-      const busy = (x: LoadResult) => `${Math.round((100 * x.loadCpu) / x.seconds)}%`;
       console.log(
         `${label} round ${r + 1}: crumb ${c.rps.toFixed(0)} req/s (p99 ${c.p99} ms), baseline ${b.rps.toFixed(0)} req/s, ratio ${(c.rps / b.rps).toFixed(2)}; load generator CPU ${busy(c)} / ${busy(b)}`,
       );
