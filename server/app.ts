@@ -7,6 +7,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import type { Network } from './network.js';
+import { ChangeRefused } from './network/change.js';
+import type { LiveNetwork } from './network/live.js';
 import { BadParams } from './params.js';
 import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
 import { dJsHandler } from './routes/assets.js';
@@ -18,7 +20,8 @@ import type { Store } from './store/types.js';
 
 export interface AppOptions {
   store: Store;
-  network: Network;
+  /** The network, kept current from the store (network/live.ts). */
+  network: LiveNetwork;
   /** The reqid MAC key (the network file's, or the one kept in the store). */
   secret: string;
   /** A MAC over `secret` faster than Web Crypto's, where the runtime has one. */
@@ -38,7 +41,9 @@ export interface AppOptions {
 /** What every route may use. */
 export interface AppDeps {
   store: Store;
-  network: Network;
+  /** The current snapshot: read it once per request (a getter; a change replaces it whole). */
+  readonly network: Network;
+  live: LiveNetwork;
   reqids: Reqids;
   clock: () => number;
   clientIp: (c: Context) => string | undefined;
@@ -71,9 +76,13 @@ export const crossOriginHeaders: MiddlewareHandler = async (c, next) => {
 const sameOriginHeaders = secureHeaders();
 
 export function createApp(options: AppOptions) {
+  const live = options.network;
   const deps: AppDeps = {
     store: options.store,
-    network: options.network,
+    get network() {
+      return live.current;
+    },
+    live,
     reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
     clock: options.clock ?? Date.now,
     clientIp: options.clientIp ?? (() => undefined),
@@ -89,6 +98,7 @@ export function createApp(options: AppOptions) {
   app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
   app.route('/api/2', apiRoutes(deps));
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
+
 
   // Any unknown path may be a mistyped pixel or script on someone's page: the same headers as those.
   app.notFound(
@@ -110,6 +120,10 @@ function errorAnswer(error: Error, c: Context): Response {
     return api
       ? c.json({ request_status: 'Failure', message: `Invalid parameters: ${error.message}`, errors: error.errors }, 400)
       : c.text(`Invalid parameters: ${error.message}`, 400);
+  }
+  if (error instanceof ChangeRefused) {
+    const message = `The change was not made: ${error.message}`;
+    return api ? c.json({ request_status: 'Failure', message, errors: error.problems }, error.status) : c.text(message, error.status);
   }
   if (error instanceof HTTPException) {
     const status = error.status;

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,10 +12,12 @@ import type { Context } from 'hono';
 import { createApp } from './app.js';
 import { DEMO_API_KEY, demoNetwork } from './demo/network.js';
 import { ensureDemoPostback } from './demo/postback.js';
-import { loadNetwork, NetworkError, type Network } from './network.js';
+import { NetworkError, type Network } from './network.js';
+import { openNetwork, syncNetwork, type FileSource } from './network/import.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
+import type { Store } from './store/types.js';
 import { redact } from './store/url.js';
 
 const USAGE = `Usage: npm start -- [options]
@@ -49,24 +52,38 @@ function options() {
   }
 }
 
-function readNetwork(file: string | undefined, base: string): Network {
-  if (!file) return loadNetwork(demoNetwork(base));
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    fail(`Cannot read the network file ${file}: ${(error as Error).message}`);
+/** The network file to apply at start: the --config file, the built-in demo (no --config, on a
+ * store that holds none or holds the demo), or none (a store that holds a network of its own). */
+async function networkFile(configFile: string | undefined, store: Store, base: string): Promise<FileSource | undefined> {
+  if (configFile) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (error) {
+      fail(`Cannot read the network file ${configFile}: ${(error as Error).message}`);
+    }
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      fail(`The network file ${configFile} is not valid JSON: ${(error as Error).message}`);
+    }
+    return { text, source: `file ${basename(configFile)}` };
   }
-  let input: unknown;
+  const stored = await store.loadNetwork();
+  return stored.settings === null || stored.file_source === 'demo' ? demoFile(base) : undefined;
+}
+
+function demoFile(base: string): FileSource {
+  return { text: JSON.stringify(demoNetwork(base), null, 2), source: 'demo' };
+}
+
+async function open(store: Store, file: FileSource | undefined, configFile: string | undefined) {
   try {
-    input = JSON.parse(text);
+    return await openNetwork(store, file);
   } catch (error) {
-    fail(`The network file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-  try {
-    return loadNetwork(input);
-  } catch (error) {
-    if (error instanceof NetworkError) fail(`The network file ${file} has problems; the server did not start.\n${error.problems.join('\n')}`);
+    if (error instanceof NetworkError) {
+      fail(`The network file ${configFile ?? '(built-in demo)'} has problems; the server did not start.\n${error.problems.join('\n')}`);
+    }
     throw error;
   }
 }
@@ -102,10 +119,14 @@ async function main() {
   // The demo network's links name this server, so it needs the port before it binds; with port 0
   // (any free port) the demo links are fixed up once the port is known.
   let base = `http://${shownHost}:${port}`;
-  let network = readNetwork(configFile, base);
   const dJs = readDJs();
   const store = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
-  const secret = network.reqid_secret ?? (await store.secret(generateSecret));
+  const file = await networkFile(configFile, store, base);
+  const isDemo = file?.source === 'demo';
+  const live = await open(store, file, configFile);
+  // Changes made on other instances (and through the API here) arrive within half a second.
+  live.start();
+  const secret = live.current.reqid_secret ?? (await store.secret(generateSecret));
   const trustProxy = args['trust-proxy'] ?? false;
   const clientIp = (c: Context) => {
     if (trustProxy) {
@@ -121,22 +142,23 @@ async function main() {
   const dispatcher = createDispatcher({ store });
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
-  const demo = configFile ? undefined : { api_key: DEMO_API_KEY };
-  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+  const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
   dispatcher.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
-    if (!configFile && port === 0) {
-      network = loadNetwork(demoNetwork(base));
-      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
-    }
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
-    // is in place before the banner invites anyone to click.
-    const ready = configFile ? Promise.resolve() : ensureDemoPostback(store, base).then(
-      () => {},
-      (error) => console.error('Creating the demo postback failed:', error),
-    );
-    void ready.then(() => console.log(banner(network, base, configFile, dbLocation)));
+    // is in place before the banner invites anyone to click. With port 0 the demo network's links
+    // learn the port only now.
+    const ready = !isDemo
+      ? Promise.resolve()
+      : (port === 0 ? syncNetwork(store, demoFile(base)).then(() => live.refresh()) : Promise.resolve())
+          .then(() => ensureDemoPostback(store, base))
+          .then(
+            () => {},
+            (error) => console.error('Preparing the demo failed:', error),
+          );
+    void ready.then(() => console.log(banner(live.current, base, isDemo ? undefined : configFile ?? 'stored', dbLocation)));
   }) as Server;
   server.on('error', (error) => fail(`Cannot listen on ${host ?? '*'}:${port}: ${error.message}`));
 
@@ -152,6 +174,7 @@ async function main() {
     force.unref();
     // No new postback attempts; those in flight finish (and are logged) before the store closes.
     const dispatcherStopped = dispatcher.stop();
+    live.stop();
     server.close(async () => {
       clearInterval(idle);
       try {
@@ -170,7 +193,8 @@ async function main() {
 
 function banner(network: Network, base: string, configFile: string | undefined, db: string): string {
   const store = redact(db);
-  const lines = [`Crumb is listening on ${base}`, `  network: ${network.name}${configFile ? ` (${configFile})` : ' (built-in demo)'}`, `  store:   ${store}`];
+  const from = configFile === 'stored' ? ' (kept in the store)' : configFile ? ` (${configFile})` : ' (built-in demo)';
+  const lines = [`Crumb is listening on ${base}`, `  network: ${network.name}${from}`, `  store:   ${store}`];
   if (!configFile) {
     lines.push(
       '',

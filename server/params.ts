@@ -19,14 +19,16 @@ export class BadParams extends Error {
   }
 }
 
-export async function readParams(c: Context): Promise<Params> {
+/** `nested: 'skip'` leaves a JSON body's objects and lists out of the parameters (for calls that
+ * read the body themselves, such as the management API) instead of refusing them. */
+export async function readParams(c: Context, options: { nested?: 'refuse' | 'skip' } = {}): Promise<Params> {
   const params = queryParams(c.req.url);
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return params;
   const type = (c.req.header('content-type') ?? '').toLowerCase();
   const text = await c.req.text();
   if (!text) return params;
   if (isJsonBody(type, text)) {
-    addJson(params, text);
+    addJson(params, text, options.nested === 'skip');
   } else if (type.includes('x-www-form-urlencoded') || type.startsWith('text/plain') || !type) {
     addFirst(params, new URLSearchParams(text));
   } else if (!type.includes('xml')) {
@@ -58,7 +60,7 @@ function addFirst(params: Params, search: Iterable<[string, string]>) {
 
 /** The query string wins over the body for a key in both, as for forms (and as CAKE's ASP.NET reads
  * them: query string first). */
-function addJson(params: Params, text: string) {
+function addJson(params: Params, text: string, skipNested: boolean) {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -70,7 +72,10 @@ function addJson(params: Params, text: string) {
   }
   for (const [key, value] of Object.entries(body)) {
     if (value === null || value === undefined) continue;
-    if (typeof value === 'object') throw new BadParams([{ parameter: key, message: 'must be a single value, not an object or list' }]);
+    if (typeof value === 'object') {
+      if (skipNested) continue;
+      throw new BadParams([{ parameter: key, message: 'must be a single value, not an object or list' }]);
+    }
     if (!(key in params)) params[key] = String(value);
   }
 }

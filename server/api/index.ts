@@ -3,44 +3,54 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from '../app.js';
-import { limitBody, sameText } from '../http.js';
+import { authenticate } from '../auth.js';
+import { limitBody } from '../http.js';
+import type { ApiKey } from '../network.js';
 import { readParams, type Params } from '../params.js';
 import { clickApi } from './clicks.js';
 import { leadApi } from './leads.js';
 import { conversionApi } from './conversions.js';
 import { postbackApi } from './postbacks.js';
-import { trackingDomainApi } from './tracking-domains.js';
+import { networkApi } from './network.js';
 
-export type ApiEnv = { Variables: { params: Params } };
+export type ApiEnv = { Variables: { params: Params; key: ApiKey } };
 export type Api = Hono<ApiEnv>;
 
 export const MAX_API_BODY = 64 * 1024;
+/** A whole network file posted to network.json: 10,000s of offers and campaigns. */
+export const MAX_IMPORT_BODY = 64 * 1024 * 1024;
 
 export function apiRoutes(deps: AppDeps): Api {
   const api: Api = new Hono<ApiEnv>();
-  api.use(
-    '*',
-    limitBody(MAX_API_BODY, (c) => {
+  const limit = (max: number) =>
+    limitBody(max, (c) => {
       // The rest of the body is not read, so this connection cannot carry another request.
       c.header('Connection', 'close');
-      throw new HTTPException(413, { message: `Request body too large: at most ${MAX_API_BODY} bytes` });
-    }),
-  );
+      throw new HTTPException(413, { message: `Request body too large: at most ${max} bytes` });
+    });
+  const small = limit(MAX_API_BODY);
+  const large = limit(MAX_IMPORT_BODY);
+  api.use('*', (c, next) => (c.req.path.endsWith('/network.json') && c.req.method === 'POST' ? large(c, next) : small(c, next)));
   api.use('*', async (c, next) => {
-    const params = await readParams(c);
-    const key = params.api_key;
-    if (!key) throw new HTTPException(401, { message: 'api_key is required: pass your API key as the api_key parameter' });
-    if (!knownKey(deps.network.api_keys, key)) {
-      throw new HTTPException(401, { message: 'api_key is not a valid API key for this network: use one of the api_keys in the network file' });
+    const params = await readParams(c, { nested: 'skip' });
+    const given = params.api_key;
+    if (!given) throw new HTTPException(401, { message: 'api_key is required: pass your API key as the api_key parameter' });
+    await deps.live.ready.catch(() => {
+      throw new HTTPException(503, { message: 'The network is not loaded yet: retry in a moment' });
+    });
+    const key = await authenticate(deps.network, given);
+    if (!key) {
+      throw new HTTPException(401, { message: 'api_key is not a valid API key for this network: use an admin key of the network file, or a key created with api_keys.json' });
     }
     c.set('params', params);
+    c.set('key', key);
     await next();
   });
   clickApi(api, deps);
   leadApi(api, deps);
   conversionApi(api, deps);
   postbackApi(api, deps);
-  trackingDomainApi(api, deps);
+  networkApi(api, deps);
   return api;
 }
 
@@ -48,9 +58,12 @@ export function success(c: Context, body: Record<string, unknown>): Response {
   return c.json({ request_status: 'Success', ...body });
 }
 
-/** Compares against every key (no early exit), each in time that depends only on the key's length. */
-export function knownKey(keys: string[], given: string): boolean {
-  let found = false;
-  for (const key of keys) found = sameText(given, key) || found;
-  return found;
+/** The calling key, when it is an admin key; else a 403 naming the key's scope. */
+export function requireAdmin(c: Context<ApiEnv>): ApiKey {
+  const key = c.get('key');
+  if (key.role !== 'admin') {
+    const scope = key.role === 'advertiser' ? `advertiser ${key.advertiser_id}` : `affiliate ${key.affiliate_id}`;
+    throw new HTTPException(403, { message: `This call needs an admin key; this key is scoped to ${scope}` });
+  }
+  return key;
 }

@@ -7,19 +7,16 @@ import { limitBody, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { acceptLead } from '../leads/accept.js';
 import { refusalAnswer, redirectAnswer, successAnswer } from '../leads/answer.js';
 import { BadLeadBody, formatOfHeaders, readLeadPost } from '../leads/parse.js';
-import { validatorFor } from '../leads/validate.js';
 
 /** A lead is a few fields; this leaves room for long comments and nothing more. */
 export const MAX_LEAD_BODY = 64 * 1024;
 
 export function leadRoutes(deps: AppDeps) {
-  // Compile every offer's field checks now rather than on its first lead.
-  for (const offer of deps.network.offers.values()) validatorFor(offer);
-
   // Landing pages post from their own origins (d.js with credentials, so that the click cookie
-  // rides along): those of the offer and thank-you URLs and the network's cors_origins.
+  // rides along): those of the offer and thank-you URLs and the network's cors_origins, as the
+  // network is now.
   const corsHeaders = cors({
-    origin: deps.network.cors_origins,
+    origin: (origin) => (deps.network.allowsOrigin(origin) ? origin : null),
     credentials: true,
     allowMethods: ['GET', 'POST'],
     allowHeaders: ['Content-Type', 'Accept', 'X-Requested-With'],

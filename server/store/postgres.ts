@@ -16,8 +16,11 @@ import postgres from 'postgres';
 import { reqidFloor } from '../reqid.js';
 import { CONVERSION_COLUMNS, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
 import { migrate } from './postgres-schema.js';
+import * as net from './network-sql.js';
+import { NETWORK_ENTITIES } from './types.js';
 import { redact } from './url.js';
 import type {
+  ApiKeyRecord,
   Attempt,
   AttemptOutcome,
   ClickRecord,
@@ -30,6 +33,7 @@ import type {
   LeadRow,
   NewConversion,
   NewDelivery,
+  NetworkRows,
   Page,
   PostbackRow,
   Store,
@@ -298,6 +302,64 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         ORDER BY postback_id`) as unknown as PostbackRow[];
     },
 
+    async loadNetwork() {
+      // One REPEATABLE READ snapshot: a change committed meanwhile is either all in it or not at all.
+      return transaction(sql, async (tx): Promise<NetworkRows> => {
+        await tx`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`;
+        const entities = {} as NetworkRows['entities'];
+        for (const entity of NETWORK_ENTITIES) {
+          entities[entity] = (await tx.unsafe(net.entityRows(entity))).map((r) => JSON.parse(r.data as string));
+        }
+        const [settings] = await tx.unsafe(net.NETWORK_SETTINGS);
+        const [version] = await tx.unsafe(net.NETWORK_VERSION);
+        const applied = net.fileApplied((await tx.unsafe(net.FILE_APPLIED)) as unknown as { key: string; value: string }[]);
+        return {
+          version: Number(version!.version),
+          settings: settings ? JSON.parse(settings.data as string) : null,
+          entities,
+          api_keys: (await tx.unsafe(net.API_KEYS)).map(apiKeyRow),
+          ...applied,
+        };
+      });
+    },
+
+    async networkVersion() {
+      const [row] = await sql.unsafe(net.NETWORK_VERSION, [], { prepare: true });
+      return Number(row!.version);
+    },
+
+    async networkChanges(after, upto) {
+      return (await sql.unsafe(net.numbered(net.NETWORK_CHANGES), [after, upto])).map(net.changeRow);
+    },
+
+    writeNetwork(base, writes, meta) {
+      return track(
+        transaction(sql, async (tx) => {
+          // The version row is locked until COMMIT: a concurrent change waits, then finds the
+          // version moved and claims nothing.
+          const [claimed] = await tx.unsafe(net.numbered(net.CLAIM_VERSION), [base]);
+          if (!claimed) return null;
+          const version = Number(claimed.version);
+          // Sent together, so a large import is one pipeline rather than a round trip per row.
+          await Promise.all(net.writeStatements(version, writes, meta).map((s) => tx.unsafe(net.numbered(s.sql), s.params as never[])));
+          return version;
+        }),
+      );
+    },
+
+    async listChanges(q) {
+      const { count, rows } = net.changeQueries(q);
+      const [n] = await sql.unsafe(net.numbered(count.sql), count.params as never[]);
+      const found = await sql.unsafe(net.numbered(rows.sql), rows.params as never[]);
+      return { total: Number(n!.n), rows: found.map(net.changeRow) };
+    },
+
+    async hasHistory(entity, id) {
+      const q = net.historyQuery(entity, id);
+      const [row] = await sql.unsafe(net.numbered(q.sql), q.params as never[]);
+      return Number(row!.used) === 1;
+    },
+
     async claimDeliveries(now, lease_until, limit) {
       // SKIP LOCKED: rows another claimer is taking right now are left to it; a row it has already
       // leased is re-checked after its commit and no longer due.
@@ -552,6 +614,20 @@ async function insertDeliveries(tx: Tx, deliveries: NewDelivery[]) {
   const now = Date.now();
   const rows = deliveries.map((d) => ({ ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now }));
   await tx`INSERT INTO deliveries ${tx(rows, DELIVERY_COLUMNS)}`;
+}
+
+function apiKeyRow(r: postgres.Row): ApiKeyRecord {
+  return {
+    key_id: Number(r.key_id),
+    key_hash: r.key_hash,
+    role: r.role,
+    advertiser_id: r.advertiser_id === null ? null : Number(r.advertiser_id),
+    affiliate_id: r.affiliate_id === null ? null : Number(r.affiliate_id),
+    label: r.label,
+    source: r.source,
+    created_at: Number(r.created_at),
+    revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
 }
 
 function whereClause(sql: Sql, conds: Fragment[]): Fragment {

@@ -13,7 +13,10 @@ import { dirname } from 'node:path';
 import { reqidFloor } from '../reqid.js';
 import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
 import { migrations } from './sqlite-schema.js';
+import * as net from './network-sql.js';
+import { NETWORK_ENTITIES } from './types.js';
 import type {
+  ApiKeyRecord,
   Attempt,
   AttemptOutcome,
   ClickRecord,
@@ -27,6 +30,7 @@ import type {
   LeadRow,
   NewConversion,
   NewDelivery,
+  NetworkRows,
   NewLead,
   Page,
   PostbackQuery,
@@ -54,6 +58,13 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000);
   const sql = statements(db);
+  // Statements by their text, for the SQL the stores share (network-sql.ts).
+  const prepared = new Map<string, Database.Statement>();
+  const prepare = (text: string) => {
+    let statement = prepared.get(text);
+    if (!statement) prepared.set(text, (statement = db.prepare(text)));
+    return statement;
+  };
 
   return {
     kind: 'sqlite',
@@ -242,6 +253,54 @@ export function openSqliteStore(options: SqliteOptions): Store {
         total: result.total,
         rows: result.rows.map((d) => ({ ...d, attempt_log: sql.attemptsOf.all(d.delivery_id) as Attempt[] })),
       };
+    },
+
+    async loadNetwork() {
+      // One read transaction: a change committed meanwhile is either all in it or not at all.
+      return db.transaction((): NetworkRows => {
+        const entities = {} as NetworkRows['entities'];
+        for (const entity of NETWORK_ENTITIES) {
+          entities[entity] = (prepare(net.entityRows(entity)).all() as { data: string }[]).map((r) => JSON.parse(r.data));
+        }
+        const settings = prepare(net.NETWORK_SETTINGS).get() as { data: string } | undefined;
+        return {
+          version: (prepare(net.NETWORK_VERSION).get() as { version: number }).version,
+          settings: settings ? JSON.parse(settings.data) : null,
+          entities,
+          api_keys: prepare(net.API_KEYS).all() as ApiKeyRecord[],
+          ...net.fileApplied(prepare(net.FILE_APPLIED).all() as { key: string; value: string }[]),
+        };
+      }).deferred();
+    },
+
+    async networkVersion() {
+      return (prepare(net.NETWORK_VERSION).get() as { version: number }).version;
+    },
+
+    async networkChanges(after, upto) {
+      return (prepare(net.NETWORK_CHANGES).all(after, upto) as Row[]).map(net.changeRow);
+    },
+
+    writeNetwork(base, writes, meta) {
+      return write(() => {
+        const claimed = prepare(net.CLAIM_VERSION).get(base) as { version: number } | undefined;
+        if (!claimed) return null;
+        for (const statement of net.writeStatements(claimed.version, writes, meta)) prepare(statement.sql).run(...statement.params);
+        return claimed.version;
+      });
+    },
+
+    async listChanges(q) {
+      const { count, rows } = net.changeQueries(q);
+      return {
+        total: (prepare(count.sql).get(...count.params) as { n: number }).n,
+        rows: (prepare(rows.sql).all(...rows.params) as Row[]).map(net.changeRow),
+      };
+    },
+
+    async hasHistory(entity, id) {
+      const q = net.historyQuery(entity, id);
+      return (prepare(q.sql).get(...q.params) as { used: number }).used === 1;
     },
 
     async close() {

@@ -238,6 +238,72 @@ export interface DeliveryQuery {
 /** Builds the outbox rows for a conversion once its id is known, inside its transaction. */
 export type DeliveriesFor = (conversion: ConversionRow) => NewDelivery[];
 
+// ---- the network (PROTOCOL.md 9) -----------------------------------------------------------------
+
+/** What the network tables hold, as stored: each entity's validated JSON (parsed), the settings,
+ * the API keys (hashes only), the version, and the hash of the last network file applied. */
+export interface NetworkRows {
+  version: number;
+  settings: unknown | null;
+  entities: Record<NetworkEntity, unknown[]>;
+  api_keys: ApiKeyRecord[];
+  file_hash: string | null;
+  /** Who applied that file: `file NAME`, or `demo` for the built-in demo network. */
+  file_source: string | null;
+}
+
+export const NETWORK_ENTITIES = ['advertisers', 'affiliates', 'offers', 'creatives', 'campaigns', 'tracking_domains'] as const;
+export type NetworkEntity = (typeof NETWORK_ENTITIES)[number];
+
+export interface ApiKeyRecord {
+  key_id: number;
+  key_hash: string;
+  role: 'admin' | 'advertiser' | 'affiliate';
+  advertiser_id: number | null;
+  affiliate_id: number | null;
+  label: string | null;
+  source: 'file' | 'api';
+  created_at: Millis;
+  revoked_at: Millis | null;
+}
+
+/** One entity written (or removed: `after` null) by a change. `before` goes to the change log. */
+export interface NetworkWrite {
+  entity: NetworkEntity | 'network' | 'api_keys';
+  /** The entity's id; 1 for the network's settings. */
+  id: number;
+  before: unknown | null;
+  after: unknown | null;
+}
+
+export interface NetworkChangeMeta {
+  /** Who made the change: `key 3`, `file network.json`, `demo`. */
+  source: string;
+  at: Millis;
+  /** For a file import: its hash, kept so that the same file is not applied twice. */
+  file_hash?: string;
+}
+
+export interface ChangeRow {
+  change_id: number;
+  version: number;
+  changed_at: Millis;
+  source: string;
+  entity: string;
+  entity_id: string;
+  before: unknown | null;
+  after: unknown | null;
+}
+
+export interface ChangeQuery {
+  entity?: string;
+  entity_id?: string;
+  from?: Millis;
+  to?: Millis;
+  offset: number;
+  limit: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -287,6 +353,20 @@ export interface Store {
   /** Logs the attempt and applies its outcome, in one transaction. */
   finishAttempt(attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
   listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRow & { attempt_log: Attempt[] }>>;
+
+  /** The whole network as stored, read in one consistent snapshot. */
+  loadNetwork(): Promise<NetworkRows>;
+  /** The network's version: bumped by every change. Cheap: every instance polls it. */
+  networkVersion(): Promise<number>;
+  /** The changes of the versions after `after` up to `upto`, in the order they were made. */
+  networkChanges(after: number, upto: number): Promise<ChangeRow[]>;
+  /** Writes a change (its entities and their change-log rows) as the next version, in one
+   * transaction, if the network is still at `base` (the version the change was checked against);
+   * answers the new version, or null when another change came first (check again and retry). */
+  writeNetwork(base: number, writes: NetworkWrite[], meta: NetworkChangeMeta): Promise<number | null>;
+  listChanges(query: ChangeQuery): Promise<Page<ChangeRow>>;
+  /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
+  hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
 
   /** Commits what is queued and closes. */
   close(): Promise<void>;

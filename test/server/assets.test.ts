@@ -2,7 +2,7 @@
 // for a matching If-None-Match, loadable from any landing page's origin.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.js';
-import { loadNetwork } from '../../server/network.js';
+import { openNetworkFromFile } from '../../server/network/import.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { tempDbPath } from '../support/app.js';
@@ -17,7 +17,7 @@ afterAll(async () => {
 function app(dJs: string | undefined) {
   const store = openSqliteStore({ path: tempDbPath() });
   stores.push(store);
-  const built = createApp({ store, network: loadNetwork(testNetworkFile()), secret: SECRET, dJs });
+  const built = createApp({ store, network: openNetworkFromFile(store, testNetworkFile()), secret: SECRET, dJs });
   return (init: RequestInit = {}) => built.request(`http://${HOST}/d.js`, init);
 }
 

@@ -16,6 +16,7 @@ import {
   type LeadDedupe,
   type NewConversion,
   type NewLead,
+  type NetworkWrite,
   type NewPostback,
   type Store,
 } from '../../server/store/types.js';
@@ -857,6 +858,122 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           [made[1]!.delivery_id, 1],
           [made[2]!.delivery_id, 0],
         ]);
+      });
+    });
+
+    describe('network', () => {
+      const settings = { name: 'N', internal_affiliate_id: 1, global_redirect_url: null, cors_origins: [], suppression: { ips: [], emails: [], transaction_ids: [] } };
+      const affiliate = (id: number, status = 'active') => ({ affiliate_id: id, affiliate_name: `Affiliate ${id}`, status });
+      const offer = (id: number) => ({ offer_id: id, offer_name: `Offer ${id}`, advertiser_id: 5, status: 'active', offer_url: 'https://lp.example/?r=#reqid#' });
+      const key = { key_id: 1, key_hash: 'a'.repeat(64), role: 'admin', advertiser_id: null, affiliate_id: null, label: 'network file', source: 'file', created_at: T0, revoked_at: null };
+      const meta = { source: 'file test', at: T0 };
+      const first = (): NetworkWrite[] => [
+        { entity: 'network', id: 1, before: null, after: settings },
+        { entity: 'affiliates', id: 1, before: null, after: affiliate(1) },
+        { entity: 'offers', id: 12345, before: null, after: offer(12345) },
+        { entity: 'api_keys', id: 1, before: null, after: key },
+      ];
+
+      it('starts empty, at version 0', async () => {
+        const store = await fresh();
+        expect(await store.networkVersion()).toBe(0);
+        const rows = await store.loadNetwork();
+        expect(rows).toMatchObject({ version: 0, settings: null, api_keys: [], file_hash: null, file_source: null });
+        expect(Object.values(rows.entities).every((list) => list.length === 0)).toBe(true);
+      });
+
+      it('writes a change as the next version, with its entities, keys and the file it came from', async () => {
+        const store = await fresh();
+        expect(await store.writeNetwork(0, first(), { ...meta, file_hash: 'h1' })).toBe(1);
+        const rows = await store.loadNetwork();
+        expect(rows.version).toBe(1);
+        expect(rows.settings).toEqual(settings);
+        expect(rows.entities.affiliates).toEqual([affiliate(1)]);
+        expect(rows.entities.offers).toEqual([offer(12345)]);
+        expect(rows.api_keys).toEqual([key]);
+        expect(rows).toMatchObject({ file_hash: 'h1', file_source: 'file test' });
+        expect(await store.networkVersion()).toBe(1);
+      });
+
+      it('refuses a change made against an older version, and writes none of it', async () => {
+        const store = await fresh();
+        await store.writeNetwork(0, first(), meta);
+        expect(await store.writeNetwork(0, [{ entity: 'affiliates', id: 2, before: null, after: affiliate(2) }], meta)).toBeNull();
+        const rows = await store.loadNetwork();
+        expect(rows.version).toBe(1);
+        expect(rows.entities.affiliates).toEqual([affiliate(1)]);
+      });
+
+      it('takes one of two changes made at once against the same version, on two instances', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        await a.writeNetwork(0, first(), meta);
+        const results = await Promise.all([
+          a.writeNetwork(1, [{ entity: 'affiliates', id: 2, before: null, after: affiliate(2) }], meta),
+          b.writeNetwork(1, [{ entity: 'affiliates', id: 3, before: null, after: affiliate(3) }], meta),
+        ]);
+        expect(results.filter((v) => v === 2)).toHaveLength(1);
+        expect(results.filter((v) => v === null)).toHaveLength(1);
+        expect((await b.loadNetwork()).entities.affiliates).toHaveLength(2);
+      });
+
+      it('answers the changes since a version, in order, for other instances to apply', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        await a.writeNetwork(0, first(), meta);
+        await a.writeNetwork(1, [{ entity: 'affiliates', id: 1, before: affiliate(1), after: affiliate(1, 'inactive') }], { source: 'key 1', at: T0 + 1 });
+        await a.writeNetwork(2, [{ entity: 'offers', id: 12345, before: offer(12345), after: null }], { source: 'key 1', at: T0 + 2 });
+        const changes = await b.networkChanges(1, 3);
+        expect(changes.map((c) => [c.version, c.entity, c.entity_id, c.source])).toEqual([
+          [2, 'affiliates', '1', 'key 1'],
+          [3, 'offers', '12345', 'key 1'],
+        ]);
+        expect(changes[0]).toMatchObject({ before: affiliate(1), after: affiliate(1, 'inactive'), changed_at: T0 + 1 });
+        expect(changes[1]!.after).toBeNull();
+        expect(await b.networkChanges(3, 3)).toEqual([]);
+        const rows = await b.loadNetwork();
+        expect(rows.entities.offers).toEqual([]);
+        expect(rows.entities.affiliates).toEqual([affiliate(1, 'inactive')]);
+      });
+
+      it('writes a large change (an import) whole', async () => {
+        const store = await fresh();
+        const many: NetworkWrite[] = Array.from({ length: 3000 }, (_, i) => ({ entity: 'affiliates', id: i + 10, before: null, after: affiliate(i + 10) }));
+        expect(await store.writeNetwork(0, [...first(), ...many], meta)).toBe(1);
+        expect((await store.loadNetwork()).entities.affiliates).toHaveLength(3001);
+        expect(await store.networkChanges(0, 1)).toHaveLength(3004);
+      });
+
+      it('keeps the change log, filtered and paged, newest first', async () => {
+        const store = await fresh();
+        await store.writeNetwork(0, first(), meta);
+        for (let v = 1; v <= 3; v++) {
+          await store.writeNetwork(v, [{ entity: 'affiliates', id: 1, before: affiliate(1), after: { ...affiliate(1), affiliate_name: `v${v}` } }], { source: 'key 1', at: T0 + v * DAY });
+        }
+        const all = await store.listChanges({ offset: 0, limit: 100 });
+        expect(all.total).toBe(7);
+        expect(all.rows.map((r) => r.version)).toEqual([4, 3, 2, 1, 1, 1, 1]);
+        const mine = await store.listChanges({ entity: 'affiliates', entity_id: '1', offset: 1, limit: 1 });
+        expect(mine.total).toBe(4);
+        expect(mine.rows).toHaveLength(1);
+        expect(mine.rows[0]!.after).toMatchObject({ affiliate_name: 'v2' });
+        const ranged = await store.listChanges({ from: T0 + DAY, to: T0 + 3 * DAY, offset: 0, limit: 100 });
+        expect(ranged.rows.map((r) => r.version)).toEqual([3, 2]);
+      });
+
+      it('tells whether clicks, leads or conversions name an entity', async () => {
+        const store = await fresh();
+        expect(await store.hasHistory('offers', 12345)).toBe(false);
+        expect(await store.hasHistory('affiliates', 67890)).toBe(false);
+        await store.recordClick(await makeClick(T0, { offer_id: 777, affiliate_id: 888, campaign_id: null, creative_id: 999, tracking_domain_id: 4 }));
+        await store.insertLead(makeLead({ offer_id: 12345, affiliate_id: 67890, campaign_id: 3870 }), null, null);
+        await store.insertConversion(makeConversion({ offer_id: 555, advertiser_id: 6, affiliate_id: 444, campaign_id: null, creative_id: null }), none);
+        for (const [entity, id] of [['offers', 777], ['affiliates', 888], ['creatives', 999], ['tracking_domains', 4], ['offers', 12345], ['affiliates', 67890], ['campaigns', 3870], ['offers', 555], ['advertisers', 6], ['affiliates', 444]] as const) {
+          expect(await store.hasHistory(entity, id), `${entity} ${id}`).toBe(true);
+        }
+        for (const [entity, id] of [['offers', 1], ['affiliates', 2], ['campaigns', 3], ['creatives', 4], ['advertisers', 5], ['tracking_domains', 6]] as const) {
+          expect(await store.hasHistory(entity, id), `${entity} ${id}`).toBe(false);
+        }
       });
     });
 

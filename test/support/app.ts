@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../server/app.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
-import { loadNetwork, type NetworkFile } from '../../server/network.js';
+import type { NetworkFile } from '../../server/network.js';
+import { openNetworkFromFile } from '../../server/network/import.js';
+import type { LiveNetwork } from '../../server/network/live.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { HOST, SECRET, testNetworkFile } from './network.js';
@@ -14,6 +16,8 @@ import { HOST, SECRET, testNetworkFile } from './network.js';
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   store: Store;
+  /** The app's network: the file's at once, the store's once `network.ready` settles. */
+  network: LiveNetwork;
   dbPath: string;
   /** The app's clock: read `now`, or move it. */
   clock: { now: number };
@@ -47,7 +51,9 @@ export function makeApp(
   const dbPath = options.dbPath ?? tempDbPath();
   const store = options.store ?? openSqliteStore({ path: dbPath });
   const clock = { now: Date.UTC(2026, 10, 21, 12, 0, 0) };
-  const network = loadNetwork(options.file ?? testNetworkFile());
+  // The file is applied to the store as `--config` would, in the background: the app answers from
+  // the file's snapshot meanwhile (the API waits for the store).
+  const network = openNetworkFromFile(store, options.file ?? testNetworkFile());
   const app = createApp({
     store,
     network,
@@ -67,6 +73,7 @@ export function makeApp(
   return {
     app,
     store,
+    network,
     dbPath,
     clock,
     get: async (path, init) => app.request(`http://${HOST}${path}`, withHost(init)),
