@@ -257,30 +257,34 @@ export function checkNetwork(state: NetworkState): Problem[] {
   if (!affiliates.has(settings.internal_affiliate_id)) {
     problems.push({ entity: 'network', id: null, field: 'internal_affiliate_id', message: `affiliate ${settings.internal_affiliate_id} is not in affiliates` });
   }
+  // Plain loops and no string keys: this runs on every change, over networks of 100,000 entities.
   for (const o of offers.values()) {
-    const at = (field: string, message: string) => problems.push({ entity: 'offers', id: o.offer_id, field, message });
-    if (!advertisers.has(o.advertiser_id)) at('advertiser_id', `advertiser ${o.advertiser_id} is not in advertisers`);
+    if (!advertisers.has(o.advertiser_id)) problems.push({ entity: 'offers', id: o.offer_id, field: 'advertiser_id', message: `advertiser ${o.advertiser_id} is not in advertisers` });
     if (o.price_format === 'RevShare' && (o.payout > 100 || o.revenue > 100)) {
-      at('payout', "a RevShare offer's payout and revenue are percentages, at most 100");
+      problems.push({ entity: 'offers', id: o.offer_id, field: 'payout', message: "a RevShare offer's payout and revenue are percentages, at most 100" });
     }
-    const names = new Set<string>();
-    for (const f of o.fields) {
-      if (names.has(f.name.toLowerCase())) at('fields', `"${f.name}" is listed twice`);
-      names.add(f.name.toLowerCase());
+    if (o.fields.length > 1) {
+      const names = new Set<string>();
+      for (const f of o.fields) {
+        const lower = f.name.toLowerCase();
+        if (names.has(lower)) problems.push({ entity: 'offers', id: o.offer_id, field: 'fields', message: `"${f.name}" is listed twice` });
+        names.add(lower);
+      }
     }
   }
   for (const c of creatives.values()) {
     if (!offers.has(c.offer_id)) problems.push({ entity: 'creatives', id: c.creative_id, field: 'offer_id', message: `offer ${c.offer_id} is not in offers` });
   }
-  const byPair = new Map<string, Campaign>();
+  const byPair = new Map<number, Map<number, Campaign>>();
   for (const c of campaigns.values()) {
-    const at = (field: string, message: string) => problems.push({ entity: 'campaigns', id: c.campaign_id, field, message });
-    if (!affiliates.has(c.affiliate_id)) at('affiliate_id', `affiliate ${c.affiliate_id} is not in affiliates`);
-    if (!offers.has(c.offer_id)) at('offer_id', `offer ${c.offer_id} is not in offers`);
-    const pair = `${c.affiliate_id}:${c.offer_id}`;
-    const other = byPair.get(pair);
-    if (other) at('offer_id', `affiliate ${c.affiliate_id} already has campaign ${other.campaign_id} for offer ${c.offer_id}`);
-    else byPair.set(pair, c);
+    if (!affiliates.has(c.affiliate_id)) problems.push({ entity: 'campaigns', id: c.campaign_id, field: 'affiliate_id', message: `affiliate ${c.affiliate_id} is not in affiliates` });
+    if (!offers.has(c.offer_id)) problems.push({ entity: 'campaigns', id: c.campaign_id, field: 'offer_id', message: `offer ${c.offer_id} is not in offers` });
+    let ofAffiliate = byPair.get(c.affiliate_id);
+    if (!ofAffiliate) byPair.set(c.affiliate_id, (ofAffiliate = new Map()));
+    const other = ofAffiliate.get(c.offer_id);
+    if (other) {
+      problems.push({ entity: 'campaigns', id: c.campaign_id, field: 'offer_id', message: `affiliate ${c.affiliate_id} already has campaign ${other.campaign_id} for offer ${c.offer_id}` });
+    } else ofAffiliate.set(c.offer_id, c);
   }
   if (!tracking_domains.size) problems.push({ entity: 'tracking_domains', id: null, field: 'tracking_domain_id', message: 'the network needs at least one tracking domain' });
   const defaults = [...tracking_domains.values()].filter((d) => d.is_default);
@@ -303,8 +307,13 @@ export function buildNetwork(state: NetworkState, version: number): Network {
   const fallback = domains.find((d) => d.is_default) ?? domains[0]!;
   const byHost = new Map<string, TrackingDomain>();
   for (const d of domains) byHost.set(d.domain, d);
-  const byPair = new Map<string, Campaign>();
-  for (const c of state.campaigns.values()) byPair.set(`${c.affiliate_id}:${c.offer_id}`, c);
+  // By affiliate, then offer: number keys, so the click path builds no string to find a campaign.
+  const byPair = new Map<number, Map<number, Campaign>>();
+  for (const c of state.campaigns.values()) {
+    const ofAffiliate = byPair.get(c.affiliate_id);
+    if (ofAffiliate) ofAffiliate.set(c.offer_id, c);
+    else byPair.set(c.affiliate_id, new Map([[c.offer_id, c]]));
+  }
   const byAdvertiser = new Map<number, Offer[]>();
   const origins = new Set<string>(settings.cors_origins.map((o) => new URL(o).origin));
   for (const o of state.offers.values()) {
@@ -345,7 +354,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
       return byHost.get(name) ?? byHost.get(name.replace(/:\d+$/, '')) ?? fallback;
     },
     campaignFor(affiliate_id, offer_id) {
-      return byPair.get(`${affiliate_id}:${offer_id}`);
+      return byPair.get(affiliate_id)?.get(offer_id);
     },
     offersOf(advertiser_id) {
       return byAdvertiser.get(advertiser_id) ?? [];
@@ -369,8 +378,16 @@ export function networkFileOf(state: NetworkState): NetworkFile {
   };
 }
 
+// Offers and creatives share a few landing sites: parse each URL once, not once per snapshot.
+const origins = new Map<string, string>();
+
 function originOf(url: string): string {
-  return new URL(url).origin;
+  let origin = origins.get(url);
+  if (origin === undefined) {
+    if (origins.size >= 100_000) origins.clear();
+    origins.set(url, (origin = new URL(url).origin));
+  }
+  return origin;
 }
 
 function byId<K extends EntityKind>(rows: EntityTypes[K][], entity: K, problems: string[]): Map<number, EntityTypes[K]> {

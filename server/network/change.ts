@@ -3,10 +3,10 @@
 // network by checkNetwork), and written as the next version only if no other change came first;
 // otherwise it is computed again on the newer network. It is live on this instance before the
 // call returns.
-import { checkNetwork, ENTITIES, type EntityKind, type Network, type Problem } from '../network.js';
+import { ENTITIES, type EntityKind, type Network, type Problem } from '../network.js';
 import type { NetworkChangeMeta, NetworkWrite, Store } from '../store/types.js';
 import type { LiveNetwork } from './live.js';
-import { applyWrites } from './state.js';
+import { newProblems } from './state.js';
 
 /** A change that cannot be made: the problems, each naming the field. */
 export class ChangeRefused extends Error {
@@ -36,7 +36,7 @@ export async function changeNetwork(
     const network = attempt === 0 ? live.current : await live.refresh();
     const writes = await compute(network);
     if (!writes.length) return network;
-    const problems = newProblems(network, writes);
+    const problems = newProblems(network.state, writes);
     if (problems.length) throw new ChangeRefused(problems.map((p) => asParameter(p, subject?.())));
     const version = await store.writeNetwork(network.version, writes, { ...meta, at: meta.at ?? Date.now() });
     if (version !== null) {
@@ -48,11 +48,6 @@ export async function changeNetwork(
   throw new ChangeRefused([{ parameter: 'network', message: 'it is being changed by others right now: send the change again' }], 409);
 }
 
-/** The problems the writes would bring: those of the changed network not there before. */
-function newProblems(network: Network, writes: NetworkWrite[]): Problem[] {
-  const before = new Set(checkNetwork(network.state).map((p) => JSON.stringify(p)));
-  return checkNetwork(applyWrites(network.state, writes)).filter((p) => !before.has(JSON.stringify(p)));
-}
 
 /** A problem as an API error: named by the field when it is the changed entity's own, else by
  * the entity that holds it ("creative 1057 offer_id: offer 12345 is not in offers"). */

@@ -7,7 +7,6 @@
 import { sha256Hex } from '../auth.js';
 import {
   buildNetwork,
-  checkNetwork,
   ENTITIES,
   ENTITY_KINDS,
   NetworkError,
@@ -21,7 +20,7 @@ import {
 } from '../network.js';
 import type { NetworkWrite, Store } from '../store/types.js';
 import { liveNetwork, type LiveNetwork } from './live.js';
-import { applyWrites, emptyState, stateFromRows } from './state.js';
+import { emptyState, newProblems, stateFromRows } from './state.js';
 
 export interface FileSource {
   /** The file's text, exactly as read. */
@@ -121,11 +120,6 @@ function keyWrites(state: NetworkState, keyHashes: string[], now: number): Netwo
     }
   }
   return writes;
-}
-
-function newProblems(state: NetworkState, writes: NetworkWrite[]): Problem[] {
-  const before = new Set(checkNetwork(state).map((p) => JSON.stringify(p)));
-  return checkNetwork(applyWrites(state, writes)).filter((p) => !before.has(JSON.stringify(p)));
 }
 
 /** "campaigns (campaign_id 3870) affiliate_id: affiliate 998 is not in affiliates" */

@@ -2,7 +2,7 @@
 // checked state, and applying writes (a change being checked, or changes other instances made)
 // to a copy of a state. One function applies writes for both, so what an instance checks is what
 // every instance ends up with.
-import { ENTITIES, ENTITY_KINDS, settingsSchema, type ApiKey, type EntityKind, type NetworkState } from '../network.js';
+import { checkNetwork, ENTITIES, ENTITY_KINDS, settingsSchema, type ApiKey, type EntityKind, type NetworkState, type Problem } from '../network.js';
 import type { ApiKeyRecord, NetworkRows, NetworkWrite } from '../store/types.js';
 
 /** The store's rows as a state, every entity checked against its schema again (so that a field
@@ -63,6 +63,15 @@ export function applyWrites(state: NetworkState, writes: Pick<NetworkWrite, 'ent
     }
   }
   return next;
+}
+
+/** The problems the writes would bring: those of the changed network not there before (a
+ * stored network normally has none, so the network before is checked only when there are some). */
+export function newProblems(state: NetworkState, writes: NetworkWrite[]): Problem[] {
+  const after = checkNetwork(applyWrites(state, writes));
+  if (!after.length) return after;
+  const before = new Set(checkNetwork(state).map((p) => JSON.stringify(p)));
+  return after.filter((p) => !before.has(JSON.stringify(p)));
 }
 
 function parseSettings(value: unknown): NetworkState['settings'] {
