@@ -31,6 +31,14 @@ export interface ClickRecord {
   disposition: Disposition;
 }
 
+/** Whose rows a query may see (PROTOCOL.md 10): an advertiser key sees its offers' rows, an
+ * affiliate key its own. Enforced in the store's query itself (a condition of the WHERE clause),
+ * never by filtering answers afterwards. Absent: the whole network (an admin key). */
+export interface Scope {
+  advertiser_id?: number;
+  affiliate_id?: number;
+}
+
 export interface ClickRow extends ClickRecord {
   /** The first conversion recorded for this click, if any. */
   conversion_id: number | null;
