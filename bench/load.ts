@@ -12,13 +12,14 @@
 // evenly between them, as a round-robin load balancer would, one wrk per URL at the same time. Rates
 // add up; percentiles cannot be merged from percentiles, so p50, p99 and max are the slowest's.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { PathSpec } from './paths.js';
 import { CLOCK_TICKS, cpuSeconds, LOAD_CORE, pin } from './processes.js';
 
-const SCRIPT = fileURLToPath(new URL('../../bench/wrk.lua', import.meta.url));
+/** bench/wrk.lua, beside this file in the sources, two levels up from the build (dist/bench/). */
+const SCRIPT = ['./wrk.lua', '../../bench/wrk.lua'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p))!;
 
 /** What wrk sends, and how it knows a success (a path, or a reader's request). */
 export type LoadRequest = Pick<PathSpec, 'method' | 'target' | 'body' | 'headers' | 'success'>;

@@ -44,7 +44,11 @@ local function fill(parts, row)
   local out = {}
   for i = 1, #parts do
     local p = parts[i]
-    out[i] = type(p) == "table" and row[p[1]] or p
+    if type(p) == "table" then
+      p = row[p[1]]
+      if p == nil then error("the template names {" .. parts[i][1] .. "}, which the traffic file has no column for") end
+    end
+    out[i] = p
   end
   return table.concat(out)
 end
