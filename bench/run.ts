@@ -1,27 +1,31 @@
 // The benchmark: the hot paths against two baselines in the same run, on the machine it runs on.
-//   npm run bench -- [options]        (SQLite; every path)
-//   npm run bench:pg -- [options]     (PostgreSQL, one and two instances; click and conversion)
+//   npm run bench -- [options]          SQLite; every path
+//   npm run bench:pg -- [options]       PostgreSQL, one and two instances; click and conversion
+//   npm run bench:memory -- [options]   RSS under a long load (the first of --paths: click)
 // Options:
-//   --paths click,lead,conversion,pixel   which paths (default: all on SQLite, click,conversion on PostgreSQL)
-//   --rounds 3 --duration 10              rounds of DURATION seconds per server (fewer or shorter: a smoke run)
-//   --connections 50 --warmup 3           wrk's connections; seconds of warm-up per server first
-//   --network small|large                 small: a demo-sized network (the default); large: a network of
-//                                         10,000 offers, 10,000 affiliates and 50,000 campaigns beside the
-//                                         small one, in the same rounds, with the ratio of the two
-//   --store sqlite|postgres               --store postgres is what bench:pg passes
-//   --instances 1,2                       Crumb processes on one PostgreSQL database (default 1,2)
-//   --pg-url URL --pg-max N               the database (default postgres://postgres@127.0.0.1:5432/test), pool size
-//   --out bench/RESULTS.md                where the tables go (between the markers; the rest is kept)
-//   --memory                              the memory mode instead: one Crumb process, a load of --memory-first
-//     --memory-first 60 --memory-long 300 seconds, RSS read; then one of --memory-long seconds, RSS sampled,
-//     --reader PATH --reader-delay 250    with a reader on one connection asking PATH (say a report,
-//                                         /api/2/clicks.json?api_key=bench-api-key-0001) every DELAY ms
+//   --paths click,lead,conversion,pixel  which paths
+//   --rounds 3 --duration 10             rounds of DURATION s per server (fewer or shorter: a smoke run)
+//   --connections 50 --warmup 3          wrk's connections; seconds of warm-up per server first
+//   --network small|large                small: demo-sized (one offer, one affiliate, one campaign);
+//                                        large: 10,000 offers, 10,000 affiliates and 50,000 campaigns
+//                                        beside the small one, in the same rounds, with their ratio
+//   --store sqlite|postgres              (bench:pg passes postgres)
+//   --instances 1,2                      Crumb processes on one PostgreSQL database
+//   --pg-url URL --pg-max N              default postgres://postgres@127.0.0.1:5432/test; pool size
+//   --out bench/RESULTS.md               where the tables go (between its markers; the rest is kept);
+//                                        a smoke run writes only where --out is given
+//   --memory                             the memory mode (bench:memory passes it): one Crumb process
+//   --memory-first 60                    under a load of this many seconds, its RSS read after it;
+//   --memory-long 300                    then a load of this many seconds, RSS sampled throughout,
+//   --reader PATH --reader-delay 250     with a reader on one connection asking PATH on Crumb (a
+//                                        report: /api/2/click.json?api_key=bench-api-key-0001)
+//                                        every DELAY ms
 //
 // For each path: Crumb (the built Node entry on a fresh store, once per network), a bare node:http
 // server and Hono with no storage (bench/baseline.ts, bench/hono.ts, both answering what the path
 // answers) are started, pinned to one core; wrk (bench/load.ts, bench/wrk.lua) drives each in turn
-// from the other core, round after round, and reads the generator's, the servers' and the
-// database's CPU for every round. Then Crumb is stopped and every id it answered is looked up in the
+// from the other core, round after round, and the generator's, the servers' and the database's CPU
+// are read for every round. Then Crumb is stopped and every id it answered is looked up in the
 // store. The tables go into bench/RESULTS.md between markers (one pair per store, one for memory),
 // keeping the hand-written analysis around them. wrk is installed from Debian when missing.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +51,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '3' },
-    out: { type: 'string', default: 'bench/RESULTS.md' },
+    out: { type: 'string' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     'pg-max': { type: 'string' },
     memory: { type: 'boolean', default: false },
@@ -92,14 +96,19 @@ const SECTIONS = {
     heading: '## PostgreSQL store, one and two instances (`npm run bench:pg`)\n\n',
   },
   memory: {
-    start: '<!-- results-memory:start (written by npm run bench -- --memory) -->',
+    start: '<!-- results-memory:start (written by npm run bench:memory) -->',
     end: '<!-- results-memory:end -->',
-    heading: '## Memory (`npm run bench -- --memory`)\n\n',
+    heading: '## Memory (`npm run bench:memory`)\n\n',
   },
 };
-const write = (section: keyof typeof SECTIONS, text: string) => {
+const write = (section: keyof typeof SECTIONS, text: string, smoke: boolean) => {
+  // A smoke run's figures must not replace a measurement: they go only where --out says.
+  if (smoke && !args.out) {
+    console.log('A smoke run: not written to bench/RESULTS.md (pass --out FILE to keep it).');
+    return;
+  }
   const { start, end, heading } = SECTIONS[section];
-  writeSection(args.out, start, end, text, heading);
+  writeSection(args.out ?? 'bench/RESULTS.md', start, end, text, heading);
 };
 
 /** One network's Crumb: its instances on one store, its traffic file, where its answers' ids go. */
@@ -364,7 +373,7 @@ async function main() {
       try {
         const text = memoryReport(await memoryRun(paths[0]!, db, configs.get(size)!, size, info));
         console.log(`\n${text}\n`);
-        write('memory', text);
+        write('memory', text, info.smoke);
       } finally {
         await db.drop();
       }
@@ -382,7 +391,7 @@ async function main() {
     const extra = store === 'sqlite' ? ['', '### d.js (bytes)', '', dScriptSizes()] : [];
     const text = report(rows, info, extra);
     console.log(`\n${text}\n`);
-    write(store, text);
+    write(store, text, info.smoke);
   } finally {
     await admin?.sql.end({ timeout: 5 });
     for (const dir of [configDir, ...sqliteDirs]) rmSync(dir, { recursive: true, force: true });
