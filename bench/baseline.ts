@@ -1,14 +1,18 @@
-// The baseline: a bare node:http server answering every request (body drained) with the same 302 a
-// tracking link gets, carrying a random id, with no storage. Crumb's rates are read against it.
-import { randomBytes } from 'node:crypto';
+// The bare baseline: a node:http server answering every request of one path (the request body
+// drained) with the answer that path's baseline gives (bench/paths.ts): the same status, a body of
+// the same kind, a random id, no storage. Crumb's rates are read against it.
+//   node dist/bench/baseline.js PATH
 import { createServer } from 'node:http';
+import { pathNamed } from './paths.js';
+
+const path = pathNamed(process.argv[2] ?? 'click');
 
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    const id = randomBytes(24).toString('base64url');
-    res.writeHead(302, { Location: `https://lp.example.com/quote?reqid=${id}&aff=67890&sub=bench`, 'Cache-Control': 'no-store' });
-    res.end();
+    const answer = path.baseline();
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body ?? undefined);
   });
 });
 server.listen(0, '127.0.0.1', () => {

@@ -1,127 +1,124 @@
-// The hot paths the benchmark drives, each as the request a real client sends, how its success is
-// recognised, and which id in the answer proves the write (checked against the store after the run).
+// The hot paths the benchmark drives. Each is the request a real client sends (a template that
+// bench/wrk.lua fills per request), how its success is recognised and which id in the answer proves
+// the write (checked against the store after the run), and the answer the two baselines give in its
+// place: the same status and a body of the same kind and size, with no storage behind it.
+//
+// Templates take {n} (the request's number, unique across the run, so that emails and transaction
+// ids never repeat) and the columns of the path's traffic: {a} and {c} (an affiliate and a creative
+// it has a campaign for) for clicks, {reqid} and {offer} (a click made beforehand) for the rest.
+import { randomBytes } from 'node:crypto';
+
 export const BENCH_API_KEY = 'bench-api-key-0001';
-export const OFFER = 12345;
-export const AFFILIATE = 67890;
-export const CREATIVE = 1057;
 
 export type PathName = 'click' | 'lead' | 'conversion' | 'pixel';
-
-export interface BenchRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
 
 export interface PathSpec {
   name: PathName;
   title: string;
-  /** The n-th request (n unique across the whole run, so keys such as emails never repeat). */
-  request(n: number, reqids: string[]): BenchRequest;
-  /** The id the answer carries when it succeeded, '' when it succeeded without one, null if not. */
-  answered(status: number, body: string, headers: Record<string, string>): string | null;
-  /** Whether the path needs clicks made beforehand (their reqids). */
-  needsClicks: boolean;
+  method: 'GET' | 'POST';
+  /** The route, for the Hono baseline (which serves this path only). */
+  route: string;
+  /** The path and query, and the body (POST), as templates. */
+  target: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** clicks: requests draw on the campaigns; the others on clicks made beforehand. */
+  traffic: 'campaigns' | 'clicks';
+  /** How wrk.lua recognises a success: the status, then in the header named or in the body, the
+   * plain text `need` (when given) and the Lua pattern `id` (one capture: the id the store is
+   * asked for; none for the pixel, whose answer is a GIF, so only the count can be checked). */
+  success: { status: number; in: string; need?: string; id?: string };
+  /** The answer of the bare node:http server and of Hono with no storage. */
+  baseline(): { status: number; headers: Record<string, string>; body: string | Uint8Array<ArrayBuffer> | null };
 }
 
-const FIELDS = ['first_name', 'last_name', 'email', 'phone', 'zip', 'address', 'city', 'state', 'age', 'coverage'];
+const id = () => randomBytes(24).toString('base64url');
+const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+/** The ten fields of the bench offers, as a lead router posts them (form-encoded, one email each). */
+const LEAD_FIELDS =
+  'first_name=Ada&last_name=Lovelace&email=lead{n}%40bench.example&phone=555-867-5309&zip=90210' +
+  '&address=12+Analytical+Engine+Way&city=London&state=CA&age=36&coverage=full';
 
 export const PATHS: Record<PathName, PathSpec> = {
   click: {
     name: 'click',
     title: 'click redirect (GET /?a=&c=, 302)',
-    needsClicks: false,
-    request: () => ({ method: 'GET', path: `/?a=${AFFILIATE}&c=${CREATIVE}&s1=bench` }),
-    answered: (status, _body, headers) => {
-      if (status !== 302) return null;
-      const location = headers.location ?? headers.Location ?? '';
-      return /[?&]reqid=([\w-]+)/.exec(location)?.[1] ?? null;
-    },
+    method: 'GET',
+    route: '/',
+    target: '/?a={a}&c={c}&s1=bench',
+    traffic: 'campaigns',
+    success: { status: 302, in: 'Location', id: '[?&]reqid=([%w_-]+)' },
+    baseline: () => ({
+      status: 302,
+      headers: { Location: `https://lp.example.com/quote?reqid=${id()}&aff=67890&sub=bench`, 'Cache-Control': 'no-store' },
+      body: null,
+    }),
   },
   lead: {
     name: 'lead',
     title: 'session post (POST /d.ashx, 10 fields, validated)',
-    needsClicks: true,
-    request: (n, reqids) => {
-      const values: Record<string, string> = {
-        first_name: 'Ada',
-        last_name: 'Lovelace',
-        email: `lead${n}@bench.example`,
-        phone: '555-867-5309',
-        zip: '90210',
-        address: '12 Analytical Engine Way',
-        city: 'London',
-        state: 'CA',
-        age: '36',
-        coverage: 'full',
-      };
-      const body = new URLSearchParams({ ckm_offer_id: String(OFFER), ckm_request_id: reqids[n % reqids.length]! });
-      for (const name of FIELDS) body.set(name, values[name]!);
+    method: 'POST',
+    route: '/d.ashx',
+    target: '/d.ashx',
+    body: `ckm_offer_id={offer}&ckm_request_id={reqid}&${LEAD_FIELDS}`,
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    traffic: 'clicks',
+    success: { status: 200, in: 'body', need: '<code>0</code>', id: '<leadid>(%x+)</leadid>' },
+    baseline: () => {
+      const leadid = randomBytes(4).toString('hex').toUpperCase();
       return {
-        method: 'POST',
-        path: '/d.ashx',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: body.toString(),
+        status: 200,
+        headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': 'no-store' },
+        body:
+          `<?xml version="1.0" encoding="utf-8"?>\n<result><code>0</code><msg>success</msg><leadid>${leadid}</leadid>` +
+          `<price>18.00</price><redirect>https://lp.example.com/thanks?lead=${leadid}</redirect></result>`,
       };
     },
-    answered: (status, body) => (status === 200 && body.includes('<code>0</code>') ? (/<leadid>(\w+)<\/leadid>/.exec(body)?.[1] ?? null) : null),
   },
   conversion: {
     name: 'conversion',
     title: 'conversion postback (GET /api/2/conversion.json)',
-    needsClicks: true,
-    request: (n, reqids) => ({
-      method: 'GET',
-      path: `/api/2/conversion.json?api_key=${BENCH_API_KEY}&click_id=${reqids[n % reqids.length]}&offer_id=${OFFER}&unique_id=u${n}`,
+    method: 'GET',
+    route: '/api/2/conversion.json',
+    target: `/api/2/conversion.json?api_key=${BENCH_API_KEY}&click_id={reqid}&offer_id={offer}&unique_id=u{n}`,
+    traffic: 'clicks',
+    success: { status: 200, in: 'body', need: '"duplicate":false', id: '"conversion_id":(%d+)' },
+    baseline: () => ({
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        request_status: 'Success',
+        duplicate: false,
+        conversion: {
+          conversion_id: randomBytes(4).readUInt32BE() >>> 1,
+          offer_id: 12345,
+          affiliate_id: 67890,
+          click_id: id(),
+          payout: 18,
+          revenue: 22,
+          unique_id: 'u100000001',
+          order_id: null,
+          conversion_date: new Date().toISOString(),
+          conversion_status: 'approved',
+        },
+      }),
     }),
-    answered: (status, body) => (status === 200 && body.includes('"Success"') ? (/"conversion_id":(\d+)/.exec(body)?.[1] ?? null) : null),
   },
   pixel: {
     name: 'pixel',
     title: 'conversion pixel (GET /p.ashx?f=img)',
-    needsClicks: true,
-    request: (n, reqids) => ({ method: 'GET', path: `/p.ashx?o=${OFFER}&r=${reqids[n % reqids.length]}&t=t${n}&f=img` }),
-    answered: (status) => (status === 200 ? '' : null),
+    method: 'GET',
+    route: '/p.ashx',
+    target: '/p.ashx?o={offer}&r={reqid}&t=t{n}&f=img',
+    traffic: 'clicks',
+    success: { status: 200, in: 'body' },
+    baseline: () => ({ status: 200, headers: { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store' }, body: GIF }),
   },
 };
 
-/** The network the benchmark serves: one offer with ten lead fields, one affiliate with a campaign. */
-export function benchNetwork() {
-  return {
-    network: { name: 'Bench Network', internal_affiliate_id: 1, global_redirect_url: null },
-    api_keys: [BENCH_API_KEY],
-    tracking_domains: [{ tracking_domain_id: 1, domain: '127.0.0.1', is_default: true }],
-    affiliates: [
-      { affiliate_id: 1, affiliate_name: 'Internal' },
-      { affiliate_id: AFFILIATE, affiliate_name: 'Bench Partner' },
-    ],
-    advertisers: [{ advertiser_id: 5, advertiser_name: 'Bench Advertiser' }],
-    offers: [
-      {
-        offer_id: OFFER,
-        offer_name: 'Bench Offer',
-        advertiser_id: 5,
-        offer_url: 'https://lp.example.com/quote?reqid=#reqid#&aff=#affid#&sub=#s1#',
-        thank_you_url: 'https://lp.example.com/thanks?lead=#leadid#',
-        payout: 18,
-        revenue: 22,
-        session_hours: 87600,
-        fields: [
-          { name: 'first_name', type: 'text', required: true, max_length: 50 },
-          { name: 'last_name', type: 'text', required: true, max_length: 50 },
-          { name: 'email', type: 'email', required: true },
-          { name: 'phone', type: 'phone', required: true },
-          { name: 'zip', type: 'zip', required: true },
-          { name: 'address', type: 'text', max_length: 200 },
-          { name: 'city', type: 'text', max_length: 100 },
-          { name: 'state', type: 'text', max_length: 2 },
-          { name: 'age', type: 'number' },
-          { name: 'coverage', type: 'select', options: ['basic', 'full'] },
-        ],
-      },
-    ],
-    creatives: [{ creative_id: CREATIVE, offer_id: OFFER }],
-    campaigns: [{ campaign_id: 3870, affiliate_id: AFFILIATE, offer_id: OFFER, ckm_key: 'bench-post-key-0001' }],
-  };
+export function pathNamed(name: string): PathSpec {
+  const path = PATHS[name as PathName];
+  if (!path) throw new Error(`unknown path ${name}: use ${Object.keys(PATHS).join(', ')}`);
+  return path;
 }

@@ -1,6 +1,6 @@
 // The PostgreSQL side of the benchmark: a fresh schema per run of a path (dropped afterwards), the
 // database URL the Crumb instances are given, the check that every answered id is in the database,
-// and the CPU time of the database processes that serve Crumb's connections.
+// and the database processes that serve Crumb's connections (for their CPU time).
 import postgres from 'postgres';
 import type { PathName } from './paths.js';
 
@@ -10,16 +10,17 @@ export interface PgInfo {
   maxConnections: number;
 }
 
-export interface PgTarget {
-  /** What every instance gets as --db: the schema in search_path, a name of its own in
-   * pg_stat_activity, and the pool size when one was asked for. */
+/** Where one run of a path writes (a SQLite file, or a PostgreSQL schema), and its checks. */
+export interface BenchStore {
+  /** What every instance gets as --db. On PostgreSQL: the schema in search_path, a name of its own
+   * in pg_stat_activity, and the pool size when one was asked for. */
   url: string;
-  /** Which answered ids are missing from the database; and how many rows the path wrote. */
-  verify(path: PathName, ids: string[], okCount: number): Promise<{ stored: number; missing: number }>;
-  /** The process ids of the backends serving this target's connections now (their CPU time is
-   * read from /proc, so it counts only when the database runs on this machine). */
+  /** How many of the answered ids are missing from the store; and how many rows the path wrote. */
+  verify(path: PathName, ids: string[], answered: number): Promise<{ stored: number; missing: number }>;
+  /** The process ids of the database backends serving this store's connections now (their CPU time
+   * is read from /proc, so it counts only when the database runs on this machine); none on SQLite. */
   backendPids(): Promise<number[]>;
-  /** Drops the schema and closes the admin connection. */
+  /** Drops the schema (PostgreSQL). */
   drop(): Promise<void>;
 }
 
@@ -38,7 +39,7 @@ export async function connectAdmin(base: string): Promise<{ sql: Sql; info: PgIn
 }
 
 /** Creates the schema `name` (replacing one left by an interrupted run). */
-export async function createTarget(sql: Sql, base: string, name: string, poolSize: number | undefined): Promise<PgTarget> {
+export async function postgresStore(sql: Sql, base: string, name: string, poolSize: number | undefined): Promise<BenchStore> {
   await sql`DROP SCHEMA IF EXISTS ${sql(name)} CASCADE`;
   await sql`CREATE SCHEMA ${sql(name)}`;
   const url = new URL(base);
@@ -49,7 +50,7 @@ export async function createTarget(sql: Sql, base: string, name: string, poolSiz
   return {
     url: url.toString(),
 
-    async verify(path, ids, okCount) {
+    async verify(path, ids, answered) {
       const count = async (query: postgres.PendingQuery<postgres.Row[]>) => Number((await query)[0]!.n);
       // Each query names the schema, so the admin connection's own search_path does not matter.
       const s = sql(name);
@@ -61,7 +62,7 @@ export async function createTarget(sql: Sql, base: string, name: string, poolSiz
             : sql`SELECT count(*) AS n FROM ${s}.conversions WHERE source = ${path === 'conversion' ? 'api' : 'pixel'}`,
       );
       // The pixel answers a GIF without an id: only the count can be compared.
-      if (path === 'pixel') return { stored, missing: Math.max(0, okCount - stored) };
+      if (path === 'pixel') return { stored, missing: Math.max(0, answered - stored) };
       // Each id is answered once (a reqid, lead or conversion id): the ones not found are missing.
       const unique = [...new Set(ids)];
       let found = 0;
