@@ -1,5 +1,12 @@
-// Versioned migrations for the SQLite store, applied in order at open. Never edit a shipped one:
-// add the next version.
+// Versioned migrations for the SQLite dialect, applied in order: by sqlite.ts at open, and on D1 by
+// `wrangler d1 migrations apply` from the files generated from this list into
+// server/worker/migrations/ (server/worker/migrations.ts). Never edit a shipped one: add the next
+// version.
+
+/** The table that records which versions a database has. */
+export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)';
+export const RECORD_MIGRATION = 'INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)';
+
 export const migrations: { version: number; sql: string }[] = [
   {
     version: 1,

@@ -25,6 +25,11 @@ export type Row = Record<string, unknown>;
 export const insertInto = (table: string, columns: readonly string[]) =>
   `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
 
+/** An insert of one row that writes nothing unless `condition` holds: a batch's way (d1.ts) of making
+ * a write depend on what an earlier statement of the same batch left. */
+export const insertWhere = (table: string, columns: readonly string[], condition: string) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `@${c}`).join(', ')} WHERE ${condition}`;
+
 /** The statements both stores run as they are. */
 export const STATEMENTS = {
   insertMeta: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { definedOnly, EarlierLead } from './columns.js';
-import { migrations } from './sqlite-schema.js';
+import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
   clickList,
   conversionList,
@@ -287,13 +287,13 @@ export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue 
 // ---- schema and statements -------------------------------------------------------------------------
 
 function migrate(db: Database.Database) {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  db.exec(MIGRATIONS_TABLE);
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   for (const m of migrations) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+      db.prepare(RECORD_MIGRATION).run(m.version, Date.now());
     }).immediate();
   }
 }
