@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { fetch as mfFetch, Miniflare, type Request as MfRequest } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { d1Migrations } from '../../server/worker/migrations.js';
 import { ROOT } from '../support/process.js';
 import { JANE, xmlAnswer } from '../support/leads.js';
 import { AFF, API_KEY, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
@@ -192,3 +193,42 @@ describe('the worker (workerd, D1)', () => {
     expect(refused).toEqual([]);
   });
 });
+
+describe('the worker, misconfigured', () => {
+  /** A worker on a D1 database of its own, with these bindings; answers what GET / gets. */
+  async function answer(bindings: Record<string, string>, migrated: boolean): Promise<{ status: number; text: string }> {
+    const other = new Miniflare({
+      modules: true,
+      scriptPath: join(ROOT, 'dist/worker.js'),
+      compatibilityDate: config.compatibility_date,
+      cf: false,
+      d1Databases: { DB: 'misconfigured' },
+      bindings,
+    });
+    try {
+      if (migrated) {
+        const db = await other.getD1Database('DB');
+        for (const f of d1Migrations()) await db.exec(f.text.replace(/^--.*$/gm, '').replace(/\s*\n\s*/g, ' '));
+      }
+      const res = await other.dispatchFetch('http://127.0.0.1/?a=1&c=1');
+      return { status: res.status, text: await res.text() };
+    } finally {
+      await other.dispose();
+    }
+  }
+
+  it('answers 503 naming what to set or run: no network, a bad network, migrations not applied', async () => {
+    const network = JSON.stringify(conversionNetworkFile());
+    expect(await answer({}, true)).toEqual({ status: 503, text: expect.stringContaining('No network: set CRUMB_NETWORK') });
+    expect(await answer({ CRUMB_NETWORK: '{"network": {}}' }, true)).toEqual({
+      status: 503,
+      text: expect.stringMatching(/The network in CRUMB_NETWORK has problems\.\n.*network/),
+    });
+    expect(await answer({ CRUMB_NETWORK: network }, false)).toEqual({ status: 503, text: expect.stringContaining('wrangler d1 migrations apply') });
+    expect(await answer({ CRUMB_NETWORK: network, CRUMB_REQID_SECRET: 'short' }, true)).toEqual({
+      status: 503,
+      text: expect.stringContaining('CRUMB_REQID_SECRET must be at least 32 characters'),
+    });
+  }, 60_000);
+});
+
