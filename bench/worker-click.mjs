@@ -81,7 +81,7 @@ try {
         const text = wrk(`${s.url}${query}`);
         const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
         const other = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? '0';
-        const p99 = /99%\s+(\S+)/.exec(text)?.[1];
+        const p99 = /^\s+99%\s+(\S+)/m.exec(text)?.[1];
         const cpu = /generator CPU (\S+)/.exec(text)?.[1];
         (rates[`${path} ${name}`] ??= []).push(rps);
         console.log(`round ${r + 1} ${path.padEnd(5)} ${name.padEnd(6)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${p99}  non-2xx/3xx ${other}  generator CPU ${cpu}`);
