@@ -1,8 +1,12 @@
 // The landing-page script, two ways (pixel/ARCHITECTURE.md):
 //   dist/d.js               IIFE for <script src>, minified, served at /d.js (entry pixel/tag.ts)
 //   dist/esm/index.js + .d.ts  ES module with types for sites that bundle (entry pixel/index.ts)
+// and, with `--environment BUILD:worker` (npm run build:worker, after npm run build):
+//   dist/worker.js          the Cloudflare Workers entry, one ES module (entry server/worker.ts)
+import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 
 const tsconfig = 'pixel/tsconfig.json';
@@ -18,7 +22,48 @@ const constToLet = (context) => (file) => {
   return ts.visitNode(file, visit);
 };
 
-export default [
+/** `import dJs from 'crumb:d.js'` (server/worker.ts): the built script, as text in the bundle. */
+const dJsText = {
+  name: 'd-js-text',
+  resolveId: (id) => (id === 'crumb:d.js' ? '\0crumb:d.js' : null),
+  load(id) {
+    if (id !== '\0crumb:d.js') return null;
+    return `export default ${JSON.stringify(readFileSync('dist/d.js', 'utf8'))};`;
+  },
+};
+
+/** The Workers bundle: everything the app core imports, and nothing Node-only (no node: module, no
+ * nodejs_compat flag): a module that needs Node fails the build here instead of the deploy. */
+const worker = {
+  input: 'server/worker.ts',
+  plugins: [
+    dJsText,
+    {
+      name: 'no-node',
+      resolveId(id, importer) {
+        if (id.startsWith('node:') || ['fs', 'path', 'crypto', 'http', 'url', 'util', 'os', 'net'].includes(id)) {
+          this.error(`${importer} imports ${id}, which Workers do not have: inject it from node.ts instead (server/ARCHITECTURE.md)`);
+        }
+        return null;
+      },
+    },
+    nodeResolve({ exportConditions: ['workerd', 'worker', 'browser'], preferBuiltins: false }),
+    typescript({
+      tsconfig: 'server/tsconfig.json',
+      // Types are checked by `npm run typecheck` (and npm test); here the sources are only transpiled.
+      compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', outDir: 'dist', sourceMap: false, declaration: false, noCheck: true },
+    }),
+  ],
+  output: { file: 'dist/worker.js', format: 'es', plugins: [terser({ ecma: 2022, module: true, format: { comments: false } })] },
+  onwarn(warning, warn) {
+    // zod's comments that rollup cannot read as annotations, and the API's modules importing each
+    // other's types: neither changes the bundle.
+    if (warning.code === 'INVALID_ANNOTATION' || warning.code === 'CIRCULAR_DEPENDENCY') return;
+    warn(warning);
+  },
+};
+
+export default process.env.BUILD === 'worker' ? [worker] : [
   {
     input: 'pixel/tag.ts',
     plugins: [typescript({ tsconfig, transformers: { before: [{ type: 'program', factory: () => constToLet }] } })],

@@ -1,6 +1,7 @@
 // createApp: the whole HTTP surface, built from its store and network so that tests build it
 // in-process and any runtime can serve it. Only web-standard APIs here; what differs per runtime
-// (the store, a faster MAC, the client address) is passed in by the entry point (node.ts).
+// (the store, a faster MAC, the client address and country) is passed in by the entry point (node.ts,
+// worker.ts).
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -30,6 +31,9 @@ export interface AppOptions {
   clock?: () => number;
   /** The client's address; from the runtime's connection info. */
   clientIp?: (c: Context) => string | undefined;
+  /** The client's two-letter country, from the CDN in front (default: its CF-IPCountry or
+   * X-Country-Code header; on Workers, request.cf). */
+  country?: (c: Context) => string | undefined;
   /** Called when postbacks were queued, so a dispatcher delivers them without waiting. */
   onDeliveries?: () => void;
   /** The built landing-page script (dist/d.js), served at /d.js; the entry point reads it. */
@@ -47,6 +51,7 @@ export interface AppDeps {
   reqids: Reqids;
   clock: () => number;
   clientIp: (c: Context) => string | undefined;
+  country: (c: Context) => string | undefined;
   onDeliveries: () => void;
 }
 
@@ -75,6 +80,8 @@ export const crossOriginHeaders: MiddlewareHandler = async (c, next) => {
 };
 const sameOriginHeaders = secureHeaders();
 
+const countryHeader = (c: Context) => c.req.header('cf-ipcountry') ?? c.req.header('x-country-code');
+
 export function createApp(options: AppOptions) {
   const live = options.network;
   const deps: AppDeps = {
@@ -86,6 +93,7 @@ export function createApp(options: AppOptions) {
     reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
     clock: options.clock ?? Date.now,
     clientIp: options.clientIp ?? (() => undefined),
+    country: options.country ?? countryHeader,
     onDeliveries: options.onDeliveries ?? (() => {}),
   };
 

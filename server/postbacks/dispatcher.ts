@@ -10,8 +10,10 @@
 // - Every attempt is logged (time, status code, latency, error) with its outcome, in one
 //   transaction (store.finishAttempt), and readable at /api/2/postback_deliveries.json.
 // - Nobody waits on it: recording a conversion only wakes it (AppOptions.onDeliveries).
-// - Runtime-agnostic: web fetch, AbortController and timers only. The entry point starts it and
-//   stops it before closing the store.
+// - Runtime-agnostic: web fetch, AbortController and timers only. A long-lived process (node.ts)
+//   starts it and stops it before closing the store; a runtime without one (worker.ts: a Worker's
+//   waitUntil after a conversion, and its Cron trigger) calls drain() instead, with the same claims,
+//   attempts, backoff and log.
 import type { DeliveryRow, Store } from '../store/types.js';
 
 const SECOND = 1000;
@@ -48,6 +50,9 @@ export interface Dispatcher {
   wake(): void;
   /** Claims nothing more and lets attempts in flight finish (their outcome is logged). */
   stop(): Promise<void>;
+  /** Attempts what is due now, `concurrency` at a time and at most `limit` deliveries, and resolves
+   * with how many were attempted once every outcome is logged. Needs no start(). */
+  drain(limit?: number): Promise<number>;
 }
 
 /** 5 s, 15 s, 45 s, 2¼ min, … ×3 each time, capped at 6 hours, give or take 10% so that a burst
@@ -210,6 +215,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         for (const controller of controllers) controller.abort();
         await Promise.allSettled([...inFlight]);
       }
+    },
+    async drain(limit = Infinity) {
+      let attempted = 0;
+      while (attempted < limit) {
+        const room = Math.min(concurrency, limit - attempted);
+        const now = clock();
+        const due = await store.claimDeliveries(now, now + leaseMs, room);
+        await Promise.all(due.map(attempt));
+        attempted += due.length;
+        if (due.length < room) break;
+      }
+      return attempted;
     },
   };
 }

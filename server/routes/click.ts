@@ -23,7 +23,7 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
       pixel,
       host: c.req.header('host'),
       ip: deps.clientIp(c),
-      country: c.req.header('cf-ipcountry') ?? c.req.header('x-country-code'),
+      country: deps.country(c),
       userAgent: c.req.header('user-agent'),
       referrer: c.req.header('referer'),
       visitorId: heldVisitor(c),

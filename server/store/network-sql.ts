@@ -20,9 +20,15 @@ export const NETWORK_TABLES: Record<NetworkEntity, { key: string; columns: strin
 
 const API_KEY_COLUMNS = ['key_id', 'key_hash', 'role', 'advertiser_id', 'affiliate_id', 'label', 'source', 'created_at', 'revoked_at'];
 
-/** Claims the next version if the network is still at the base one: one row, so two changes at
- * once queue on it and the second finds the version moved. */
-export const CLAIM_VERSION = 'UPDATE network_version SET version = version + 1 WHERE id = 1 AND version = ? RETURNING version';
+/** Claims the next version if the network is still at the base one (params: the claim's token,
+ * the base version): one row, so two changes at once queue on it and the second finds the version
+ * moved. The token marks the claim as this change's own. */
+export const CLAIM_VERSION = 'UPDATE network_version SET version = version + 1, claim = ? WHERE id = 1 AND version = ? RETURNING version';
+
+/** Every write of a change runs only under its own claim: a store that must send the claim and
+ * the writes together (D1's batch, which cannot wait for the claim's answer) writes nothing when
+ * the claim failed. Elsewhere the condition always holds and costs one indexed read. */
+const CLAIMED = '(SELECT claim FROM network_version WHERE id = 1) = ?';
 export const NETWORK_VERSION = 'SELECT version FROM network_version WHERE id = 1';
 export const NETWORK_CHANGES = 'SELECT * FROM network_changes WHERE version > ? AND version <= ? ORDER BY change_id';
 export const NETWORK_SETTINGS = 'SELECT data FROM network_settings WHERE id = 1';
@@ -30,51 +36,60 @@ export const API_KEYS = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM api_keys ORDE
 export const FILE_APPLIED = "SELECT key, value FROM meta WHERE key IN ('network_file_hash', 'network_file_source')";
 export const entityRows = (entity: NetworkEntity) => `SELECT data FROM ${entity} ORDER BY ${NETWORK_TABLES[entity].key}`;
 
-/** The statements that write a change after its version is claimed: the entities and the
- * change-log rows, then the file hash of an import. */
-export function writeStatements(version: number, writes: NetworkWrite[], meta: NetworkChangeMeta): Statement[] {
+/** The statements that write a change after its version is claimed (under `claim`): the entities
+ * and the change-log rows, then the file hash of an import. */
+export function writeStatements(version: number, claim: string, writes: NetworkWrite[], meta: NetworkChangeMeta): Statement[] {
   const out: Statement[] = [];
   for (const w of writes) {
-    out.push(entityStatement(w));
-    out.push({
-      sql: 'INSERT INTO network_changes (version, changed_at, source, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      params: [version, meta.at, meta.source, w.entity, String(w.id), logged(w.before), logged(w.after)],
-    });
+    out.push(entityStatement(w, claim));
+    out.push(upsert('network_changes', ['version', 'changed_at', 'source', 'entity', 'entity_id', 'before', 'after'], null, claim, [
+      version,
+      meta.at,
+      meta.source,
+      w.entity,
+      String(w.id),
+      logged(w.before),
+      logged(w.after),
+    ]));
   }
   if (meta.file_hash !== undefined) {
     for (const [key, value] of [['network_file_hash', meta.file_hash], ['network_file_source', meta.source]]) {
-      out.push({ sql: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', params: [key, value] });
+      out.push(upsert('meta', ['key', 'value'], 'key', claim, [key, value]));
     }
   }
   return out;
 }
 
-function entityStatement(w: NetworkWrite): Statement {
+/** INSERT … SELECT … WHERE claimed [ON CONFLICT (key) DO UPDATE]: one form for every store (SQLite,
+ * PostgreSQL and D1 all read it; SQLite needs the WHERE to parse ON CONFLICT after a SELECT). */
+function upsert(table: string, columns: string[], key: string | null, claim: string, params: unknown[]): Statement {
+  const update = key === null ? '' : ` ON CONFLICT (${key}) DO UPDATE SET ${columns.filter((c) => c !== key).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  return {
+    sql: `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map(() => '?').join(', ')} WHERE ${CLAIMED}${update}`,
+    params: [...params, claim],
+  };
+}
+
+function entityStatement(w: NetworkWrite, claim: string): Statement {
   if (w.entity === 'network') {
     if (w.after === null) throw new Error('the network settings cannot be removed');
-    return {
-      sql: 'INSERT INTO network_settings (id, data) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
-      params: [JSON.stringify(w.after)],
-    };
+    return upsert('network_settings', ['id', 'data'], 'id', claim, [1, JSON.stringify(w.after)]);
   }
   if (w.entity === 'api_keys') {
-    if (w.after === null) return { sql: 'DELETE FROM api_keys WHERE key_id = ?', params: [w.id] };
+    if (w.after === null) return { sql: `DELETE FROM api_keys WHERE key_id = ? AND ${CLAIMED}`, params: [w.id, claim] };
     const row = w.after as Record<string, unknown>;
-    return {
-      sql: `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')}) VALUES (${API_KEY_COLUMNS.map(() => '?').join(', ')})
-            ON CONFLICT (key_id) DO UPDATE SET ${API_KEY_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
-      params: API_KEY_COLUMNS.map((c) => row[c] ?? null),
-    };
+    return upsert('api_keys', API_KEY_COLUMNS, 'key_id', claim, API_KEY_COLUMNS.map((c) => row[c] ?? null));
   }
   const { key, columns, status } = NETWORK_TABLES[w.entity];
-  if (w.after === null) return { sql: `DELETE FROM ${w.entity} WHERE ${key} = ?`, params: [w.id] };
+  if (w.after === null) return { sql: `DELETE FROM ${w.entity} WHERE ${key} = ? AND ${CLAIMED}`, params: [w.id, claim] };
   const row = w.after as Record<string, unknown>;
-  const names = [key, ...columns, 'data'];
-  return {
-    sql: `INSERT INTO ${w.entity} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
-          ON CONFLICT (${key}) DO UPDATE SET ${[...columns, 'data'].map((c) => `${c} = excluded.${c}`).join(', ')}`,
-    params: [w.id, ...columns.map((c) => (c === 'status' ? row[status] : row[c])), JSON.stringify(row)],
-  };
+  return upsert(w.entity, [key, ...columns, 'data'], key, claim, [w.id, ...columns.map((c) => (c === 'status' ? row[status] : row[c])), JSON.stringify(row)]);
+}
+
+/** A claim's token: unique enough that no other change holds the same. */
+export function claimToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** What the change log keeps of an entity: all of it (a key's hash included: other instances

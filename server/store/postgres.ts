@@ -337,11 +337,12 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         transaction(sql, async (tx) => {
           // The version row is locked until COMMIT: a concurrent change waits, then finds the
           // version moved and claims nothing.
-          const [claimed] = await tx.unsafe(net.numbered(net.CLAIM_VERSION), [base]);
+          const claim = net.claimToken();
+          const [claimed] = await tx.unsafe(net.numbered(net.CLAIM_VERSION), [claim, base]);
           if (!claimed) return null;
           const version = Number(claimed.version);
           // Sent together, so a large import is one pipeline rather than a round trip per row.
-          await Promise.all(net.writeStatements(version, writes, meta).map((s) => tx.unsafe(net.numbered(s.sql), s.params as never[])));
+          await Promise.all(net.writeStatements(version, claim, writes, meta).map((s) => tx.unsafe(net.numbered(s.sql), s.params as never[])));
           return version;
         }),
       );

@@ -1,5 +1,12 @@
-// Versioned migrations for the SQLite store, applied in order at open. Never edit a shipped one:
-// add the next version.
+// Versioned migrations for the SQLite dialect, applied in order: by sqlite.ts at open, and on D1 by
+// `wrangler d1 migrations apply` from the files generated from this list into
+// server/worker/migrations/ (server/worker/migrations.ts). Never edit a shipped one: add the next
+// version.
+
+/** The table that records which versions a database has. */
+export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)';
+export const RECORD_MIGRATION = 'INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)';
+
 export const migrations: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -98,7 +105,7 @@ export const migrations: { version: number; sql: string }[] = [
         advertiser_id INTEGER, affiliate_id INTEGER, label TEXT, source TEXT NOT NULL,
         created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER
       );
-      CREATE TABLE network_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+      CREATE TABLE network_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, claim TEXT);
       INSERT INTO network_version (id, version) VALUES (1, 0);
       CREATE TABLE network_changes (
         change_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, changed_at INTEGER NOT NULL,

@@ -10,11 +10,25 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { reqidFloor } from '../reqid.js';
-import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
-import { migrations } from './sqlite-schema.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
+import { definedOnly, EarlierLead } from './columns.js';
+import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
+import {
+  clickList,
+  conversionList,
+  conversionRow,
+  deliveryList,
+  deliveryParams,
+  leadList,
+  leadParams,
+  leadRow,
+  postbackList,
+  STATEMENTS,
+  type PageQuery,
+  type Row,
+  type StatementName,
+} from './sqlite-sql.js';
 import type {
   ApiKeyRecord,
   Attempt,
@@ -22,16 +36,12 @@ import type {
   ClickRecord,
   ClickRow,
   ConversionRow,
-  ConversionStatus,
   DeliveriesFor,
   DeliveryQuery,
   DeliveryRow,
   LeadResult,
-  LeadRow,
   NewConversion,
-  NewDelivery,
   NetworkRows,
-  NewLead,
   Page,
   PostbackQuery,
   PostbackRow,
@@ -45,8 +55,6 @@ export interface SqliteOptions {
   /** Most jobs in one transaction; the rest wait for the next. */
   maxBatch?: number;
 }
-
-type Row = Record<string, unknown>;
 
 export function openSqliteStore(options: SqliteOptions): Store {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -87,32 +95,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listClicks(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.reqid !== undefined) {
-        where.push('c.reqid = @reqid');
-        params.reqid = q.reqid;
-      } else {
-        // reqids begin with their time, so a time range is a key range: no index on click_time.
-        if (q.from !== undefined) {
-          where.push('c.reqid >= @from');
-          params.from = reqidFloor(q.from);
-        }
-        if (q.to !== undefined) {
-          where.push('c.reqid < @to');
-          params.to = reqidFloor(q.to);
-        }
-        addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
-      }
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const total = (db.prepare(`SELECT count(*) AS n FROM clicks c ${clause}`).get(params) as { n: number }).n;
-      const rows = db
-        .prepare(
-          `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.is_test = 0) AS conversion_id
-           FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...params, limit: q.limit, offset: q.offset }) as ClickRow[];
-      return { rows, total };
+      return page(db, clickList(q), (r) => r as unknown as ClickRow);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -137,17 +120,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listLeads(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.lead_id !== undefined) {
-        where.push('lead_id = @lead_id');
-        params.lead_id = q.lead_id;
-      } else {
-        addRange(where, params, q, 'created_at');
-        addEquals(where, params, q, ['offer_id', 'affiliate_id']);
-        if (!q.include_tests) where.push('is_test = 0');
-      }
-      return page(db, 'leads', where, params, 'lead_id', false, q, leadRow);
+      return page(db, leadList(q), leadRow);
     },
 
     insertConversion(conversion, deliveries) {
@@ -166,21 +139,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listConversions(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.conversion_id !== undefined) {
-        where.push('conversion_id = @conversion_id');
-        params.conversion_id = q.conversion_id;
-      } else {
-        addRange(where, params, q, 'conversion_time');
-        addEquals(where, params, q, ['offer_id', 'affiliate_id', 'advertiser_id']);
-        if (q.status) {
-          where.push('status = @status');
-          params.status = q.status;
-        }
-        if (!q.include_tests) where.push('is_test = 0');
-      }
-      return page(db, 'conversions', where, params, SORT_COLUMNS[q.sort], q.descending, q, conversionRow);
+      return page(db, conversionList(q), conversionRow);
     },
 
     setConversionStatus(conversion_id, status, deliveries) {
@@ -213,11 +172,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listPostbacks(q: PostbackQuery) {
-      const where: string[] = [];
-      const params: Row = {};
-      addEquals(where, params, q, ['postback_id', 'affiliate_id', 'offer_id', 'postback_status']);
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      return db.prepare(`SELECT * FROM postbacks ${clause} ORDER BY postback_id`).all(params) as PostbackRow[];
+      const { sql: text, params } = postbackList(q);
+      return db.prepare(text).all(params) as PostbackRow[];
     },
 
     async postbacksFor(affiliate_id, offer_id, fire_on) {
@@ -245,10 +201,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listDeliveries(q: DeliveryQuery) {
-      const where: string[] = [];
-      const params: Row = {};
-      addEquals(where, params, q, ['delivery_id', 'conversion_id', 'postback_id', 'status']);
-      const result = page(db, 'deliveries', where, params, 'delivery_id', false, q, (r) => r as unknown as DeliveryRow);
+      const result = page(db, deliveryList(q), (r) => r as unknown as DeliveryRow);
       return {
         total: result.total,
         rows: result.rows.map((d) => ({ ...d, attempt_log: sql.attemptsOf.all(d.delivery_id) as Attempt[] })),
@@ -283,9 +236,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     writeNetwork(base, writes, meta) {
       return write(() => {
-        const claimed = prepare(net.CLAIM_VERSION).get(base) as { version: number } | undefined;
+        const claim = net.claimToken();
+        const claimed = prepare(net.CLAIM_VERSION).get(claim, base) as { version: number } | undefined;
         if (!claimed) return null;
-        for (const statement of net.writeStatements(claimed.version, writes, meta)) prepare(statement.sql).run(...statement.params);
+        for (const statement of net.writeStatements(claimed.version, claim, writes, meta)) prepare(statement.sql).run(...statement.params);
         return claimed.version;
       });
     },
@@ -393,77 +347,22 @@ export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue 
 // ---- schema and statements -------------------------------------------------------------------------
 
 function migrate(db: Database.Database) {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  db.exec(MIGRATIONS_TABLE);
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   for (const m of migrations) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+      db.prepare(RECORD_MIGRATION).run(m.version, Date.now());
     }).immediate();
   }
 }
 
-const insertInto = (table: string, columns: readonly string[]) =>
-  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
-
 function statements(db: Database.Database) {
-  return {
-    insertMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
-    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    insertClick: db.prepare(insertInto('clicks', CLICK_COLUMNS)),
-    getClick: db.prepare('SELECT * FROM clicks WHERE reqid = ?'),
-    // Claims (offer, email) for a new lead unless an earlier lead holds it since `since`.
-    claimLeadEmail: db.prepare(
-      `INSERT INTO lead_emails (offer_id, email, lead_id, created_at) VALUES (@offer_id, @email, @lead_id, @created_at)
-       ON CONFLICT (offer_id, email) DO UPDATE SET lead_id = excluded.lead_id, created_at = excluded.created_at
-       WHERE lead_emails.created_at < @since RETURNING 1`,
-    ),
-    leadByEmail: db.prepare(
-      'SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id WHERE e.offer_id = ? AND e.email = ?',
-    ),
-    insertLead: db.prepare(insertInto('leads', LEAD_COLUMNS)),
-    setLeadConversion: db.prepare('UPDATE leads SET conversion_id = ? WHERE lead_id = ?'),
-    insertConversion: db.prepare(`${insertInto('conversions', CONVERSION_COLUMNS)} RETURNING *`),
-    conversionByKey: db.prepare('SELECT * FROM conversions WHERE offer_id = ? AND event_id = ? AND dedupe_key = ?'),
-    getConversion: db.prepare('SELECT * FROM conversions WHERE conversion_id = ?'),
-    setConversionStatus: db.prepare('UPDATE conversions SET status = ? WHERE conversion_id = ? RETURNING *'),
-    insertPostback: db.prepare(
-      `${insertInto('postbacks', POSTBACK_COLUMNS)} RETURNING *`,
-    ),
-    getPostback: db.prepare('SELECT * FROM postbacks WHERE postback_id = ?'),
-    updatePostback: db.prepare(
-      `UPDATE postbacks SET affiliate_id = @affiliate_id, offer_id = @offer_id, postback_url = @postback_url,
-       postback_status = @postback_status, postback_type_id = @postback_type_id, fire_on = @fire_on
-       WHERE postback_id = @postback_id RETURNING *`,
-    ),
-    deletePostback: db.prepare('DELETE FROM postbacks WHERE postback_id = ?'),
-    postbacksFor: db.prepare(
-      `SELECT * FROM postbacks WHERE affiliate_id = ? AND offer_id IN (?, 0) AND fire_on = ? AND postback_status = 'active'
-       ORDER BY postback_id`,
-    ),
-    insertDelivery: db.prepare(
-      insertInto('deliveries', DELIVERY_COLUMNS),
-    ),
-    claimDeliveries: db.prepare(
-      `UPDATE deliveries SET next_attempt_at = @lease_until WHERE delivery_id IN (
-         SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= @now
-         ORDER BY next_attempt_at LIMIT @limit)
-       RETURNING *`,
-    ),
-    insertAttempt: db.prepare(insertInto('attempts', ['delivery_id', 'attempted_at', 'status_code', 'latency_ms', 'error'])),
-    deliveryDelivered: db.prepare(
-      `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = @at, last_error = NULL
-       WHERE delivery_id = @delivery_id`,
-    ),
-    deliveryFailed: db.prepare(
-      `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
-       WHERE delivery_id = @delivery_id`,
-    ),
-    attemptsOf: db.prepare(
-      'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
-    ),
-  };
+  return Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as Record<
+    StatementName,
+    Database.Statement
+  >;
 }
 
 type Statements = ReturnType<typeof statements>;
@@ -475,58 +374,9 @@ function insertConversionRow(sql: Statements, conversion: NewConversion, deliver
   return row;
 }
 
-function deliveryParams(d: NewDelivery, now: number) {
-  return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
-}
-
-function leadParams(lead: NewLead) {
-  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0 };
-}
-
-function leadRow(r: Row): LeadRow {
-  return { ...(r as unknown as LeadRow), fields: JSON.parse(r.fields as string), is_test: r.is_test === 1, attributed: r.attributed === 1 };
-}
-
-function conversionRow(r: Row): ConversionRow {
-  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, status: r.status as ConversionStatus };
-}
-
-function addEquals<Q extends object>(where: string[], params: Row, q: Q, keys: (keyof Q & string)[], prefix = '') {
-  for (const key of keys) {
-    if (q[key] === undefined) continue;
-    where.push(`${prefix}${key} = @${key}`);
-    params[key] = q[key];
-  }
-}
-
-function addRange(where: string[], params: Row, q: { from?: number; to?: number }, column: string) {
-  if (q.from !== undefined) {
-    where.push(`${column} >= @from`);
-    params.from = q.from;
-  }
-  if (q.to !== undefined) {
-    where.push(`${column} < @to`);
-    params.to = q.to;
-  }
-}
-
-function page<T>(
-  db: Database.Database,
-  table: string,
-  where: string[],
-  params: Row,
-  orderBy: string,
-  descending: boolean,
-  q: { offset: number; limit: number },
-  map: (row: Row) => T,
-): Page<T> {
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (db.prepare(`SELECT count(*) AS n FROM ${table} ${clause}`).get(params) as { n: number }).n;
-  const direction = descending ? 'DESC' : 'ASC';
-  const rows = db
-    .prepare(`SELECT * FROM ${table} ${clause} ORDER BY ${orderBy} ${direction}, rowid ${direction} LIMIT @limit OFFSET @offset`)
-    .all({ ...params, limit: q.limit, offset: q.offset }) as Row[];
-  return { total, rows: rows.map(map) };
+function page<T>(db: Database.Database, q: PageQuery, map: (row: Row) => T): Page<T> {
+  const total = (db.prepare(q.count.sql).get(q.count.params) as { n: number }).n;
+  return { total, rows: (db.prepare(q.rows.sql).all(q.rows.params) as Row[]).map(map) };
 }
 
 function byDeliveryId(a: DeliveryRow, b: DeliveryRow) {

@@ -1,4 +1,4 @@
-// The one store interface. Every backend (sqlite.ts, postgres.ts) implements it and passes the same
+// The one store interface. Every backend (sqlite.ts, postgres.ts, d1.ts) implements it and passes the same
 // conformance suite (test/store/conformance.ts). Rows use the contract's snake_case names so that a
 // backend returns database rows as they are. Times are milliseconds since the epoch (UTC); money is
 // integer cents, so that no float rounding ever reaches a payout.
@@ -313,7 +313,7 @@ export interface ChangeQuery {
 }
 
 export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: 'sqlite' | 'postgres' | 'd1';
 
   /** The reqid MAC key of this database: created once (by `generate`) and shared by every
    * server instance on it. */

@@ -1,0 +1,438 @@
+// The edge store: Cloudflare D1 (SQLite behind the Workers binding), for server/worker.ts. Same
+// schema (sqlite-schema.ts, applied by `wrangler d1 migrations apply` from the files generated into
+// server/worker/migrations/), same statements and listing queries (sqlite-sql.ts) as sqlite.ts,
+// checked by the same conformance suite under workerd.
+//
+// D1 has no interactive transactions: a statement cannot wait for JavaScript to look at the result
+// of the one before. What it has is batch(): a list of statements run in order as one transaction,
+// all or nothing (a failing statement rolls back the others), with D1's one writer taking batches
+// one at a time. So every write that sqlite.ts decides in JavaScript inside its transaction is
+// decided here in SQL inside one batch:
+// - Ids first. A conversion's outbox rows are rendered (their URLs name its id, and a lead's id)
+//   before anything is written, from ids reserved a block at a time in `meta` (as postgres.ts draws
+//   them from its sequence), so the conversion and its outbox rows go in one batch.
+// - Conditions in SQL. Each statement that must not run when an earlier one found a duplicate is
+//   an INSERT … SELECT … WHERE guarded on what that statement left: a lead and its conversion and
+//   outbox rows only if the lead's claim on (offer, email) is its own; outbox rows only if their
+//   conversion was inserted (a unique index refused a duplicate with ON CONFLICT DO NOTHING); a
+//   status change's outbox rows only while the status it was rendered from still holds, and the
+//   change itself compares and sets.
+// - Single statements stay single: a click, a claim of deliveries (UPDATE … RETURNING).
+import { definedOnly, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
+import { migrations } from './sqlite-schema.js';
+import {
+  clickList,
+  conversionList,
+  conversionRow,
+  deliveryList,
+  deliveryParams,
+  insertInto,
+  insertWhere,
+  leadList,
+  leadParams,
+  leadRow,
+  postbackList,
+  STATEMENTS,
+  type PageQuery,
+  type Row,
+} from './sqlite-sql.js';
+import * as net from './network-sql.js';
+import { NETWORK_ENTITIES } from './types.js';
+import type {
+  ApiKeyRecord,
+  Attempt,
+  ClickRecord,
+  ClickRow,
+  ConversionResult,
+  ConversionRow,
+  DeliveryRow,
+  LeadResult,
+  LeadRow,
+  NetworkRows,
+  Page,
+  PostbackRow,
+  Store,
+} from './types.js';
+
+// The part of the Workers D1 API this store uses (@cloudflare/workers-types has all of it).
+export interface D1Database {
+  prepare(query: string): D1PreparedStatement;
+  batch<T = Row>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]>;
+}
+export interface D1PreparedStatement {
+  bind(...values: unknown[]): D1PreparedStatement;
+  first<T = Row>(): Promise<T | null>;
+  all<T = Row>(): Promise<D1Result<T>>;
+  run<T = Row>(): Promise<D1Result<T>>;
+}
+export interface D1Result<T = Row> {
+  results: T[];
+  meta: { changes: number };
+}
+
+export interface D1Options {
+  /** Ids reserved per round trip for new leads and conversions. */
+  idBlock?: number;
+}
+
+/** The newest schema version this code needs (the last migration of sqlite-schema.ts). */
+export const SCHEMA_VERSION = Math.max(...migrations.map((m) => m.version));
+
+// ---- what only D1 runs: the guarded forms of the shared statements --------------------------------
+
+const OWN_LEAD = 'EXISTS (SELECT 1 FROM leads WHERE lead_id = @lead_id)';
+const OWN_CLAIM = 'EXISTS (SELECT 1 FROM lead_emails WHERE offer_id = @offer_id AND email = @dedupe_email AND lead_id = @lead_id)';
+const D1_STATEMENTS = {
+  insertLead: insertInto('leads', ['lead_id', 'conversion_id', ...LEAD_COLUMNS]),
+  insertLeadIfClaimed: insertWhere('leads', ['lead_id', 'conversion_id', ...LEAD_COLUMNS], OWN_CLAIM),
+  insertConversionForLead: insertWhere('conversions', ['conversion_id', ...CONVERSION_COLUMNS], OWN_LEAD),
+  insertDeliveryForLead: insertWhere('deliveries', DELIVERY_COLUMNS, OWN_LEAD),
+  // A twin (same offer, event and dedupe key) inserts nothing and its outbox rows find no conversion.
+  insertConversion: `${insertInto('conversions', ['conversion_id', ...CONVERSION_COLUMNS])}
+    ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
+  insertDeliveryForConversion: insertWhere(
+    'deliveries',
+    DELIVERY_COLUMNS,
+    'EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id)',
+  ),
+  // Rendered from the status `was`: written only while it still holds, before the change itself.
+  insertDeliveryForStatus: insertWhere(
+    'deliveries',
+    DELIVERY_COLUMNS,
+    'EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id AND status = @was)',
+  ),
+  changeStatus: 'UPDATE conversions SET status = @status WHERE conversion_id = @conversion_id AND status = @was RETURNING *',
+  // One statement instead of read, merge, write: a field not given keeps its value.
+  updatePostback: `UPDATE postbacks SET ${POSTBACK_COLUMNS.map((c) => `${c} = coalesce(@${c}, ${c})`).join(', ')}
+    WHERE postback_id = @postback_id RETURNING *`,
+  schemaVersion: 'SELECT max(version) AS version FROM schema_migrations',
+} as const;
+
+/** Reserves the next `?2` ids of a table's key, above every id already in it. */
+const reserveIds = (table: string, column: string) =>
+  `INSERT INTO meta (key, value) VALUES (?1, (SELECT coalesce(max(${column}), 0) FROM ${table}) + ?2)
+   ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), (SELECT coalesce(max(${column}), 0) FROM ${table})) + ?2
+   RETURNING CAST(value AS INTEGER) AS last`;
+
+/** Opens the store on a D1 binding, once its migrations are applied. */
+export async function openD1Store(db: D1Database, options: D1Options = {}): Promise<Store> {
+  let version: number | null = null;
+  try {
+    version = (await db.prepare(D1_STATEMENTS.schemaVersion).first<{ version: number | null }>())?.version ?? null;
+  } catch {
+    // No schema_migrations table: nothing applied yet.
+  }
+  if (version === null || version < SCHEMA_VERSION) {
+    throw new Error(
+      `The D1 database has schema version ${version ?? 'none'}, and this Crumb needs ${SCHEMA_VERSION}: ` +
+        'apply the migrations first (npx wrangler d1 migrations apply DATABASE --remote, with the wrangler.jsonc of server/worker/)',
+    );
+  }
+
+  const run = (sql: string, params: object | unknown[] = []) => bound(db, sql, params);
+  const idBlock = options.idBlock ?? 32;
+  const leadIds = idBlocks(db, 'leads', 'lead_id', idBlock);
+  const conversionIds = idBlocks(db, 'conversions', 'conversion_id', idBlock);
+
+  // Writes in progress, so that close() lets them finish.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const forget = () => inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+  const page = async <T>(q: PageQuery, map: (row: Row) => T): Promise<Page<T>> => {
+    const [count, rows] = await db.batch([run(q.count.sql, q.count.params), run(q.rows.sql, q.rows.params)]);
+    return { total: (count!.results[0] as { n: number }).n, rows: rows!.results.map(map) };
+  };
+
+  return {
+    kind: 'd1',
+
+    secret(generate) {
+      return track(
+        (async () => {
+          // Every instance offers one; the first committed wins and all read it back.
+          const [, read] = await db.batch<{ value: string }>([
+            run(STATEMENTS.insertMeta, ['reqid_secret', generate()]),
+            run(STATEMENTS.getMeta, ['reqid_secret']),
+          ]);
+          return read!.results[0]!.value;
+        })(),
+      );
+    },
+
+    async recordClick(click) {
+      await track(run(STATEMENTS.insertClick, click).run());
+    },
+
+    async getClick(reqid) {
+      return (await run(STATEMENTS.getClick, [reqid]).first<ClickRecord>()) ?? undefined;
+    },
+
+    listClicks(q) {
+      return page(clickList(q), (r) => r as unknown as ClickRow);
+    },
+
+    insertLead(lead, dedupe, conversion) {
+      return track(
+        (async (): Promise<LeadResult> => {
+          const lead_id = await leadIds();
+          const conversion_id = conversion ? await conversionIds() : null;
+          const now = Date.now();
+          // Everything is rendered before anything is written: a throw here writes nothing.
+          const convRow: ConversionRow | null = conversion && { ...conversion.conversion, lead_id, conversion_id: conversion_id! };
+          const outbox = convRow ? conversion!.deliveries(convRow) : [];
+          const written: LeadRow = { ...lead, lead_id, conversion_id };
+          const leadValues = { ...leadParams(lead), lead_id, conversion_id, dedupe_email: dedupe?.email ?? null };
+
+          const statements = [];
+          if (dedupe) {
+            statements.push(
+              run(STATEMENTS.claimLeadEmail, { offer_id: lead.offer_id, email: dedupe.email, lead_id, created_at: lead.created_at, since: dedupe.since }),
+              run(D1_STATEMENTS.insertLeadIfClaimed, leadValues),
+            );
+          } else {
+            statements.push(run(D1_STATEMENTS.insertLead, leadValues));
+          }
+          if (convRow) {
+            statements.push(run(D1_STATEMENTS.insertConversionForLead, { ...convRow, is_test: convRow.is_test ? 1 : 0, lead_id }));
+            for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForLead, { ...deliveryParams(d, now), lead_id }));
+          }
+          if (dedupe) statements.push(run(STATEMENTS.leadByEmail, [lead.offer_id, dedupe.email]));
+
+          const results = await db.batch(statements);
+          if (!dedupe || results[0]!.results.length) return { duplicate: false, lead: written, conversion: convRow };
+          const holder = results[results.length - 1]!.results[0];
+          if (!holder) throw new Error('A lead was refused as a duplicate of one that is not there: retry it');
+          return { duplicate: true, lead: leadRow(holder) };
+        })(),
+      );
+    },
+
+    listLeads(q) {
+      return page(leadList(q), leadRow);
+    },
+
+    insertConversion(conversion, deliveries) {
+      return track(
+        (async (): Promise<ConversionResult> => {
+          const row: ConversionRow = { ...conversion, conversion_id: await conversionIds() };
+          const outbox = deliveries(row);
+          const now = Date.now();
+          const statements = [run(D1_STATEMENTS.insertConversion, { ...row, is_test: row.is_test ? 1 : 0 })];
+          for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForConversion, deliveryParams(d, now)));
+          if (conversion.dedupe_key !== null) {
+            statements.push(run(STATEMENTS.conversionByKey, [conversion.offer_id, conversion.event_id, conversion.dedupe_key]));
+          }
+          const results = await db.batch(statements);
+          const inserted = results[0]!.results[0];
+          if (inserted) return { duplicate: false, conversion: conversionRow(inserted) };
+          const earlier = results[results.length - 1]!.results[0];
+          if (!earlier) throw new Error('A conversion conflicted with one that is not there: retry it');
+          return { duplicate: true, conversion: conversionRow(earlier) };
+        })(),
+      );
+    },
+
+    async getConversion(conversion_id) {
+      const row = await run(STATEMENTS.getConversion, [conversion_id]).first();
+      return row ? conversionRow(row) : undefined;
+    },
+
+    listConversions(q) {
+      return page(conversionList(q), conversionRow);
+    },
+
+    setConversionStatus(conversion_id, status, deliveries) {
+      return track(
+        (async () => {
+          // Compare and set: when another change lands between the read and the batch, nothing of
+          // this one is written, and it starts again from what that change left.
+          for (let tries = 0; tries < 10; tries++) {
+            const current = await run(STATEMENTS.getConversion, [conversion_id]).first();
+            if (!current) return undefined;
+            const was = current.status as string;
+            // Setting the status it already has changes nothing and causes no postbacks.
+            if (was === status) return conversionRow(current);
+            const outbox = deliveries(conversionRow({ ...current, status }));
+            const now = Date.now();
+            const statements = outbox.map((d) => run(D1_STATEMENTS.insertDeliveryForStatus, { ...deliveryParams(d, now), was }));
+            statements.push(run(D1_STATEMENTS.changeStatus, { status, conversion_id, was }));
+            const results = await db.batch(statements);
+            const changed = results[results.length - 1]!.results[0];
+            if (changed) return conversionRow(changed);
+          }
+          throw new Error(`The status of conversion ${conversion_id} kept changing under this change: retry it`);
+        })(),
+      );
+    },
+
+    async createPostback(p) {
+      return (await track(run(STATEMENTS.insertPostback, p).first<PostbackRow>()))!;
+    },
+
+    async updatePostback(postback_id, change) {
+      const given = definedOnly(change);
+      const fields = Object.fromEntries(POSTBACK_COLUMNS.map((c) => [c, given[c] ?? null]));
+      return (await track(run(D1_STATEMENTS.updatePostback, { ...fields, postback_id }).first<PostbackRow>())) ?? undefined;
+    },
+
+    async deletePostback(postback_id) {
+      return (await track(run(STATEMENTS.deletePostback, [postback_id]).run())).meta.changes > 0;
+    },
+
+    async listPostbacks(q) {
+      const { sql, params } = postbackList(q);
+      return (await run(sql, params).all<PostbackRow>()).results;
+    },
+
+    async postbacksFor(affiliate_id, offer_id, fire_on) {
+      return (await run(STATEMENTS.postbacksFor, [affiliate_id, offer_id, fire_on]).all<PostbackRow>()).results;
+    },
+
+    async claimDeliveries(now, lease_until, limit) {
+      const { results } = await track(run(STATEMENTS.claimDeliveries, { now, lease_until, limit }).all<DeliveryRow>());
+      return results.sort((a, b) => a.delivery_id - b.delivery_id);
+    },
+
+    async finishAttempt(attempt, outcome) {
+      // One batch, so the log line and the outcome commit together.
+      await track(
+        db.batch([
+          run(STATEMENTS.insertAttempt, attempt),
+          outcome.delivered
+            ? run(STATEMENTS.deliveryDelivered, { delivery_id: attempt.delivery_id, at: attempt.attempted_at })
+            : run(STATEMENTS.deliveryFailed, {
+                delivery_id: attempt.delivery_id,
+                status: outcome.retry_at === null ? 'failed' : 'pending',
+                next: outcome.retry_at ?? attempt.attempted_at,
+                error: attempt.error ?? `HTTP ${attempt.status_code}`,
+              }),
+        ]),
+      );
+    },
+
+    async listDeliveries(q) {
+      const result = await page(deliveryList(q), (r) => r as unknown as DeliveryRow);
+      // Every page's attempt logs in one round trip.
+      const logs = result.rows.length ? await db.batch<Attempt>(result.rows.map((d) => run(STATEMENTS.attemptsOf, [d.delivery_id]))) : [];
+      return { total: result.total, rows: result.rows.map((d, i) => ({ ...d, attempt_log: logs[i]!.results })) };
+    },
+
+    async loadNetwork() {
+      // One batch: one transaction, so a change committed meanwhile is all in it or not at all.
+      const results = await db.batch([
+        ...NETWORK_ENTITIES.map((entity) => run(net.entityRows(entity))),
+        run(net.NETWORK_SETTINGS),
+        run(net.NETWORK_VERSION),
+        run(net.API_KEYS),
+        run(net.FILE_APPLIED),
+      ]);
+      const entities = {} as NetworkRows['entities'];
+      NETWORK_ENTITIES.forEach((entity, i) => (entities[entity] = results[i]!.results.map((r) => JSON.parse((r as { data: string }).data))));
+      const [settings, version, keys, applied] = results.slice(NETWORK_ENTITIES.length) as D1Result<Row>[];
+      const data = settings!.results[0]?.data as string | undefined;
+      return {
+        version: Number(version!.results[0]!.version),
+        settings: data === undefined ? null : JSON.parse(data),
+        entities,
+        api_keys: keys!.results as unknown as ApiKeyRecord[],
+        ...net.fileApplied(applied!.results as unknown as { key: string; value: string }[]),
+      };
+    },
+
+    async networkVersion() {
+      return Number((await run(net.NETWORK_VERSION).first<{ version: number }>())!.version);
+    },
+
+    async networkChanges(after, upto) {
+      return (await run(net.NETWORK_CHANGES, [after, upto]).all()).results.map(net.changeRow);
+    },
+
+    writeNetwork(base, writes, meta) {
+      return track(
+        (async () => {
+          // The claim and the writes in one batch: D1 cannot wait for the claim's answer, so each
+          // write is conditioned on the claim being this change's own (network-sql.ts).
+          const claim = net.claimToken();
+          // The version the claim takes if it succeeds; the writes name it in the change log.
+          const statements = net.writeStatements(base + 1, claim, writes, meta);
+          const [claimed] = await db.batch([run(net.CLAIM_VERSION, [claim, base]), ...statements.map((st) => run(st.sql, st.params))]);
+          const row = claimed!.results[0] as { version: number } | undefined;
+          return row ? Number(row.version) : null;
+        })(),
+      );
+    },
+
+    async listChanges(q) {
+      const { count, rows } = net.changeQueries(q);
+      const [n, found] = await db.batch([run(count.sql, count.params), run(rows.sql, rows.params)]);
+      return { total: Number((n!.results[0] as { n: number }).n), rows: found!.results.map(net.changeRow) };
+    },
+
+    async hasHistory(entity, id) {
+      const q = net.historyQuery(entity, id);
+      return Number((await run(q.sql, q.params).first<{ used: number }>())!.used) === 1;
+    },
+
+    async close() {
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** A statement of the shared dialect bound for D1: named parameters (`@name`) become D1's numbered
+ * ones, bound from `params` by name; plain `?` ones are bound from an array in order. */
+function bound(db: D1Database, sql: string, params: object | unknown[]): D1PreparedStatement {
+  if (Array.isArray(params)) return db.prepare(sql).bind(...params.map(value));
+  const { text, names } = numbered(sql);
+  return db.prepare(text).bind(...names.map((name) => value((params as Row)[name])));
+}
+
+const numberedCache = new Map<string, { text: string; names: string[] }>();
+
+/** `@name` → `?N`, the same number for each use of a name. */
+export function numbered(sql: string): { text: string; names: string[] } {
+  let cached = numberedCache.get(sql);
+  if (!cached) {
+    const names: string[] = [];
+    const text = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+      let i = names.indexOf(name);
+      if (i < 0) i = names.push(name) - 1;
+      return `?${i + 1}`;
+    });
+    cached = { text, names };
+    numberedCache.set(sql, cached);
+  }
+  return cached;
+}
+
+/** D1 binds null, numbers, strings and bytes; not undefined or booleans. */
+function value(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+/** Ids for a table's key, reserved `size` at a time in one statement, so that a row's id is known
+ * before its batch. Ids stay unique across isolates; those an isolate reserved and never used are
+ * skipped, and ids are not in the order rows were written, which nothing relies on. */
+function idBlocks(db: D1Database, table: string, column: string, size: number): () => Promise<number> {
+  const ids: number[] = [];
+  let refill: Promise<void> | null = null;
+  const sql = reserveIds(table, column);
+  return async () => {
+    while (!ids.length) {
+      refill ??= (async () => {
+        const row = await db.prepare(sql).bind(`next_${column}`, size).first<{ last: number }>();
+        for (let id = row!.last - size + 1; id <= row!.last; id++) ids.push(id);
+      })().finally(() => {
+        refill = null;
+      });
+      await refill;
+    }
+    return ids.shift()!;
+  };
+}

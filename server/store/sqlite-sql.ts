@@ -1,0 +1,221 @@
+// The SQL of the SQLite dialect, shared by both stores that speak it: sqlite.ts (better-sqlite3, in
+// the Node process) and d1.ts (Cloudflare D1, SQLite behind an HTTP API). One text per statement and
+// one builder per listing query, so that a change to a query is made once for both. Rows are mapped
+// here too (SQLite has no booleans and no JSON type).
+//
+// Parameters are named (`@name`), as better-sqlite3 binds them from an object; d1.ts numbers them
+// for D1 (`?1`, `?2`, …) with `numbered()`. A statement uses either names or plain `?`, never both.
+import { reqidFloor } from '../reqid.js';
+import { CLICK_COLUMNS, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import type {
+  ClickQuery,
+  ConversionQuery,
+  ConversionRow,
+  ConversionStatus,
+  DeliveryQuery,
+  LeadQuery,
+  LeadRow,
+  NewDelivery,
+  NewLead,
+  PostbackQuery,
+} from './types.js';
+
+export type Row = Record<string, unknown>;
+
+export const insertInto = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
+
+/** An insert of one row that writes nothing unless `condition` holds: a batch's way (d1.ts) of making
+ * a write depend on what an earlier statement of the same batch left. */
+export const insertWhere = (table: string, columns: readonly string[], condition: string) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `@${c}`).join(', ')} WHERE ${condition}`;
+
+/** The statements both stores run as they are. */
+export const STATEMENTS = {
+  insertMeta: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+  getMeta: 'SELECT value FROM meta WHERE key = ?',
+  insertClick: insertInto('clicks', CLICK_COLUMNS),
+  getClick: 'SELECT * FROM clicks WHERE reqid = ?',
+  // Claims (offer, email) for a new lead unless an earlier lead holds it since `since`.
+  claimLeadEmail: `INSERT INTO lead_emails (offer_id, email, lead_id, created_at) VALUES (@offer_id, @email, @lead_id, @created_at)
+       ON CONFLICT (offer_id, email) DO UPDATE SET lead_id = excluded.lead_id, created_at = excluded.created_at
+       WHERE lead_emails.created_at < @since RETURNING 1`,
+  leadByEmail: 'SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id WHERE e.offer_id = ? AND e.email = ?',
+  insertLead: insertInto('leads', LEAD_COLUMNS),
+  setLeadConversion: 'UPDATE leads SET conversion_id = ? WHERE lead_id = ?',
+  insertConversion: `${insertInto('conversions', CONVERSION_COLUMNS)} RETURNING *`,
+  conversionByKey: 'SELECT * FROM conversions WHERE offer_id = ? AND event_id = ? AND dedupe_key = ?',
+  getConversion: 'SELECT * FROM conversions WHERE conversion_id = ?',
+  setConversionStatus: 'UPDATE conversions SET status = ? WHERE conversion_id = ? RETURNING *',
+  insertPostback: `${insertInto('postbacks', POSTBACK_COLUMNS)} RETURNING *`,
+  getPostback: 'SELECT * FROM postbacks WHERE postback_id = ?',
+  updatePostback: `UPDATE postbacks SET affiliate_id = @affiliate_id, offer_id = @offer_id, postback_url = @postback_url,
+       postback_status = @postback_status, postback_type_id = @postback_type_id, fire_on = @fire_on
+       WHERE postback_id = @postback_id RETURNING *`,
+  deletePostback: 'DELETE FROM postbacks WHERE postback_id = ?',
+  postbacksFor: `SELECT * FROM postbacks WHERE affiliate_id = ? AND offer_id IN (?, 0) AND fire_on = ? AND postback_status = 'active'
+       ORDER BY postback_id`,
+  insertDelivery: insertInto('deliveries', DELIVERY_COLUMNS),
+  // One statement: atomic by itself in both stores, so two claimers never take the same row.
+  claimDeliveries: `UPDATE deliveries SET next_attempt_at = @lease_until WHERE delivery_id IN (
+         SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= @now
+         ORDER BY next_attempt_at LIMIT @limit)
+       RETURNING *`,
+  insertAttempt: insertInto('attempts', ['delivery_id', 'attempted_at', 'status_code', 'latency_ms', 'error']),
+  deliveryDelivered: `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = @at, last_error = NULL
+       WHERE delivery_id = @delivery_id`,
+  deliveryFailed: `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
+       WHERE delivery_id = @delivery_id`,
+  attemptsOf: 'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
+} as const;
+
+export type StatementName = keyof typeof STATEMENTS;
+
+// ---- listing queries -------------------------------------------------------------------------------
+
+/** A statement with its named parameters. */
+export interface Query {
+  sql: string;
+  params: Row;
+}
+
+/** A page of a listing: the count of the whole list and the rows of the page. */
+export interface PageQuery {
+  count: Query;
+  rows: Query;
+}
+
+export function clickList(q: ClickQuery): PageQuery {
+  const where: string[] = [];
+  const params: Row = {};
+  if (q.reqid !== undefined) {
+    where.push('c.reqid = @reqid');
+    params.reqid = q.reqid;
+  } else {
+    // reqids begin with their time, so a time range is a key range: no index on click_time.
+    if (q.from !== undefined) {
+      where.push('c.reqid >= @from');
+      params.from = reqidFloor(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('c.reqid < @to');
+      params.to = reqidFloor(q.to);
+    }
+    addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
+  }
+  const clause = whereClause(where);
+  return {
+    count: { sql: `SELECT count(*) AS n FROM clicks c ${clause}`, params },
+    rows: {
+      sql: `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.is_test = 0) AS conversion_id
+           FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
+      params: { ...params, limit: q.limit, offset: q.offset },
+    },
+  };
+}
+
+export function leadList(q: LeadQuery): PageQuery {
+  const where: string[] = [];
+  const params: Row = {};
+  if (q.lead_id !== undefined) {
+    where.push('lead_id = @lead_id');
+    params.lead_id = q.lead_id;
+  } else {
+    addRange(where, params, q, 'created_at');
+    addEquals(where, params, q, ['offer_id', 'affiliate_id']);
+    if (!q.include_tests) where.push('is_test = 0');
+  }
+  return page('leads', where, params, 'lead_id', false, q);
+}
+
+export function conversionList(q: ConversionQuery): PageQuery {
+  const where: string[] = [];
+  const params: Row = {};
+  if (q.conversion_id !== undefined) {
+    where.push('conversion_id = @conversion_id');
+    params.conversion_id = q.conversion_id;
+  } else {
+    addRange(where, params, q, 'conversion_time');
+    addEquals(where, params, q, ['offer_id', 'affiliate_id', 'advertiser_id']);
+    if (q.status) {
+      where.push('status = @status');
+      params.status = q.status;
+    }
+    if (!q.include_tests) where.push('is_test = 0');
+  }
+  return page('conversions', where, params, SORT_COLUMNS[q.sort], q.descending, q);
+}
+
+export function postbackList(q: PostbackQuery): Query {
+  const where: string[] = [];
+  const params: Row = {};
+  addEquals(where, params, q, ['postback_id', 'affiliate_id', 'offer_id', 'postback_status']);
+  return { sql: `SELECT * FROM postbacks ${whereClause(where)} ORDER BY postback_id`, params };
+}
+
+export function deliveryList(q: DeliveryQuery): PageQuery {
+  const where: string[] = [];
+  const params: Row = {};
+  addEquals(where, params, q, ['delivery_id', 'conversion_id', 'postback_id', 'status']);
+  return page('deliveries', where, params, 'delivery_id', false, q);
+}
+
+function whereClause(where: string[]): string {
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+function addEquals<Q extends object>(where: string[], params: Row, q: Q, keys: (keyof Q & string)[], prefix = '') {
+  for (const key of keys) {
+    if (q[key] === undefined) continue;
+    where.push(`${prefix}${key} = @${key}`);
+    params[key] = q[key];
+  }
+}
+
+function addRange(where: string[], params: Row, q: { from?: number; to?: number }, column: string) {
+  if (q.from !== undefined) {
+    where.push(`${column} >= @from`);
+    params.from = q.from;
+  }
+  if (q.to !== undefined) {
+    where.push(`${column} < @to`);
+    params.to = q.to;
+  }
+}
+
+function page(
+  table: string,
+  where: string[],
+  params: Row,
+  orderBy: string,
+  descending: boolean,
+  q: { offset: number; limit: number },
+): PageQuery {
+  const clause = whereClause(where);
+  const direction = descending ? 'DESC' : 'ASC';
+  return {
+    count: { sql: `SELECT count(*) AS n FROM ${table} ${clause}`, params },
+    rows: {
+      sql: `SELECT * FROM ${table} ${clause} ORDER BY ${orderBy} ${direction}, rowid ${direction} LIMIT @limit OFFSET @offset`,
+      params: { ...params, limit: q.limit, offset: q.offset },
+    },
+  };
+}
+
+// ---- rows ------------------------------------------------------------------------------------------
+
+export function deliveryParams(d: NewDelivery, now: number) {
+  return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
+}
+
+export function leadParams(lead: NewLead) {
+  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0 };
+}
+
+export function leadRow(r: Row): LeadRow {
+  return { ...(r as unknown as LeadRow), fields: JSON.parse(r.fields as string), is_test: r.is_test === 1, attributed: r.attributed === 1 };
+}
+
+export function conversionRow(r: Row): ConversionRow {
+  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, status: r.status as ConversionStatus };
+}
