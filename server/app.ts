@@ -4,6 +4,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import type { Network } from './network.js';
@@ -25,7 +26,7 @@ export interface AppOptions {
   mac?: Mac;
   /** Milliseconds since the epoch; tests move it. */
   clock?: () => number;
-  /** The client's address; from the runtime's connection info. */
+  /** The client's address; from the runtime's connection info (put in one form here). */
   clientIp?: (c: Context) => string | undefined;
   /** Called when postbacks were queued, so a dispatcher delivers them without waiting. */
   onDeliveries?: () => void;
@@ -71,12 +72,14 @@ export const crossOriginHeaders: MiddlewareHandler = async (c, next) => {
 const sameOriginHeaders = secureHeaders();
 
 export function createApp(options: AppOptions) {
+  const clientIp = options.clientIp;
   const deps: AppDeps = {
     store: options.store,
     network: options.network,
     reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
     clock: options.clock ?? Date.now,
-    clientIp: options.clientIp ?? (() => undefined),
+    // Every runtime's address in one form: ::ffff:203.0.113.9 is 203.0.113.9 (address.ts).
+    clientIp: clientIp ? (c) => normalAddress(clientIp(c)) : () => undefined,
     onDeliveries: options.onDeliveries ?? (() => {}),
   };
 

@@ -2,6 +2,7 @@
 // and the lookups the request paths need (creative -> offer, affiliate + offer -> campaign, host ->
 // tracking domain). Entities keep the contract's snake_case names.
 import { z } from 'zod';
+import { normalAddress } from './address.js';
 
 const id = z.number().int().positive().max(2147483647);
 const status = z.enum(['active', 'inactive']).default('active');
@@ -22,6 +23,19 @@ const field = z
     max_length: z.number().int().positive().max(10000).optional(),
   })
   .refine((f) => f.type !== 'select' || f.options, { message: 'a select field needs options', path: ['options'] });
+
+/** An event of an offer (PROTOCOL.md 5): p.ashx?e= and conversion.json's event_id record it with
+ * its own money. CPE: payout and revenue are amounts; RevShare: percentages of the sale amount. */
+const event = z.strictObject({
+  event_id: id,
+  event_name: z.string().min(1).max(200),
+  payout: money.default(0),
+  revenue: money.default(0),
+  price_format: z.enum(['CPE', 'RevShare']).default('CPE'),
+  /** false: a click gets one of this event at most; a second is a duplicate of the first. */
+  allow_duplicates: z.boolean().default(false),
+  status,
+});
 
 const schema = z.strictObject({
   network: z.strictObject({
@@ -74,6 +88,14 @@ const schema = z.strictObject({
       fields: z.array(field).default([]),
       dedupe_transaction_id: z.boolean().default(true),
       attribution: z.enum(['first_touch', 'last_touch']).default('first_touch'),
+      events: z.array(event).default([]),
+      /** false: a click gets one base conversion at most; a second is a duplicate of the first. */
+      allow_duplicates: z.boolean().default(false),
+      /** What the browser's pixel may set: `p` (revenue, or a RevShare offer's sale amount) with
+       * `revenue`, `p` and `ap` (the affiliate's payout) with `all`, neither with `none`. */
+      pixel_overrides: z.enum(['none', 'revenue', 'all']).default('revenue'),
+      /** A pixel's `p` above this is held pending for review (the amount kept). */
+      max_sale_amount: z.number().positive().max(1_000_000_000).optional(),
     }),
   ),
   creatives: z.array(
@@ -104,6 +126,7 @@ export type Affiliate = Parsed['affiliates'][number];
 export type Advertiser = Parsed['advertisers'][number];
 export type Offer = Parsed['offers'][number];
 export type OfferField = Offer['fields'][number];
+export type OfferEvent = Offer['events'][number];
 export type Creative = Parsed['creatives'][number];
 export type Campaign = Parsed['campaigns'][number];
 export type TrackingDomain = Parsed['tracking_domains'][number];
@@ -161,6 +184,14 @@ export function loadNetwork(input: unknown): Network {
     if (o.price_format === 'RevShare' && (o.payout > 100 || o.revenue > 100)) {
       problems.push(`${where} payout: a RevShare offer's payout and revenue are percentages, at most 100`);
     }
+    const events = new Set<number>();
+    for (const [j, e] of o.events.entries()) {
+      if (events.has(e.event_id)) problems.push(`${where} events[${j}] event_id: ${e.event_id} is listed twice`);
+      events.add(e.event_id);
+      if (e.price_format === 'RevShare' && (e.payout > 100 || e.revenue > 100)) {
+        problems.push(`${where} events[${j}] payout: a RevShare event's payout and revenue are percentages, at most 100`);
+      }
+    }
     const names = new Set<string>();
     for (const f of o.fields) {
       if (names.has(f.name.toLowerCase())) problems.push(`${where} fields: "${f.name}" is listed twice`);
@@ -206,7 +237,7 @@ export function loadNetwork(input: unknown): Network {
     api_keys: file.api_keys,
     cors_origins: [...origins],
     suppression: {
-      ips: new Set(file.network.suppression.ips),
+      ips: new Set(file.network.suppression.ips.map((ip) => normalAddress(ip) ?? ip)),
       emails: new Set(file.network.suppression.emails.map((e) => e.trim().toLowerCase())),
       transaction_ids: new Set(file.network.suppression.transaction_ids),
     },
@@ -225,6 +256,11 @@ export function loadNetwork(input: unknown): Network {
       return byPair.get(`${affiliate_id}:${offer_id}`);
     },
   };
+}
+
+/** The event `event_id` of an offer, whatever its status; undefined when it has none. */
+export function eventOf(offer: Offer, event_id: number): OfferEvent | undefined {
+  return offer.events.find((e) => e.event_id === event_id);
 }
 
 function byId<T, K extends keyof T>(rows: T[], entity: string, key: K, problems: string[]): Map<number, T> {

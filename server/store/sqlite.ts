@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { reqidFloor } from '../reqid.js';
+import { clickKeyRange } from '../reqid.js';
 import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
 import { migrations } from './sqlite-schema.js';
 import type {
@@ -25,6 +25,7 @@ import type {
   DeliveryRow,
   LeadResult,
   LeadRow,
+  LeadUpdate,
   NewConversion,
   NewDelivery,
   NewLead,
@@ -82,15 +83,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
         where.push('c.reqid = @reqid');
         params.reqid = q.reqid;
       } else {
-        // reqids begin with their time, so a time range is a key range: no index on click_time.
-        if (q.from !== undefined) {
-          where.push('c.reqid >= @from');
-          params.from = reqidFloor(q.from);
+        // reqids begin with their time, so a time range is a key range: no index on click_time
+        // (which makes the range exact where it holds ids of both formats, reqid.ts).
+        const range = await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+        if (range.lo !== undefined) {
+          where.push('c.reqid >= @lo');
+          params.lo = range.lo;
         }
-        if (q.to !== undefined) {
-          where.push('c.reqid < @to');
-          params.to = reqidFloor(q.to);
+        if (range.hi !== undefined) {
+          where.push('c.reqid < @hi');
+          params.hi = range.hi;
         }
+        addRange(where, params, q, 'c.click_time');
         addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
       }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -114,11 +118,13 @@ export function openSqliteStore(options: SqliteOptions): Store {
         }
         let row: ConversionRow | null = null;
         if (conversion) {
-          row = insertConversionRow(sql, { ...conversion.conversion, lead_id }, conversion.deliveries);
+          row = insertConversionRow(sql, { ...conversion.conversion, lead_id }, conversion.deliveries) ?? null;
+          // A lead's conversion carries no dedupe key and claims no click slot.
+          if (!row) throw new Error("a lead's conversion conflicted with another: it must claim no dedupe key or click slot");
           sql.setLeadConversion.run(row.conversion_id, lead_id);
         }
         // The row is what was written, with its id: no need to read it back.
-        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null }, conversion: row };
+        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null, updated_at: null }, conversion: row };
       }).catch((error: unknown) => {
         if (error instanceof EarlierLead) return { duplicate: true as const, lead: error.lead };
         throw error;
@@ -139,13 +145,38 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return page(db, 'leads', where, params, 'lead_id', false, q, leadRow);
     },
 
+    async getLead(lead_id) {
+      const row = sql.getLead.get(lead_id) as Row | undefined;
+      return row && leadRow(row);
+    },
+
+    updateLead(lead_id, change, dedupe) {
+      return write((): LeadUpdate | undefined => {
+        const current = sql.getLead.get(lead_id) as Row | undefined;
+        if (!current) return undefined;
+        // The claim, then the update only where this lead holds the email (or claims none): the
+        // same two statements work as a batch without a transaction.
+        const claim = dedupe ? { offer_id: current.offer_id, email: dedupe.email, lead_id, created_at: change.updated_at, since: dedupe.since } : null;
+        if (claim) sql.claimLeadEmail.get(claim);
+        const updated = sql.updateLead.get({
+          lead_id,
+          patch: JSON.stringify(change.fields),
+          email: change.email,
+          resell: change.resell === null ? null : change.resell ? 1 : 0,
+          updated_at: change.updated_at,
+          offer_id: current.offer_id,
+          claimed: claim ? claim.email : null,
+        }) as Row | undefined;
+        if (updated) return { duplicate: false, lead: leadRow(updated) };
+        return { duplicate: true, lead: leadRow(sql.leadByEmail.get(current.offer_id, dedupe!.email) as Row) };
+      });
+    },
+
     insertConversion(conversion, deliveries) {
       return write(() => {
-        if (conversion.dedupe_key !== null) {
-          const earlier = sql.conversionByKey.get(conversion.offer_id, conversion.event_id, conversion.dedupe_key) as Row | undefined;
-          if (earlier) return { duplicate: true as const, conversion: conversionRow(earlier) };
-        }
-        return { duplicate: false as const, conversion: insertConversionRow(sql, conversion, deliveries) };
+        const row = insertConversionRow(sql, conversion, deliveries);
+        if (row) return { duplicate: false as const, conversion: row };
+        return { duplicate: true as const, conversion: conversionRow(sql.earlierConversion.get(conversionParams(conversion)) as Row) };
       });
     },
 
@@ -178,7 +209,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         const current = sql.getConversion.get(conversion_id) as Row | undefined;
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
-        const row = conversionRow(sql.setConversionStatus.get(status, conversion_id) as Row);
+        const row = conversionRow(sql.setConversionStatus.get({ status, conversion_id }) as Row);
         for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, Date.now()));
         return row;
       });
@@ -354,6 +385,7 @@ function statements(db: Database.Database) {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     insertClick: db.prepare(insertInto('clicks', CLICK_COLUMNS)),
     getClick: db.prepare('SELECT * FROM clicks WHERE reqid = ?'),
+    anyClick: db.prepare('SELECT 1 FROM clicks WHERE reqid >= ? AND reqid < ? LIMIT 1'),
     // Claims (offer, email) for a new lead unless an earlier lead holds it since `since`.
     claimLeadEmail: db.prepare(
       `INSERT INTO lead_emails (offer_id, email, lead_id, created_at) VALUES (@offer_id, @email, @lead_id, @created_at)
@@ -364,11 +396,34 @@ function statements(db: Database.Database) {
       'SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id WHERE e.offer_id = ? AND e.email = ?',
     ),
     insertLead: db.prepare(insertInto('leads', LEAD_COLUMNS)),
+    getLead: db.prepare('SELECT * FROM leads WHERE lead_id = ?'),
+    // json_patch keeps the lead's fields in their order and adds new ones after them. With a claim,
+    // only where this lead holds the email now: otherwise an earlier lead does, and nothing changes.
+    updateLead: db.prepare(
+      `UPDATE leads SET fields = json_patch(fields, @patch), email = coalesce(@email, email), resell = coalesce(@resell, resell),
+         updated_at = @updated_at
+       WHERE lead_id = @lead_id AND (@claimed IS NULL OR EXISTS (
+         SELECT 1 FROM lead_emails e WHERE e.offer_id = @offer_id AND e.email = @claimed AND e.lead_id = @lead_id))
+       RETURNING *`,
+    ),
     setLeadConversion: db.prepare('UPDATE leads SET conversion_id = ? WHERE lead_id = ?'),
-    insertConversion: db.prepare(`${insertInto('conversions', CONVERSION_COLUMNS)} RETURNING *`),
-    conversionByKey: db.prepare('SELECT * FROM conversions WHERE offer_id = ? AND event_id = ? AND dedupe_key = ?'),
+    // Without a conflict target, DO NOTHING covers both unique indexes: the dedupe key and the
+    // click's slot. Nothing returned: an earlier conversion holds one of them.
+    insertConversion: db.prepare(`${insertInto('conversions', CONVERSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING *`),
+    earlierConversion: db.prepare(
+      `SELECT * FROM conversions
+       WHERE (@dedupe_key IS NOT NULL AND offer_id = @offer_id AND event_id = @event_id AND dedupe_key = @dedupe_key)
+          OR (@once_per_click = 1 AND once_per_click = 1 AND reqid = @reqid AND event_id = @event_id)
+       ORDER BY CASE WHEN dedupe_key = @dedupe_key THEN 0 ELSE 1 END, conversion_id LIMIT 1`,
+    ),
     getConversion: db.prepare('SELECT * FROM conversions WHERE conversion_id = ?'),
-    setConversionStatus: db.prepare('UPDATE conversions SET status = ? WHERE conversion_id = ? RETURNING *'),
+    // Money follows status: counted while approved (never for a test), 0 otherwise.
+    setConversionStatus: db.prepare(
+      `UPDATE conversions SET status = @status,
+         payout_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_payout_cents ELSE 0 END,
+         revenue_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_revenue_cents ELSE 0 END
+       WHERE conversion_id = @conversion_id RETURNING *`,
+    ),
     insertPostback: db.prepare(
       `${insertInto('postbacks', POSTBACK_COLUMNS)} RETURNING *`,
     ),
@@ -409,8 +464,12 @@ function statements(db: Database.Database) {
 
 type Statements = ReturnType<typeof statements>;
 
-function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow {
-  const row = conversionRow(sql.insertConversion.get({ ...conversion, is_test: conversion.is_test ? 1 : 0 }) as Row);
+/** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
+ * dedupe key or its click's slot. */
+function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined {
+  const inserted = sql.insertConversion.get(conversionParams(conversion)) as Row | undefined;
+  if (!inserted) return undefined;
+  const row = conversionRow(inserted);
   const now = Date.now();
   for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, now));
   return row;
@@ -420,16 +479,26 @@ function deliveryParams(d: NewDelivery, now: number) {
   return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
 }
 
+function conversionParams(c: NewConversion) {
+  return { ...c, is_test: c.is_test ? 1 : 0, once_per_click: c.once_per_click ? 1 : 0 };
+}
+
 function leadParams(lead: NewLead) {
-  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0 };
+  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0, resell: lead.resell ? 1 : 0 };
 }
 
 function leadRow(r: Row): LeadRow {
-  return { ...(r as unknown as LeadRow), fields: JSON.parse(r.fields as string), is_test: r.is_test === 1, attributed: r.attributed === 1 };
+  return {
+    ...(r as unknown as LeadRow),
+    fields: JSON.parse(r.fields as string),
+    is_test: r.is_test === 1,
+    attributed: r.attributed === 1,
+    resell: r.resell === 1,
+  };
 }
 
 function conversionRow(r: Row): ConversionRow {
-  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, status: r.status as ConversionStatus };
+  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, once_per_click: r.once_per_click === 1, status: r.status as ConversionStatus };
 }
 
 function addEquals<Q extends object>(where: string[], params: Row, q: Q, keys: (keyof Q & string)[], prefix = '') {
