@@ -215,6 +215,15 @@ describe('JSON posts', () => {
     expect((await allLeads(t))[0]).toMatchObject({ method: 'browser', affiliate_id: AFF.partner, attributed: true });
   });
 
+  it('reads an empty ckm_request_id (d.js without a reqid) as none: a browser post credited through the cookie', async () => {
+    const { cookie } = await click(t);
+    const res = await t.post('/d.ashx', JSON.stringify({ ckm_offer_id: OFFER.lead, ckm_request_id: '', ...JANE }), 'text/plain;charset=UTF-8', {
+      headers: { cookie, origin: 'https://lp.example.com' },
+    });
+    expect((await res.json()).code).toBe(0);
+    expect((await allLeads(t))[0]).toMatchObject({ method: 'browser', affiliate_id: AFF.partner, attributed: true });
+  });
+
   it('answers a JSON post refused with the JSON error envelope', async () => {
     const res = await t.post('/d.ashx', JSON.stringify({ ckm_offer_id: OFFER.lead, ...JANE, email: 'nope' }), 'application/json');
     expect(res.status).toBe(200);
