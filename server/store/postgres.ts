@@ -134,7 +134,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       };
       const [count] = await sql`SELECT count(*) AS n FROM clicks c ${where()}`;
       const rows = await sql`
-        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND NOT v.is_test) AS conversion_id
+        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND NOT v.is_test) AS conversion_id
         FROM clicks c ${where()} ORDER BY c.reqid LIMIT ${q.limit} OFFSET ${q.offset}`;
       return { rows: rows as unknown as ClickRow[], total: count!.n as number };
     },

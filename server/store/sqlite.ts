@@ -101,7 +101,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
       const total = (db.prepare(`SELECT count(*) AS n FROM clicks c ${clause}`).get(params) as { n: number }).n;
       const rows = db
         .prepare(
-          `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.is_test = 0) AS conversion_id
+          `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND v.is_test = 0) AS conversion_id
            FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
         )
         .all({ ...params, limit: q.limit, offset: q.offset }) as ClickRow[];

@@ -32,7 +32,7 @@ export interface ClickRecord {
 }
 
 export interface ClickRow extends ClickRecord {
-  /** The first conversion recorded for this click, if any. */
+  /** The first base conversion (not an event, not a test) recorded for this click, if any. */
   conversion_id: number | null;
 }
 

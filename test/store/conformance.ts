@@ -317,11 +317,12 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(await store.getClick(old[1]!.reqid)).toEqual(old[1]);
       });
 
-      it('list with the first real conversion of each click', async () => {
+      it('list with the first real base conversion of each click (not a test, not an event)', async () => {
         const store = await fresh();
         const [converted, plain] = [await makeClick(T0), await makeClick(T0 + MINUTE)];
         await store.recordClick(converted);
         await store.recordClick(plain);
+        await store.insertConversion(makeConversion({ reqid: plain.reqid, event_id: 2 }), none);
         const test = await store.insertConversion(makeConversion({ reqid: converted.reqid, is_test: true }), none);
         const first = await store.insertConversion(makeConversion({ reqid: converted.reqid }), none);
         await store.insertConversion(makeConversion({ reqid: converted.reqid, event_id: 2 }), none);
