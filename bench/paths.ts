@@ -107,6 +107,9 @@ export function benchNetwork() {
         payout: 18,
         revenue: 22,
         session_hours: 87600,
+        // The conversion and pixel paths convert each click many times (every request has its own
+        // unique_id or t): counted every time, so that they measure the insert, not the duplicate.
+        allow_duplicates: true,
         fields: [
           { name: 'first_name', type: 'text', required: true, max_length: 50 },
           { name: 'last_name', type: 'text', required: true, max_length: 50 },

@@ -516,6 +516,15 @@ describe('conversion.json money follows status', () => {
     expect((await convert({ click_id: second, offer_id: OFFER.lead, payout: '0.0049', revenue: '0.0050' })).body.conversion).toMatchObject({ payout: 0, revenue: 0.01 });
   });
 
+  it("pays the network file's 8.675 and 1.005 as 8.68 and 1.01 (its decimals, not the nearest doubles)", async () => {
+    const file = conversionNetworkFile();
+    Object.assign(file.offers.find((o) => o.offer_id === OFFER.lead)!, JSON.parse('{"payout": 8.675, "revenue": 1.005}'));
+    t = makeApp({ file });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    expect((await convert({ click_id: reqid, offer_id: OFFER.lead })).body.conversion).toMatchObject({ payout: 8.68, revenue: 1.01 });
+    expect((await stored())[0]).toMatchObject({ payout_cents: 868, revenue_cents: 101 });
+  });
+
   it('scrubs a conversion from a suppressed IPv4 address reached as ::ffff:', async () => {
     t = makeApp({ file: conversionNetworkFile() });
     const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);

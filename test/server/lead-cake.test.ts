@@ -211,3 +211,20 @@ describe("the duplicate-lead key is the offer's email field, whatever its name",
     expect((await allLeads(t)).map((l) => l.email)).toEqual(['ada@example.com']);
   });
 });
+
+describe('the one credit rule at the lead door', () => {
+  it.each([
+    ['affiliate', (f: NetworkFile) => (f.affiliates.find((a) => a.affiliate_id === AFF.partner)!.status = 'inactive')],
+    ['campaign', (f: NetworkFile) => (f.campaigns.find((c) => c.campaign_id === CAMPAIGN.lead)!.status = 'inactive')],
+  ])('credits a session post of a click whose %s was paused since to the internal affiliate, unattributed', async (_, pause) => {
+    const before = makeApp({ file: leadNetworkFile() });
+    t = before;
+    const { reqid, cookie } = await click(t);
+    const file = leadNetworkFile();
+    pause(file);
+    t = makeApp({ file, store: before.store, dbPath: before.dbPath });
+    const answer = await xmlAnswer(await t.post('/d.ashx', form({ ckm_offer_id: OFFER.lead, ckm_request_id: reqid, ...JANE }), FORM, { headers: { cookie } }));
+    expect(answer.code).toBe('0');
+    expect((await allLeads(t))[0]).toMatchObject({ affiliate_id: AFF.internal, reqid: null, attributed: false });
+  });
+});
