@@ -185,7 +185,8 @@ export async function recordConversion(deps: ConversionDeps, input: ConversionIn
 /** Changes a conversion's status and queues the postbacks that change fires: approval postbacks
  * on approved, rejection postbacks on rejected or reversed. Setting the status a conversion
  * already has changes nothing and fires nothing (decided inside the store's transaction, so two
- * identical requests at once fire once). Test conversions never fire. Money is left as it was. */
+ * identical requests at once fire once). Test conversions never fire. The money counted follows
+ * the status (the store sets it in the same statement): approval pays what the conversion earns. */
 export async function changeStatus(
   deps: ConversionDeps,
   conversion_id: number,

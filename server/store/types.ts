@@ -146,6 +146,8 @@ export interface NewConversion {
   /** Sale amount a RevShare percentage applied to. */
   amount_cents: number | null;
   status: ConversionStatus;
+  /** Why it is not approved as it arrived: scrubbed (session expired, suppressed, a click that
+   * may be credited nothing new) or held pending (a sale amount above the offer's cap). */
   scrub_reason: string | null;
   /** (offer_id, event_id, dedupe_key) is unique: the store refuses a second one. */
   dedupe_key: string | null;

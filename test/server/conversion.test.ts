@@ -499,6 +499,17 @@ describe('conversion.json money follows status', () => {
     expect((await report.json()).conversions[0].conversion).toMatchObject({ payout: 0, revenue: 0, computed_payout: 18, computed_revenue: 22 });
   });
 
+  it("fires the approval postback of a conversion approved later with its money in #price#", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: 0, fire_on: 'approval', postback_url: 'https://aff.example/ok?p=#price#&s=#status#' }), 'application/json');
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    t.clock.now += 25 * HOUR;
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead });
+    await t.app.request(`http://track.example.com/api/2/conversion.json?api_key=${API_KEY}&conversion_id=${body.conversion.conversion_id}&conversion_status=approved`, { method: 'PUT' });
+    const { rows } = await t.store.listDeliveries({ offset: 0, limit: 10 });
+    expect(rows.map((d) => [d.fire_on, d.url])).toEqual([['approval', 'https://aff.example/ok?p=18.00&s=approved']]);
+  });
+
   it('never pays a test conversion, even approved', async () => {
     t = makeApp({ file: conversionNetworkFile() });
     const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
