@@ -37,6 +37,9 @@ function offer(offer_id: number, advertiser_id: number) {
     payout: 18,
     revenue: 22,
     session_hours: 87600,
+    // The conversion and pixel paths convert each click many times (every request has its own
+    // unique_id or t): counted every time, so that they measure the insert, not the duplicate.
+    allow_duplicates: true,
     fields: FIELDS,
   };
 }

@@ -22,8 +22,9 @@ export const post = (data: Fields, callback?: (answer: Answer) => void) => {
   (data as HTMLFormElement).tagName
     ? new FormData(data as HTMLFormElement).forEach((value, name) => (fields[name] = value))
     : Object.assign(fields, data);
-  // The reqid, unless the page gave its own; left out (undefined) while unknown.
-  fields[KEY] = fields[KEY] || reqid || undefined;
+  // The reqid, unless the page gave its own; empty while unknown (the server reads an empty
+  // ckm_request_id as none: a browser post, credited through the tracking-domain cookie).
+  fields[KEY] = fields[KEY] || reqid;
   // A string body goes as `text/plain;charset=UTF-8`, the Fetch standard's Content-Type for a
   // string (so it is not spelled out): a CORS simple request, no preflight, which lets keepalive
   // deliver it when the page navigates away right after. The server reads a text/plain body

@@ -39,7 +39,7 @@ export const load = () => {
  * subdomains of `domain` when given (an empty Domain attribute is ignored by browsers). */
 const save = (record = reqid + '/' + expires + '/' + fired) =>
   attempt(() => {
-    doc.cookie = `${KEY}=${record};max-age=${lifetime / 1e3};path=/;samesite=lax;domain=${config.domain || ''}`;
+    doc.cookie = `${KEY}=${record};max-age=${lifetime / 1e3};path=/;samesite=lax;domain=${[config.domain]}`;
     localStorage[KEY] = record;
   });
 

@@ -5,6 +5,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import type { Network } from './network.js';
@@ -29,7 +30,7 @@ export interface AppOptions {
   mac?: Mac;
   /** Milliseconds since the epoch; tests move it. */
   clock?: () => number;
-  /** The client's address; from the runtime's connection info. */
+  /** The client's address; from the runtime's connection info (put in one form here). */
   clientIp?: (c: Context) => string | undefined;
   /** The client's two-letter country, from the CDN in front (default: its CF-IPCountry or
    * X-Country-Code header; on Workers, request.cf). */
@@ -84,6 +85,7 @@ const countryHeader = (c: Context) => c.req.header('cf-ipcountry') ?? c.req.head
 
 export function createApp(options: AppOptions) {
   const live = options.network;
+  const clientIp = options.clientIp;
   const deps: AppDeps = {
     store: options.store,
     get network() {
@@ -92,7 +94,8 @@ export function createApp(options: AppOptions) {
     live,
     reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
     clock: options.clock ?? Date.now,
-    clientIp: options.clientIp ?? (() => undefined),
+    // Every runtime's address in one form: ::ffff:203.0.113.9 is 203.0.113.9 (address.ts).
+    clientIp: clientIp ? (c) => normalAddress(clientIp(c)) : () => undefined,
     country: options.country ?? countryHeader,
     onDeliveries: options.onDeliveries ?? (() => {}),
   };

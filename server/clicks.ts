@@ -1,5 +1,7 @@
 // recordClick: the one home of the clicks write (tracking links and click pixels). It decides who
 // the click belongs to, which reqid the browser keeps (first or last touch), and where it goes.
+// previewClick answers the same without recording anything (HEAD requests).
+import { clickForReqid, withinCookieWindow } from './attribution.js';
 import type { Campaign, Creative, Network, Offer } from './network.js';
 import type { Reqids } from './reqid.js';
 import type { ClickRecord, Store } from './store/types.js';
@@ -56,14 +58,11 @@ export function spillSubIds(values: (string | undefined)[]): (string | null)[] {
   });
 }
 
-const DAY = 86_400_000;
-
 export async function recordClick(deps: ClickDeps, req: ClickRequest): Promise<ClickResult> {
   const { network, reqids } = deps;
   const now = deps.clock();
   const domain = network.domainFor(req.host);
-  const found: Resolved =
-    domain.domain_status === 'active' ? resolve(network, req.a, req.c) : { disposition: `inactive_domain ${domain.domain}` };
+  const found = resolveOn(network, domain, req);
 
   if ('disposition' in found) {
     const reqid = await reqids.mint(now);
@@ -72,44 +71,66 @@ export async function recordClick(deps: ClickDeps, req: ClickRequest): Promise<C
   }
 
   const { offer } = found;
-  // A click pixel given the reqid the page already has confirms that click, when it is a recorded
-  // click on this offer: no new click, and no cookie (that click's own answer set it; setting it
-  // here would let any page replace a first-touch reqid).
-  if (req.pixel && req.reqid && (await reqids.verify(req.reqid)) !== null && (await deps.store.getClick(req.reqid))?.offer_id === offer.offer_id) {
-    return { attributed: true, reqid: req.reqid, offer, location: '', setCookie: false, visitorId: visitorOf(req, req.reqid) };
+  // A click pixel given the reqid the page already has confirms that click, when it is a click on
+  // this offer that may still be credited (attribution.ts): no new click, and no cookie (that
+  // click's own answer set it; setting it here would let any page replace a first-touch reqid).
+  if (req.pixel && req.reqid) {
+    const confirmed = await clickForReqid(deps, req.reqid, offer);
+    if (confirmed.click && confirmed.refusal === null) {
+      return { attributed: true, reqid: confirmed.click.reqid, offer, location: '', setCookie: false, visitorId: visitorOf(req, confirmed.click.reqid) };
+    }
   }
 
-  // First touch: an earlier click on this offer, still inside its cookie window, keeps its reqid.
-  let kept: string | undefined;
+  // First touch: an earlier click on this offer keeps its reqid while it is inside its cookie
+  // window and may still be credited; one of a paused affiliate or campaign does not swallow this
+  // new click. The kept click is read whole: the landing URL is filled from it alone.
+  let kept: ClickRecord | undefined;
   const held = req.heldReqid(offer.offer_id);
   if (offer.attribution === 'first_touch' && held) {
-    const at = await reqids.verify(held);
-    if (at !== null && now - at < offer.cookie_days * DAY) kept = held;
+    const first = await clickForReqid(deps, held, offer);
+    if (first.click && first.refusal === null && withinCookieWindow(first.click, offer, now)) kept = first.click;
   }
 
   const reqid = await reqids.mint(now);
   const visitorId = visitorOf(req, reqid);
-  const row = clickRow(req, now, domain.tracking_domain_id, reqid, found, visitorId, kept ? `repeat ${kept}` : req.pixel ? 'pixel' : 'redirect');
+  const row = clickRow(req, now, domain.tracking_domain_id, reqid, found, visitorId, kept ? `repeat ${kept.reqid}` : req.pixel ? 'pixel' : 'redirect');
   await deps.store.recordClick(row);
 
-  const given = kept ?? reqid;
-  const { creative } = found;
-  const location = req.pixel
-    ? ''
-    : fillTokens(creative.offer_url ?? offer.offer_url, {
-        reqid: given,
-        affid: row.affiliate_id,
-        oid: offer.offer_id,
-        campid: row.campaign_id,
-        cid: creative.creative_id,
-        s1: row.s1,
-        s2: row.s2,
-        s3: row.s3,
-        s4: row.s4,
-        s5: row.s5,
-        vstid: visitorId,
-      });
-  return { attributed: true, reqid: given, offer, location, setCookie: !kept, visitorId };
+  const given = kept ?? row;
+  const location = req.pixel ? '' : landingUrl(network, offer, given.creative_id ? network.creatives.get(given.creative_id) : undefined, given, visitorId);
+  return { attributed: true, reqid: given.reqid, offer, location, setCookie: !kept, visitorId };
+}
+
+/** What recordClick would answer, recording nothing and minting no reqid (a HEAD request: link
+ * checkers, chat-app previews). The Location is the landing page with every token of the link
+ * filled but #reqid# and #vstid# empty: no click exists for them to name. */
+export function previewClick(network: Network, req: ClickRequest): ClickResult {
+  const found = resolveOn(network, network.domainFor(req.host), req);
+  if ('disposition' in found) return { attributed: false, disposition: found.disposition };
+  const row = clickRow(req, 0, 0, '', found, null, '');
+  const location = req.pixel ? '' : landingUrl(network, found.offer, found.creative, row, '');
+  return { attributed: true, reqid: '', offer: found.offer, location, setCookie: false, visitorId: '' };
+}
+
+/** The landing page of a click: its creative's URL (else the offer's), every token from the click. */
+function landingUrl(network: Network, offer: Offer, creative: Creative | undefined, click: ClickRecord, visitorId: string): string {
+  return fillTokens(creative?.offer_url ?? offer.offer_url, {
+    reqid: click.reqid,
+    affid: click.affiliate_id,
+    oid: offer.offer_id,
+    campid: click.campaign_id,
+    cid: click.creative_id,
+    s1: click.s1,
+    s2: click.s2,
+    s3: click.s3,
+    s4: click.s4,
+    s5: click.s5,
+    vstid: visitorId,
+  });
+}
+
+function resolveOn(network: Network, domain: ReturnType<Network['domainFor']>, req: ClickRequest): Resolved {
+  return domain.domain_status === 'active' ? resolve(network, req.a, req.c) : { disposition: `inactive_domain ${domain.domain}` };
 }
 
 /** The row of a click: attributed to `found`, or refused (`found` null: no affiliate, offer or

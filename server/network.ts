@@ -5,6 +5,7 @@
 // current) or, for tests and the demo pages, straight from a file. Entities keep the contract's
 // snake_case names.
 import { z } from 'zod';
+import { normalAddress } from './address.js';
 
 const id = z.number().int().positive().max(2147483647);
 const status = z.enum(['active', 'inactive']).default('active');
@@ -26,6 +27,19 @@ const field = z
     max_length: z.number().int().positive().max(10000).optional(),
   })
   .refine((f) => f.type !== 'select' || f.options, { message: 'a select field needs options', path: ['options'] });
+
+/** An event of an offer (PROTOCOL.md 5): p.ashx?e= and conversion.json's event_id record it with
+ * its own money. CPE: payout and revenue are amounts; RevShare: percentages of the sale amount. */
+const event = z.strictObject({
+  event_id: id,
+  event_name: z.string().min(1).max(200),
+  payout: money.default(0),
+  revenue: money.default(0),
+  price_format: z.enum(['CPE', 'RevShare']).default('CPE'),
+  /** false: a click gets one of this event at most; a second is a duplicate of the first. */
+  allow_duplicates: z.boolean().default(false),
+  status,
+});
 
 export const settingsSchema = z.strictObject({
   name,
@@ -74,6 +88,14 @@ export const offerSchema = z.strictObject({
   fields: z.array(field).max(200).default([]),
   dedupe_transaction_id: z.boolean().default(true),
   attribution: z.enum(['first_touch', 'last_touch']).default('first_touch'),
+  events: z.array(event).max(200).default([]),
+  /** false: a click gets one base conversion at most; a second is a duplicate of the first. */
+  allow_duplicates: z.boolean().default(false),
+  /** What the browser's pixel may set: `p` (revenue, or a RevShare offer's sale amount) with
+   * `revenue`, `p` and `ap` (the affiliate's payout) with `all`, neither with `none`. */
+  pixel_overrides: z.enum(['none', 'revenue', 'all']).default('revenue'),
+  /** A pixel's `p` above this is held pending for review (the amount kept). */
+  max_sale_amount: z.number().positive().max(1_000_000_000).optional(),
 });
 
 export const creativeSchema = z.strictObject({
@@ -124,6 +146,7 @@ export type Affiliate = z.output<typeof affiliateSchema>;
 export type Advertiser = z.output<typeof advertiserSchema>;
 export type Offer = z.output<typeof offerSchema>;
 export type OfferField = Offer['fields'][number];
+export type OfferEvent = Offer['events'][number];
 export type Creative = z.output<typeof creativeSchema>;
 export type Campaign = z.output<typeof campaignSchema>;
 export type TrackingDomain = z.output<typeof trackingDomainSchema>;
@@ -263,6 +286,16 @@ export function checkNetwork(state: NetworkState): Problem[] {
     if (o.price_format === 'RevShare' && (o.payout > 100 || o.revenue > 100)) {
       problems.push({ entity: 'offers', id: o.offer_id, field: 'payout', message: "a RevShare offer's payout and revenue are percentages, at most 100" });
     }
+    if (o.events.length) {
+      const events = new Set<number>();
+      for (const [j, e] of o.events.entries()) {
+        if (events.has(e.event_id)) problems.push({ entity: 'offers', id: o.offer_id, field: `events[${j}] event_id`, message: `${e.event_id} is listed twice` });
+        events.add(e.event_id);
+        if (e.price_format === 'RevShare' && (e.payout > 100 || e.revenue > 100)) {
+          problems.push({ entity: 'offers', id: o.offer_id, field: `events[${j}] payout`, message: "a RevShare event's payout and revenue are percentages, at most 100" });
+        }
+      }
+    }
     if (o.fields.length > 1) {
       const names = new Set<string>();
       for (const f of o.fields) {
@@ -337,7 +370,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
     cors_origins: [...origins],
     allowsOrigin: (origin) => origins.has(origin),
     suppression: {
-      ips: new Set(settings.suppression.ips),
+      ips: new Set(settings.suppression.ips.map((ip) => normalAddress(ip) ?? ip)),
       emails: new Set(settings.suppression.emails.map((e) => e.trim().toLowerCase())),
       transaction_ids: new Set(settings.suppression.transaction_ids),
     },
@@ -376,6 +409,11 @@ export function networkFileOf(state: NetworkState): NetworkFile {
     creatives: sorted(state.creatives),
     campaigns: sorted(state.campaigns),
   };
+}
+
+/** The offer's event of this id, or undefined. */
+export function eventOf(offer: Offer, event_id: number): OfferEvent | undefined {
+  return offer.events.find((e) => e.event_id === event_id);
 }
 
 // Offers and creatives share a few landing sites: parse each URL once, not once per snapshot.

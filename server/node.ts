@@ -128,6 +128,7 @@ async function main() {
   live.start();
   const secret = live.current.reqid_secret ?? (await store.secret(generateSecret));
   const trustProxy = args['trust-proxy'] ?? false;
+  // createApp puts the address in one form (::ffff:203.0.113.9 is 203.0.113.9), whichever it is.
   const clientIp = (c: Context) => {
     if (trustProxy) {
       // The last entry is the one our load balancer added; any before it came from the client,

@@ -4,6 +4,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { textToCents } from './money.js';
 
 export type Params = Record<string, string>;
 
@@ -145,11 +146,11 @@ export const dateTimeParam = z
     return ms;
   });
 
-/** A money amount such as 18 or 18.50, as integer cents. */
+/** A money amount such as 18 or 18.50, as integer cents (half up, never through a float). */
 export const moneyParam = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,4})?$/, 'must be an amount such as 18.50')
-  .transform((text) => Math.round(Number(text) * 100));
+  .transform((text) => textToCents(text)!);
 
 export const booleanParam = z
   .string()

@@ -1,9 +1,19 @@
 // Request ids (PROTOCOL.md section 1): 24 bytes written as 32 characters.
-//   6 bytes  milliseconds since the epoch, big-endian: ids sort by time, so the store's index appends
+//   6 bytes  milliseconds since the epoch plus 2^42, big-endian: ids sort by time, so the store's
+//            index appends
 //   9 bytes  random: unguessable
 //   9 bytes  HMAC-SHA256(secret, first 15 bytes), truncated: forged or mistyped ids fail without a lookup
 // The 64 characters are base64's in ASCII order, so the text sorts exactly as the bytes do. 24 bytes
 // are 32 characters with no padding bits: every character counts, and any changed one breaks the MAC.
+//
+// The first character is the top 6 bits of the time field. Milliseconds alone leave them 0 until
+// 2109, which is '-': spreadsheets read a leading '-' as a formula and command lines as an option.
+// The 2^42 added sets them to 1, so ids begin with '0' (then '1' from 2109, and so on) and never
+// with '-' or '_' before the year 6987, keeping their time order.
+//
+// Ids minted before that change (time field = milliseconds, so a leading '-') still verify: their
+// time field is below 2^42, which no id of today's format has, so verify() reads either. All of
+// them sort before every id of today's format; clickKeyRange() finds both kinds in a time range.
 
 const ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 const DECODE = new Int8Array(128).fill(-1);
@@ -13,6 +23,8 @@ export const REQID_LENGTH = 32;
 const TIME_BYTES = 6;
 const BODY_BYTES = 15;
 const TAG_BYTES = 9;
+/** Added to the milliseconds: the first character is never '-' (see above). */
+const TIME_MARK = 2 ** 42;
 
 /** A keyed MAC of `data`. The core uses Web Crypto; the Node entry injects a synchronous one. */
 export type Mac = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
@@ -55,11 +67,7 @@ export function reqids(mac: Mac): Reqids {
   return {
     async mint(now) {
       const bytes = new Uint8Array(BODY_BYTES + TAG_BYTES);
-      let t = Math.floor(now);
-      for (let i = TIME_BYTES - 1; i >= 0; i--) {
-        bytes[i] = t % 256;
-        t = Math.floor(t / 256);
-      }
+      writeTime(bytes, TIME_MARK + Math.floor(now));
       fillRandom(bytes.subarray(TIME_BYTES, BODY_BYTES));
       bytes.set((await mac(bytes.subarray(0, BODY_BYTES))).subarray(0, TAG_BYTES), BODY_BYTES);
       return encode(bytes);
@@ -78,19 +86,58 @@ export function reqids(mac: Mac): Reqids {
 
 /** The smallest reqid string minted at or after `ms`: a time bound for range scans over reqids. */
 export function reqidFloor(ms: number): string {
+  return floor(TIME_MARK + Math.max(0, Math.floor(ms)));
+}
+
+/** The same bound for the ids minted before the first character changed (a leading '-'). */
+export function legacyReqidFloor(ms: number): string {
+  return floor(Math.min(TIME_MARK, Math.max(0, Math.floor(ms))));
+}
+
+/** Every legacy id sorts before this, every id of today's format at or after it. */
+const LEGACY_END = floor(TIME_MARK);
+
+/** A key range of reqids (`lo` inclusive, `hi` exclusive; undefined: open). */
+export interface KeyRange {
+  lo?: string;
+  hi?: string;
+}
+
+/** The one key range that holds every click minted in [from, to), of both id formats, for a
+ * store's range scan (the caller also filters on click_time, which makes it exact). `any(lo, hi)`
+ * answers whether the store holds a reqid in [lo, hi): one index probe each, at most two. A store
+ * without legacy ids in the range gets exactly the range of today's format, and one holding only
+ * legacy ids there the legacy range: the scan stays as tight as before. */
+export async function clickKeyRange(
+  from: number | undefined,
+  to: number | undefined,
+  any: (lo: string, hi: string) => Promise<boolean>,
+): Promise<KeyRange> {
+  const range: KeyRange = {};
+  if (from !== undefined) range.lo = (await any(legacyReqidFloor(from), LEGACY_END)) ? legacyReqidFloor(from) : reqidFloor(from);
+  if (to !== undefined) range.hi = (await any(LEGACY_END, reqidFloor(to))) ? reqidFloor(to) : legacyReqidFloor(to);
+  return range;
+}
+
+function floor(t: number): string {
   const bytes = new Uint8Array(BODY_BYTES + TAG_BYTES);
-  let t = Math.max(0, Math.floor(ms));
+  writeTime(bytes, t);
+  return encode(bytes);
+}
+
+function writeTime(bytes: Uint8Array, time: number) {
+  let t = time;
   for (let i = TIME_BYTES - 1; i >= 0; i--) {
     bytes[i] = t % 256;
     t = Math.floor(t / 256);
   }
-  return encode(bytes);
 }
 
+/** The milliseconds of an id of either format. */
 function reqidTime(bytes: Uint8Array): number {
   let t = 0;
   for (let i = 0; i < TIME_BYTES; i++) t = t * 256 + bytes[i]!;
-  return t;
+  return t >= TIME_MARK ? t - TIME_MARK : t;
 }
 
 /** Base64 over the ordered alphabet; `bytes.length` must be a multiple of 3. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { clickForReqid } from '../attribution.js';
 import { changeStatus, recordConversion } from '../conversions/record.js';
+import { eventOf } from '../network.js';
 import {
   BadParams,
   booleanParam,
@@ -84,8 +85,15 @@ export function conversionApi(api: Api, deps: AppDeps) {
       return c.json({ request_status: 'Failure', message: 'HEAD records nothing: send GET or POST' }, 405, { Allow: 'GET, POST, PUT' });
     }
     const p = parseParams(recordParams, withoutEmpty(c.get('params')));
-    const offer = deps.network.offers.get(p.offer_id);
+    const { network } = deps;
+    const offer = network.offers.get(p.offer_id);
     if (!offer) throw new BadParams([{ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id})` }]);
+    // event_id 0 (or none) is the base conversion; an unknown or inactive event records nothing.
+    const event = p.event_id ? eventOf(offer, p.event_id) : null;
+    if (event === undefined || event?.status === 'inactive') {
+      const message = event ? `names an inactive event of offer ${offer.offer_id} (${p.event_id})` : `names no event of offer ${offer.offer_id} (${p.event_id})`;
+      throw new BadParams([{ parameter: 'event_id', message: `${message}: nothing was recorded` }]);
+    }
     const now = deps.clock();
     if (p.conversion_date !== undefined && p.conversion_date > now + DAY) {
       throw new BadParams([{ parameter: 'conversion_date', message: 'is in the future (send it in UTC)' }]);
@@ -96,10 +104,13 @@ export function conversionApi(api: Api, deps: AppDeps) {
         lookup.reason === 'other_offer' ? `names a click on another offer, not on offer_id ${offer.offer_id}` : WHY_NOT[lookup.reason]!;
       throw new BadParams([{ parameter: 'click_id', message }]);
     }
+    // A server with an API key may set the money (payout, revenue, amount): pixel_overrides is
+    // for the browser's pixel only.
     const { duplicate, conversion } = await recordConversion(deps, {
       offer,
       click: lookup.click,
-      event_id: p.event_id,
+      event,
+      refusal: lookup.refusal,
       at: p.conversion_date,
       payout_cents: p.payout,
       revenue_cents: p.revenue,
@@ -111,8 +122,10 @@ export function conversionApi(api: Api, deps: AppDeps) {
       ip: deps.clientIp(c) ?? null,
       is_test: p.ckm_test ?? false,
     });
+    const refused = !duplicate && lookup.refusal !== null;
     return success(c, {
       ...(duplicate ? { message: `Duplicate: this conversion was recorded before as conversion ${conversion.conversion_id}` } : {}),
+      ...(refused ? { message: `Recorded as scrubbed, not paid: ${lookup.refusal} (credited nothing new)` } : {}),
       duplicate,
       conversion: conversionJson(conversion),
     });
@@ -174,8 +187,12 @@ function reportJson(deps: AppDeps, row: ConversionRow) {
     click_id: rest.click_id,
     lead_id: row.lead_id,
     event_id: row.event_id,
+    event_name: row.event_id ? (eventOfId(deps, row.offer_id, row.event_id)?.event_name ?? null) : null,
     payout: rest.payout,
     revenue: rest.revenue,
+    // (ours) What it earns when approved; payout and revenue count it only while it is.
+    computed_payout: money(row.computed_payout_cents),
+    computed_revenue: money(row.computed_revenue_cents),
     sale_amount: row.amount_cents === null ? null : money(row.amount_cents),
     conversion_status: rest.conversion_status,
     scrub_reason: row.scrub_reason,
@@ -193,4 +210,9 @@ function reportJson(deps: AppDeps, row: ConversionRow) {
     ip_address: row.ip,
     test: row.is_test,
   };
+}
+
+function eventOfId(deps: AppDeps, offer_id: number, event_id: number) {
+  const offer = deps.network.offers.get(offer_id);
+  return offer && eventOf(offer, event_id);
 }

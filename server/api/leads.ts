@@ -57,6 +57,10 @@ function leadJson(row: LeadRow) {
     user_agent: row.user_agent,
     test: row.is_test,
     attributed: row.attributed,
+    // Flagged for resale by ckm_resell=1 (selling leads is not part of Crumb).
+    resell: row.resell,
     conversion_id: row.conversion_id,
+    // When a post with ckm_lead_id last changed it.
+    updated_date: row.updated_at === null ? null : formatDate(row.updated_at),
   };
 }

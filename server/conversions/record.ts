@@ -1,7 +1,9 @@
 // recordConversion: the one place where a conversion's money, status (scrubbing), dedupe key and
 // outbox rows are decided, whichever door it came through: the p.ashx pixel, conversion.json, or a
 // lead of an offer that pays per lead (leads/accept.ts uses prepareConversion inside its insert).
-import type { Network, Offer } from '../network.js';
+import { normalAddress } from '../address.js';
+import { numberToCents, percentOfCents } from '../money.js';
+import type { Network, Offer, OfferEvent } from '../network.js';
 import { formatDate, money } from '../params.js';
 import type {
   ClickRecord,
@@ -30,7 +32,14 @@ export interface ConversionInput {
   click: ClickRecord | null;
   /** Who gets the conversion when there is no click (an unattributed lead). */
   affiliate_id?: number;
-  event_id?: number;
+  /** The event recorded (an active event of the offer; the route checks it); none: the base
+   * conversion. */
+  event?: OfferEvent | null;
+  /** Why the click may be credited nothing new (attribution.ts creditRefusal): then recorded
+   * scrubbed with this reason, not paid, not posted back. */
+  refusal?: string | null;
+  /** Why it must wait for review (a pixel's sale amount above the offer's cap): recorded pending. */
+  hold?: string | null;
   /** When it happened (default now). */
   at?: number;
   /** Per-request overrides, in cents. */
@@ -67,27 +76,37 @@ export interface PreparedConversion {
 export async function prepareConversion(deps: ConversionDeps, input: ConversionInput): Promise<PreparedConversion> {
   const { offer, click } = input;
   const { network } = deps;
+  const event = input.event ?? null;
   const at = input.at ?? deps.clock();
   const affiliate_id = click?.affiliate_id ?? input.affiliate_id ?? network.internal_affiliate_id;
   const campaign = click?.campaign_id ? network.campaigns.get(click.campaign_id) : network.campaignFor(affiliate_id, offer.offer_id);
 
-  let payout = cents(campaign?.payout ?? offer.payout);
-  let revenue = cents(campaign?.revenue ?? offer.revenue);
+  // An event pays its own money; the base conversion the campaign's terms, else the offer's
+  // (campaigns have terms for the base conversion only).
+  const terms = event
+    ? { payout: event.payout, revenue: event.revenue, percent: event.price_format === 'RevShare' }
+    : { payout: campaign?.payout ?? offer.payout, revenue: campaign?.revenue ?? offer.revenue, percent: offer.price_format === 'RevShare' };
   const amount = input.amount_cents ?? null;
-  if (offer.price_format === 'RevShare') {
-    // payout and revenue are percentages of the sale amount.
-    payout = Math.round(((amount ?? 0) * (campaign?.payout ?? offer.payout)) / 100);
-    revenue = Math.round(((amount ?? 0) * (campaign?.revenue ?? offer.revenue)) / 100);
-  }
+  // RevShare: payout and revenue are percentages of the sale amount.
+  let payout = terms.percent ? percentOfCents(amount ?? 0, terms.payout) : numberToCents(terms.payout);
+  let revenue = terms.percent ? percentOfCents(amount ?? 0, terms.revenue) : numberToCents(terms.revenue);
   if (input.payout_cents !== undefined) payout = input.payout_cents;
   if (input.revenue_cents !== undefined) revenue = input.revenue_cents;
 
   const is_test = input.is_test ?? false;
-  const scrub_reason = scrubReason(network, offer, click, at, input);
-  const status: ConversionStatus = scrub_reason ? 'scrubbed' : 'approved';
+  const refusal = input.refusal ?? null;
+  const scrub_reason = refusal ?? scrubReason(network, offer, click, at, input);
+  const hold = scrub_reason ? null : (input.hold ?? null);
+  const status: ConversionStatus = scrub_reason ? 'scrubbed' : hold ? 'pending' : 'approved';
+  const counted = status === 'approved' && !is_test;
   const transaction_id = input.transaction_id ?? null;
   const unique_id = input.unique_id ?? null;
   const adv = input.adv ?? [];
+  // One per click and event unless allowed: a lead's conversion follows the lead rules instead
+  // (each accepted lead of a CPL offer counts), a test never takes the click's slot from a real
+  // one, and a refused one (nothing credited) leaves it free.
+  const once_per_click =
+    click !== null && input.source !== 'lead' && !is_test && refusal === null && !(event ? event.allow_duplicates : offer.allow_duplicates);
 
   const conversion: NewConversion = {
     offer_id: offer.offer_id,
@@ -97,16 +116,20 @@ export async function prepareConversion(deps: ConversionDeps, input: ConversionI
     creative_id: click?.creative_id ?? null,
     reqid: click?.reqid ?? null,
     lead_id: input.lead_id ?? null,
-    event_id: input.event_id ?? 0,
+    event_id: event?.event_id ?? 0,
     conversion_time: at,
     click_time: click?.click_time ?? null,
-    // Scrubbed and test conversions are kept for audit and never paid.
-    payout_cents: status === 'approved' && !is_test ? payout : 0,
-    revenue_cents: is_test ? 0 : revenue,
+    // Money follows status: what it earns is kept, and counted only while approved (a scrubbed or
+    // pending conversion approved later carries it then); a test is never counted.
+    payout_cents: counted ? payout : 0,
+    revenue_cents: counted ? revenue : 0,
+    computed_payout_cents: payout,
+    computed_revenue_cents: revenue,
     amount_cents: amount,
     status,
-    scrub_reason,
+    scrub_reason: scrub_reason ?? hold,
     dedupe_key: unique_id ?? (offer.dedupe_transaction_id ? transaction_id : null),
+    once_per_click,
     transaction_id,
     unique_id,
     order_id: input.order_id ?? null,
@@ -162,7 +185,8 @@ export async function recordConversion(deps: ConversionDeps, input: ConversionIn
 /** Changes a conversion's status and queues the postbacks that change fires: approval postbacks
  * on approved, rejection postbacks on rejected or reversed. Setting the status a conversion
  * already has changes nothing and fires nothing (decided inside the store's transaction, so two
- * identical requests at once fire once). Test conversions never fire. Money is left as it was. */
+ * identical requests at once fire once). Test conversions never fire. The money counted follows
+ * the status (the store sets it in the same statement): approval pays what the conversion earns. */
 export async function changeStatus(
   deps: ConversionDeps,
   conversion_id: number,
@@ -198,7 +222,10 @@ function scrubReason(network: Network, offer: Offer, click: ClickRecord | null, 
   const { ips, emails, transaction_ids } = network.suppression;
   // The conversion's address, and the click's: a server-to-server conversion comes from the
   // advertiser's server, so the visitor's address is the click's.
-  if ((input.ip && ips.has(input.ip)) || (click?.ip && ips.has(click.ip))) return 'suppressed ip';
+  // Clicks recorded before addresses had one form may hold ::ffff:a.b.c.d.
+  const ip = normalAddress(input.ip);
+  const clickIp = normalAddress(click?.ip);
+  if ((ip && ips.has(ip)) || (clickIp && ips.has(clickIp))) return 'suppressed ip';
   if (input.email && emails.has(input.email.trim().toLowerCase())) return 'suppressed email';
   for (const id of [input.transaction_id, input.unique_id, input.order_id]) {
     if (id && transaction_ids.has(id)) return 'suppressed transaction id';
@@ -237,7 +264,9 @@ export function postbackMacros(conversion: ConversionRow, click: ClickRecord | n
     tid: conversion.transaction_id ?? conversion.order_id ?? conversion.unique_id,
     transaction_id: conversion.transaction_id ?? conversion.order_id ?? conversion.unique_id,
     unique_id: conversion.unique_id,
-    event_id: conversion.event_id,
+    // (ours) The event's id; empty for the base conversion.
+    eventid: conversion.event_id || null,
+    event_id: conversion.event_id || null,
     s1: click?.s1 ?? null,
     s2: click?.s2 ?? null,
     s3: click?.s3 ?? null,
@@ -262,8 +291,4 @@ export function formatLeadId(lead_id: number): string {
 
 export function parseLeadId(text: string): number | null {
   return /^[0-9A-Fa-f]{1,8}$/.test(text) ? parseInt(text, 16) : null;
-}
-
-function cents(amount: number): number {
-  return Math.round(amount * 100);
 }

@@ -1,7 +1,9 @@
 // The demo's pages, under /demo/: an advertiser's landing page built the way a CAKE landing page is
 // (the ckm queue stub, d.js, form#ckm_form posting to /d.ashx), a second funnel page, an organic
 // landing page with the JS click pixel, a thank-you page that fires the conversion pixel, and a
-// stand-in for the affiliate's server that records the postbacks it receives and lists them.
+// stand-in for the affiliate's server that records the postbacks it receives and lists them. The
+// two funnel pages fire the offer's engagement events (p.ashx?e=) on every view, as landing pages
+// do; Crumb records each once per click.
 //
 // In real life these pages live on the advertiser's site, not on the tracking domain: everything
 // they load from or send to Crumb goes to `tracking`, an origin given by configuration (the e2e
@@ -14,7 +16,7 @@
 import { Hono, type Context } from 'hono';
 import { NONCE, secureHeaders, type SecureHeadersVariables } from 'hono/secure-headers';
 import { clip, html, isHttps, jsString, NO_STORE, parseId } from '../http.js';
-import type { Network, Offer, OfferField } from '../network.js';
+import type { Network, Offer, OfferEvent, OfferField } from '../network.js';
 
 /** Where the demo is mounted: the demo network's offer URLs point under it. */
 export const DEMO_ROOT = '/demo';
@@ -165,7 +167,8 @@ the ${link(`${t}/offers/${offer.offer_id}/posting-doc`, 'posting document')} of 
       `<h1>${html(offer.offer_name)}</h1>
 ${came}
 ${leadForm(c, offer)}
-<p class="aside">A two-page funnel: <a id="step2" href="${DEMO_ROOT}/step2">continue on a second page</a>. Its URL carries no reqid; d.js keeps it in first-party storage (a cookie and localStorage on this site).</p>`,
+<p class="aside">A two-page funnel: <a id="step2" href="${DEMO_ROOT}/step2">continue on a second page</a>. Its URL carries no reqid; d.js keeps it in first-party storage (a cookie and localStorage on this site).</p>
+${eventPixel(c, offer, offer.events[0])}`,
       dJs(c),
     );
   });
@@ -176,7 +179,8 @@ ${leadForm(c, offer)}
       `${offer.offer_name}: your details`,
       `<h1>${html(offer.offer_name)}: your details</h1>
 <p class="note">Step 2 of 2. This page's URL has no reqid: d.js found it in first-party storage.</p>
-${leadForm(c, offer)}`,
+${leadForm(c, offer)}
+${eventPixel(c, offer, offer.events[1] ?? offer.events[0])}`,
       dJs(c),
     ),
   );
@@ -197,7 +201,8 @@ ${leadForm(c, offer)}`,
   });
 
   app.get(at('/thanks'), (c) => {
-    const lead = clip(c.req.query('lead'), 64);
+    // The offer's thank-you URL carries the lead id as leadid (lead routers read that name).
+    const lead = clip(c.req.query('leadid'), 64);
     const order: Record<string, string | number> = { offer_id: offer.offer_id };
     if (lead) order.transaction_id = lead;
     const fields = Object.entries(order).map(([k, v]) => `${k}: ${typeof v === 'number' ? v : jsString(v)}`);
@@ -258,6 +263,14 @@ ${rows ? `<table><thead><tr><th>Received (UTC)</th><th>Method</th><th>URL</th></
   return app;
 }
 
+/** An engagement event of the offer, fired on every view of the page (demo.js loads it once d.js
+ * has found the reqid): the pixel a landing page pastes. Nothing when the offer has no active one. */
+function eventPixel(c: Context<Env>, offer: Offer, event: OfferEvent | undefined): string {
+  if (event?.status !== 'active') return '';
+  const src = `${c.get('tracking')}/p.ashx?f=img&o=${offer.offer_id}&e=${event.event_id}`;
+  return `<p class="aside" id="event" data-pixel="${html(src)}">Engagement event ${event.event_id} (${html(event.event_name)}): fired on every view of this page, recorded once per click.</p>`;
+}
+
 /** form#ckm_form as a CAKE landing page has it: posts natively to /d.ashx with the offer id, an
  * (empty) ckm_request_id that d.js fills, and ckm_bp=1 so the session post redirects the browser
  * to the thank-you page; the second button posts it by AJAX instead (ckm('post'), demo.js). */
@@ -275,7 +288,21 @@ ${offer.fields.map(fieldInput).join('\n')}
 }
 
 const INPUT_TYPES: Record<OfferField['type'], string> = { text: 'text', number: 'number', email: 'email', phone: 'tel', zip: 'text', date: 'date', select: '' };
-const AUTOCOMPLETE: Record<string, string> = { first_name: 'given-name', last_name: 'family-name', email: 'email', phone: 'tel', zip: 'postal-code', address: 'street-address' };
+/** CAKE's standard field names (PROTOCOL.md 4) and what browsers fill into them. */
+const AUTOCOMPLETE: Record<string, string> = {
+  first_name: 'given-name',
+  last_name: 'family-name',
+  email_address: 'email',
+  phone_home: 'tel',
+  phone_work: 'work tel',
+  phone_cell: 'mobile tel',
+  address: 'address-line1',
+  address_2: 'address-line2',
+  city: 'address-level2',
+  state: 'address-level1',
+  zip_code: 'postal-code',
+  country: 'country',
+};
 
 function fieldInput(field: OfferField): string {
   const name = html(field.name);
@@ -306,7 +333,16 @@ function reportDates(): Record<string, string> {
  * postbacks the affiliate's server received. Writes text only (textContent), never HTML. */
 const DEMO_JS = `(function () {
   var $ = function (id) { return document.getElementById(id); };
-  var form = $('ckm_form'), status = $('reqid-status'), ajax = $('ajax-post'), answer = $('ajax-answer'), log = $('postbacks');
+  var form = $('ckm_form'), status = $('reqid-status'), ajax = $('ajax-post'), answer = $('ajax-answer'), log = $('postbacks'), event = $('event');
+  // The engagement event, once per view of this page, with the reqid d.js found (else the pixel
+  // falls back to the tracking-domain cookie): once d.js has run, the real ckm in the stub's place.
+  var fired = false;
+  var fireEvent = function () {
+    if (fired || !event || !window.ckm || String(window.ckm).indexOf('ckm.q') >= 0) return;
+    fired = true;
+    var field = form && form.querySelector('[name=ckm_request_id]');
+    new Image().src = event.getAttribute('data-pixel') + (field && field.value ? '&r=' + encodeURIComponent(field.value) : '');
+  };
   if (form && status) {
     var show = function () {
       var field = form.querySelector('[name=ckm_request_id]');
@@ -315,7 +351,8 @@ const DEMO_JS = `(function () {
         : 'ckm_request_id is empty: no reqid in the URL, from a click pixel or in storage (the post will use the tracking cookie, else the internal affiliate).';
     };
     show();
-    setInterval(show, 250);
+    fireEvent();
+    setInterval(function () { show(); fireEvent(); }, 250);
   }
   if (form && ajax) {
     ajax.addEventListener('click', function () {

@@ -7,7 +7,7 @@ import { DEMO_RECEIVER_PATH } from './pages.js';
 
 /** The postback URL, with the macros an affiliate usually asks for. */
 export function demoPostbackUrl(base: string): string {
-  return `${base}${DEMO_RECEIVER_PATH}?click_id=#reqid#&payout=#price#&status=#status#&offer_id=#oid#&sub_id=#s1#&conversion_id=#leadid#&transaction_id=#tid#`;
+  return `${base}${DEMO_RECEIVER_PATH}?click_id=#reqid#&payout=#price#&status=#status#&offer_id=#oid#&sub_id=#s1#&conversion_id=#leadid#&transaction_id=#tid#&event_id=#eventid#`;
 }
 
 /** Creates the demo postback, or points the one a previous run created at this server (its port

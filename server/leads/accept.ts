@@ -2,10 +2,11 @@
 // (server, browser, session), whether it may be taken (post key, statuses, fields), who gets the
 // credit (campaign, cookie, reqid, or the internal affiliate), whether it is a test or a duplicate,
 // and, for an offer that pays per lead, its conversion: written with the lead in one transaction.
+// A post with ckm_lead_id updates that lead instead (updateLead).
 import type { AppDeps } from '../app.js';
-import { cleanReqid, clickForReqid } from '../attribution.js';
+import { cleanReqid, clickForReqid, withinCookieWindow } from '../attribution.js';
 import { spillSubIds } from '../clicks.js';
-import { formatLeadId, prepareConversion } from '../conversions/record.js';
+import { formatLeadId, parseLeadId, prepareConversion } from '../conversions/record.js';
 import { clip, parseId, sameText } from '../http.js';
 import type { Campaign, Offer } from '../network.js';
 import type { Params } from '../params.js';
@@ -47,6 +48,7 @@ export async function acceptLead(deps: AppDeps, input: LeadInput): Promise<LeadO
   const p = input.params;
   const target = resolveTarget(deps, p);
   if ('refusal' in target) return { accepted: false, refusal: target.refusal };
+  if (p.ckm_lead_id?.trim()) return updateLead(deps, target, p);
   const { offer, method } = target;
 
   const checked = validatorFor(offer)(p);
@@ -84,6 +86,7 @@ export async function acceptLead(deps: AppDeps, input: LeadInput): Promise<LeadO
     created_at: now,
     is_test,
     attributed: credit.attributed,
+    resell: flag(p.ckm_resell) === true,
   };
 
   // Test leads never claim an email: a real lead after a test one is not its duplicate.
@@ -127,19 +130,68 @@ export async function acceptLead(deps: AppDeps, input: LeadInput): Promise<LeadO
     };
   }
   if (queued) deps.onDeliveries();
+  return accepted(offer, result.lead, method, result.conversion?.payout_cents ?? 0, p);
+}
 
-  const leadid = formatLeadId(result.lead.lead_id);
-  const price_cents = result.conversion?.payout_cents ?? 0;
+/** The success answer of a lead, new or updated. */
+function accepted(offer: Offer, lead: LeadRow, method: LeadMethod, price_cents: number, p: Params): LeadOutcome {
+  const leadid = formatLeadId(lead.lead_id);
   const bp = flag(p.ckm_bp);
   return {
     accepted: true,
-    lead: result.lead,
+    lead,
     leadid,
     method,
     price_cents,
-    redirect: offer.thank_you_url ? thankYouUrl(offer.thank_you_url, result.lead, leadid, price_cents) : null,
+    redirect: offer.thank_you_url ? thankYouUrl(offer.thank_you_url, lead, leadid, price_cents) : null,
     redirects: method === 'browser' ? bp !== false : bp === true,
   };
+}
+
+// ---- lead updates (ckm_lead_id) ------------------------------------------------------------------
+
+/** Updates the lead of ckm_lead_id: allowed to the keys of its campaign (server post), or to a
+ * session post with its offer and the reqid of its own click. Only the fields sent change (a field
+ * sent empty is left as it was), checked as for a new lead; no second lead, conversion or
+ * postback. */
+async function updateLead(deps: AppDeps, target: Target, p: Params): Promise<LeadOutcome> {
+  const { offer } = target;
+  const lead_id = parseLeadId(p.ckm_lead_id!.trim());
+  const lead = lead_id === null ? undefined : await deps.store.getLead(lead_id);
+  const reqid = cleanReqid(p.ckm_request_id);
+  const allowed =
+    lead !== undefined &&
+    lead.offer_id === offer.offer_id &&
+    (target.method === 'server' ? lead.campaign_id === target.campaign.campaign_id : reqid !== undefined && lead.reqid === reqid);
+  if (!allowed) {
+    // The same answer whether the lead does not exist or is someone else's: ids are not probed.
+    const whose =
+      target.method === 'server'
+        ? `of campaign ${target.campaign.campaign_id}`
+        : `of offer ${offer.offer_id} whose click is this ckm_request_id${reqid ? '' : ' (send the ckm_request_id of the lead\'s click, or the campaign\'s ckm_campaign_id and ckm_key)'}`;
+    return refuse(['Invalid Lead ID'], { ckm_lead_id: `names no lead ${whose}: send the leadid the lead's post answered` });
+  }
+
+  const checked = validatorFor(offer)(p);
+  if (Object.keys(checked.invalid).length) return refuse(['Validation Failed'], checked.invalid);
+  const now = deps.clock();
+  const email = checked.email !== null && checked.email !== lead.email ? checked.email : null;
+  const dedupe: LeadDedupe | null =
+    email && offer.duplicate_days > 0 && !lead.is_test ? { email, since: now - offer.duplicate_days * DAY } : null;
+  const result = await deps.store.updateLead(lead.lead_id, { fields: checked.fields, email, resell: flag(p.ckm_resell) ?? null, updated_at: now }, dedupe);
+  if (!result) return refuse(['Invalid Lead ID'], { ckm_lead_id: "names no lead: send the leadid the lead's post answered" });
+  if (result.duplicate) {
+    return {
+      accepted: false,
+      refusal: {
+        errors: ['Duplicate Lead'],
+        fields: { email: `was already posted to this offer in the last ${offer.duplicate_days} day${offer.duplicate_days === 1 ? '' : 's'}` },
+        leadid: formatLeadId(result.lead.lead_id),
+      },
+    };
+  }
+  const conversion = result.lead.conversion_id === null ? undefined : await deps.store.getConversion(result.lead.conversion_id);
+  return accepted(offer, result.lead, lead.method, conversion?.payout_cents ?? 0, p);
 }
 
 function refuse(errors: LeadErrorName[], fields: Record<string, string>): LeadOutcome {
@@ -224,16 +276,11 @@ async function creditFor(deps: AppDeps, target: Target, p: Params, input: LeadIn
   };
 }
 
-/** The click of `reqid` on this offer when it may still be credited: ours (the MAC), stored,
- * attributed, inside the offer's cookie window, and its affiliate and campaign still active. */
+/** The click of `reqid` on this offer when it may still be credited (attribution.ts: ours, stored,
+ * attributed, nothing of it paused) and is inside the offer's cookie window. */
 async function creditedClick(deps: AppDeps, reqid: string | undefined, offer: Offer, now: number): Promise<ClickRecord | null> {
   const found = await clickForReqid(deps, reqid, offer);
-  const click = found.click;
-  if (!click) return null;
-  if (now - click.click_time > offer.cookie_days * DAY) return null;
-  if (deps.network.affiliates.get(click.affiliate_id!)?.status !== 'active') return null;
-  if (click.campaign_id !== null && deps.network.campaigns.get(click.campaign_id)?.status !== 'active') return null;
-  return click;
+  return found.click && found.refusal === null && withinCookieWindow(found.click, offer, now) ? found.click : null;
 }
 
 // ---- small rules ---------------------------------------------------------------------------------------
@@ -262,10 +309,8 @@ function flag(value: string | undefined): boolean | undefined {
   return v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : undefined;
 }
 
-const LEADID_TOKEN = /#lead_?id#/i;
-
-/** The offer's thank-you URL (never one from the request) with its tokens filled, and the lead id
- * added as `leadid` when the URL has no token for it. */
+/** The offer's thank-you URL (never one from the request) with its tokens filled, always with a
+ * `leadid` parameter: lead routers read it from the redirect (added when the URL has none). */
 function thankYouUrl(template: string, lead: LeadRow, leadid: string, price_cents: number): string {
   const url = fillTokens(template, {
     leadid,
@@ -282,7 +327,7 @@ function thankYouUrl(template: string, lead: LeadRow, leadid: string, price_cent
     s5: lead.s5,
     price: (price_cents / 100).toFixed(2),
   });
-  if (LEADID_TOKEN.test(template)) return url;
+  if (/[?&]leadid=/i.test(url.split('#')[0]!)) return url;
   const hash = url.indexOf('#');
   const base = hash < 0 ? url : url.slice(0, hash);
   const fragment = hash < 0 ? '' : url.slice(hash);

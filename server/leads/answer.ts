@@ -1,5 +1,6 @@
 // The answers of /d.ashx (PROTOCOL.md 4), in one place: the XML envelope (text/xml) for GET, form
-// and XML posts, the JSON envelope for JSON posts, and the browser post's redirect.
+// and XML posts, the JSON envelope for JSON posts, and the browser post's redirect with ASP.NET's
+// "Object moved" body (lead routers that post ckm_bp=1 from their server read its link).
 //   <result><code>0</code><msg>success</msg><leadid>0000002A</leadid><price>18.00</price><redirect>…</redirect></result>
 //   {"code":1,"msg":"error","errors":["Validation Failed"],"fields":{"email":"is not an email address"}}
 import { NO_STORE } from '../http.js';
@@ -15,7 +16,8 @@ export type LeadErrorName =
   | 'Duplicate Lead'
   | 'Lead Missing Data'
   | 'Validation Failed'
-  | 'Affiliate Not Authorized for Campaign';
+  | 'Affiliate Not Authorized for Campaign'
+  | 'Invalid Lead ID';
 
 /** Every error name, with when it is answered: the posting document lists them. */
 export const LEAD_ERRORS: Record<LeadErrorName, string> = {
@@ -27,6 +29,7 @@ export const LEAD_ERRORS: Record<LeadErrorName, string> = {
   'Inactive Affiliate': "the campaign's affiliate is paused",
   'Invalid Post Key': "ckm_key is not the campaign's post key",
   'Affiliate Not Authorized for Campaign': 'the ckm_offer_id sent with a server post is not the offer of the campaign',
+  'Invalid Lead ID': "the ckm_lead_id of an update names no lead of this campaign (server post) or of this offer and the lead's own request id (session post)",
 };
 
 export interface LeadSuccess {
@@ -76,9 +79,13 @@ export function refusalAnswer(format: AnswerFormat, r: LeadRefusal): Response {
   return answer(body, XML_TYPE, status);
 }
 
-/** The browser post's answer: the offer's thank-you page. */
+/** The browser post's answer: a 302 to the offer's thank-you page, with exactly the body ASP.NET
+ * writes (PROTOCOL.md 4), the URL escaped for its double-quoted href. Routers unescape `&amp;`
+ * only, so `'` (which a URL may hold and a double-quoted attribute needs no escape for) stays. */
 export function redirectAnswer(location: string): Response {
-  return new Response(null, { status: 302, headers: { Location: location, 'Cache-Control': NO_STORE } });
+  const href = location.replace(/[&"<>]/g, (ch) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[ch]!);
+  const body = `<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href="${href}">here</a>.</h2>\r\n</body></html>\r\n`;
+  return new Response(body, { status: 302, headers: { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_STORE } });
 }
 
 function answer(body: string, type: string, status: number): Response {

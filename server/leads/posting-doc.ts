@@ -27,6 +27,24 @@ export interface DocMethod {
   example: string;
 }
 
+/** Updating a lead (ckm_lead_id). */
+export interface DocLeadUpdate {
+  when: string;
+  keys: string[];
+  rules: string[];
+  sample_post_string: string;
+  sample_session_post_string: string;
+}
+
+/** An event of the offer, as an advertiser reports it (no money: the network sets that). */
+export interface DocEvent {
+  event_id: number;
+  event_name: string;
+  once_per_click: boolean;
+  pixel: string;
+  server: string;
+}
+
 export interface PostingDoc {
   offer_id: number;
   offer_name: string;
@@ -42,6 +60,8 @@ export interface PostingDoc {
   sample_post_string: string;
   sample_json_body: Record<string, string>;
   sample_xml_body: string;
+  lead_update: DocLeadUpdate;
+  events: DocEvent[];
   test_methods: string[];
   answers: {
     success_xml: string;
@@ -56,6 +76,8 @@ export interface PostingDoc {
 export const REQUEST_ID = 'REQUEST_ID';
 export const CAMPAIGN_ID = 'CAMPAIGN_ID';
 export const POST_KEY = 'POST_KEY';
+export const LEAD_ID = 'LEAD_ID';
+export const API_KEY = 'API_KEY';
 
 /** `base` is the tracking domain's origin, such as https://track.example.com. */
 export function postingDoc(offer: Offer, base: string): PostingDoc {
@@ -71,8 +93,9 @@ export function postingDoc(offer: Offer, base: string): PostingDoc {
         sample: sampleValue(f),
       }))
     : [
+        // CAKE's standard names (PROTOCOL.md 4).
         { name: 'first_name', type: 'text', required: false, max_length: FREE_FIELDS.maxLength, options: null, format: FIELD_FORMATS.text, sample: 'Jane' },
-        { name: 'email', type: 'email', required: false, max_length: 254, options: null, format: FIELD_FORMATS.email, sample: 'jane@example.com' },
+        { name: 'email_address', type: 'email', required: false, max_length: 254, options: null, format: FIELD_FORMATS.email, sample: 'jane@example.com' },
       ];
   const values: Record<string, string> = {};
   for (const f of fields) values[f.name] = f.sample;
@@ -102,6 +125,8 @@ export function postingDoc(offer: Offer, base: string): PostingDoc {
       { name: 'ckm_test', used_by: 'any post (optional)', meaning: '1: a test lead (stored and flagged, never paid, never posted back)' },
       { name: 'ckm_bp', used_by: 'any post (optional)', meaning: '1: redirect to the thank-you page as a browser post does; 0: a browser post answers XML instead of redirecting' },
       { name: 'ckm_xml', used_by: 'XML posts', meaning: '1: the body is <XML><field>value</field>…</XML>' },
+      { name: 'ckm_lead_id', used_by: 'lead updates', meaning: "the leadid a post answered: this post updates that lead's fields instead of making a new lead" },
+      { name: 'ckm_resell', used_by: 'any post or update (optional)', meaning: '1: flag the lead for resale; 0: unflag it' },
     ],
     methods: [
       {
@@ -186,6 +211,27 @@ export function postingDoc(offer: Offer, base: string): PostingDoc {
     sample_post_string: `${postUrl}?${query(session)}`,
     sample_json_body: sampleJson,
     sample_xml_body: xmlBody,
+    lead_update: {
+      when: 'A lead router or your server learns more about a lead it posted (a phone number, a corrected address), or flags it for resale.',
+      keys: ['ckm_lead_id', 'ckm_campaign_id + ckm_key of the lead\'s campaign (server post)', "or ckm_offer_id + the ckm_request_id of the lead's own click (session post)"],
+      rules: [
+        'Only the fields sent change, each checked as for a new lead; a field sent empty is left as it was.',
+        'The answer is the usual success, with the same leadid and price: no second lead, no second conversion, no postback.',
+        'A changed email address must not be one another lead of this offer holds inside its duplicate window (Duplicate Lead).',
+        'An unknown lead id, or a lead of another offer or campaign, answers Invalid Lead ID.',
+      ],
+      sample_post_string: `${postUrl}?${new URLSearchParams({ ckm_campaign_id: CAMPAIGN_ID, ckm_key: POST_KEY, ckm_lead_id: LEAD_ID, [updateField(fields)]: sampleOf(fields, updateField(fields)) })}`,
+      sample_session_post_string: `${postUrl}?${new URLSearchParams({ ckm_offer_id: o, ckm_request_id: REQUEST_ID, ckm_lead_id: LEAD_ID, ckm_resell: '1' })}`,
+    },
+    events: offer.events
+      .filter((e) => e.status === 'active')
+      .map((e) => ({
+        event_id: e.event_id,
+        event_name: e.event_name,
+        once_per_click: !e.allow_duplicates,
+        pixel: `<img src="${base}/p.ashx?o=${o}&e=${e.event_id}&f=img" width="1" height="1" alt="">`,
+        server: `${base}/api/2/conversion.json?api_key=${API_KEY}&click_id=${REQUEST_ID}&offer_id=${o}&event_id=${e.event_id}`,
+      })),
     test_methods: [
       'Add ckm_test=1 to the post.',
       'Or put ckmtest in first_name, last_name or address (for example first_name=ckmtest).',
@@ -203,6 +249,15 @@ export function postingDoc(offer: Offer, base: string): PostingDoc {
       errors: Object.entries(LEAD_ERRORS).map(([name, meaning]) => ({ name, meaning })),
     },
   };
+}
+
+/** The field a sample update changes: a phone if the offer has one, else its last field. */
+function updateField(fields: DocField[]): string {
+  return (fields.find((f) => f.type === 'phone') ?? fields[fields.length - 1]!).name;
+}
+
+function sampleOf(fields: DocField[], name: string): string {
+  return fields.find((f) => f.name === name)!.sample;
 }
 
 function sampleValue(f: OfferField): string {

@@ -7,7 +7,9 @@ import type { Params } from '../params.js';
 export interface Checked {
   /** The offer's fields as they will be stored: trimmed, selects in their configured spelling. */
   fields: Record<string, string>;
-  /** The email for the duplicate check, lower-cased; null when the lead has none. */
+  /** The duplicate-lead key, lower-cased: the value of the offer's field of type email, else of
+   * its field named email_address, else email (names vary by network: PROTOCOL.md 4). Null when
+   * the lead has none. */
   email: string | null;
   /** Required fields that are missing or empty, with how to fix each. */
   missing: Record<string, string>;
@@ -60,7 +62,8 @@ function compile(list: OfferField[]): Validator {
     isEmail: f.type === 'email',
     check: checkFor(f),
   }));
-  const emailField = fields.find((f) => f.name.toLowerCase() === 'email' && f.isEmail) ?? fields.find((f) => f.isEmail);
+  const emailField =
+    fields.find((f) => f.isEmail) ?? fields.find((f) => f.name.toLowerCase() === 'email_address') ?? fields.find((f) => f.name.toLowerCase() === 'email');
 
   return (params) => {
     const out: Checked = { fields: {}, email: null, missing: {}, invalid: {} };
@@ -92,7 +95,8 @@ function compile(list: OfferField[]): Validator {
 const FREE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** An offer without a field list: every posted key that is not a ckm_ key, checked for size only;
- * `email`, when posted, must be an email address (it is the duplicate key). */
+ * `email_address` (CAKE's name), else `email`, when posted, must be an email address (it is the
+ * duplicate key). */
 const freeFields: Validator = (params) => {
   const out: Checked = { fields: {}, email: null, missing: {}, invalid: {} };
   let count = 0;
@@ -111,12 +115,13 @@ const freeFields: Validator = (params) => {
     }
     out.fields[key] = value;
   }
-  const email = out.fields.email;
+  const key = out.fields.email_address !== undefined ? 'email_address' : 'email';
+  const email = out.fields[key];
   if (email !== undefined) {
     const checked = checkEmail(email);
     if ('error' in checked) {
-      out.invalid.email = checked.error;
-      delete out.fields.email;
+      out.invalid[key] = checked.error;
+      delete out.fields[key];
     } else {
       out.email = checked.value.toLowerCase();
     }

@@ -1,6 +1,8 @@
 // GET / : tracking links (302 to the landing page) and click pixels (cp=js, cp=img). PROTOCOL.md 2.
+// HEAD (link checkers, chat-app previews) answers the same status and headers, recording nothing
+// and setting no cookie.
 import { Hono } from 'hono';
-import { recordClick, type ClickDeps } from '../clicks.js';
+import { previewClick, recordClick, type ClickDeps, type ClickRequest } from '../clicks.js';
 import { cookieAttributes, GIF, heldVisitor, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { CROSS_ORIGIN_SECURITY, type AppDeps } from '../app.js';
 
@@ -15,7 +17,7 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
     const pixel = cp === 'js' || cp === 'img';
     if (q.a === undefined && q.c === undefined) return globalRedirect(deps, cp);
 
-    const result = await recordClick(deps, {
+    const req: ClickRequest = {
       a: q.a,
       c: q.c,
       subIds: [q.s1, q.s2, q.s3, q.s4, q.s5],
@@ -28,7 +30,9 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
       referrer: c.req.header('referer'),
       visitorId: heldVisitor(c),
       heldReqid: (offer_id) => readCookie(c, offerCookie(offer_id)),
-    });
+    };
+    // Hono runs this handler for HEAD too (and drops the body it answers).
+    const result = c.req.method === 'HEAD' ? previewClick(deps.network, req) : await recordClick(deps, req);
     if (!result.attributed) return globalRedirect(deps, cp);
 
     // A plain object of single values: @hono/node-server writes it straight to the socket, where

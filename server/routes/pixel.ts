@@ -5,14 +5,18 @@
 // records nothing and still answers a GIF, a script or a page (never a broken image or a script
 // error); X-Crumb-Result says what happened, for whoever debugs the thank-you page. f=pb answers
 // the contract's XML, or an error result naming the parameter.
+// Money the browser sends (`p`, `ap`) is taken only as far as the offer's pixel_overrides allows,
+// and a `p` above the offer's max_sale_amount is held pending; X-Crumb-Result says so. HEAD (link
+// checkers, prefetchers) answers the same status and headers and records nothing.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { crossOriginHeaders, type AppDeps } from '../app.js';
 import { clickForReqid, type ClickLookup } from '../attribution.js';
-import { recordConversion, type BrowserPostback, type RecordResult } from '../conversions/record.js';
+import { recordConversion, type BrowserPostback, type ConversionInput } from '../conversions/record.js';
 import { GIF, html, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { xml as xmlText } from '../leads/answer.js';
-import type { Offer } from '../network.js';
+import { centsText, numberToCents } from '../money.js';
+import { eventOf, type Offer, type OfferEvent } from '../network.js';
 import { BadParams, booleanParam, countParam, idParam, moneyParam, parseParams, readParams, textParam, withoutEmpty, type Params } from '../params.js';
 
 type Format = 'img' | 'js' | 'pb' | 'iframe';
@@ -28,14 +32,23 @@ const pixelParams = z.object({
   ckm_test: booleanParam.optional(),
 });
 
-/** A pixel that records nothing: why, in words that name the parameter. */
+/** A pixel that records nothing: why, in words that name the parameter. `result` is the
+ * X-Crumb-Result when it is not `not recorded: <parameter> <message>`. */
 class NotRecorded extends Error {
   constructor(
     readonly parameter: string,
     message: string,
+    readonly result = `not recorded: ${parameter} ${message}`,
   ) {
     super(`${parameter} ${message}`);
   }
+}
+
+/** A conversion ready to record, and what the answer says about how it was taken. */
+interface Plan {
+  input: ConversionInput;
+  /** Overrides ignored, a sale amount held: for X-Crumb-Result. */
+  notes: string[];
 }
 
 export function pixelRoutes(deps: AppDeps) {
@@ -47,64 +60,97 @@ export function pixelRoutes(deps: AppDeps) {
     const params = await readParams(c);
     const f = params.f?.toLowerCase();
     const format: Format = f === 'img' || f === 'js' || f === 'pb' ? f : 'iframe';
-    // Link checkers and prefetchers send HEAD: answer, but record nothing.
-    if (c.req.method === 'HEAD') return new Response(null, { headers: { 'Cache-Control': NO_STORE, 'X-Crumb-Result': 'not recorded: HEAD' } });
 
-    let result: RecordResult;
+    let plan: Plan;
     try {
-      result = await convert(deps, c, params);
+      plan = await planConversion(deps, c, params);
     } catch (error) {
       if (error instanceof BadParams) error = new NotRecorded(error.errors[0]!.parameter, error.errors[0]!.message);
       if (!(error instanceof NotRecorded)) throw error;
-      return format === 'pb' ? pbError(error) : answer(format, `not recorded: ${error.message}`);
+      return format === 'pb' ? pbError(error) : answer(format, error.result);
     }
+    // Hono runs this handler for HEAD too (and drops the body): the answer a GET would get, with
+    // nothing recorded.
+    if (c.req.method === 'HEAD') return format === 'pb' ? pbSuccess(false, 'not recorded: HEAD') : answer(format, 'not recorded: HEAD');
 
-    const { conversion, duplicate } = result;
-    const outcome = duplicate
-      ? `duplicate of conversion ${conversion.conversion_id}`
-      : `recorded conversion ${conversion.conversion_id} (${conversion.status})`;
-    if (format === 'pb') {
-      const extra = duplicate ? '<duplicate>true</duplicate>' : '';
-      return xmlAnswer(`<result><code>0</code><msg>SUCCESS</msg>${extra}</result>`, 200, outcome);
-    }
+    const { conversion, duplicate, browser } = await recordConversion(deps, plan.input);
+    const reason = conversion.status !== 'approved' && conversion.scrub_reason ? `: ${conversion.scrub_reason}` : '';
+    const outcome = [
+      duplicate ? `duplicate of conversion ${conversion.conversion_id}` : `recorded conversion ${conversion.conversion_id} (${conversion.status}${reason})`,
+      ...(duplicate ? [] : plan.notes),
+    ].join('; ');
+    if (format === 'pb') return pbSuccess(duplicate, outcome);
     if (format === 'img') return answer(format, outcome);
-    return answer(format, outcome, result.browser);
+    return answer(format, outcome, browser);
   });
 
   return app;
 }
 
-async function convert(deps: AppDeps, c: Context, params: Params) {
+async function planConversion(deps: AppDeps, c: Context, params: Params): Promise<Plan> {
+  const { network } = deps;
   const p = parseParams(pixelParams, withoutEmpty(params));
   let offer: Offer | undefined;
   let lookup: ClickLookup;
   if (p.o !== undefined) {
-    offer = deps.network.offers.get(p.o);
+    offer = network.offers.get(p.o);
     if (!offer) throw new NotRecorded('o', `names no offer of this network (${p.o})`);
     lookup = await clickForOffer(deps, c, offer, p.r);
   } else if (p.a !== undefined) {
-    if (!deps.network.advertisers.has(p.a)) throw new NotRecorded('a', `names no advertiser of this network (${p.a})`);
+    if (!network.advertisers.has(p.a)) throw new NotRecorded('a', `names no advertiser of this network (${p.a})`);
     lookup = await clickForAdvertiser(deps, c, p.a, p.r);
-    if (lookup.click) offer = deps.network.offers.get(lookup.click.offer_id!);
+    if (lookup.click) offer = network.offers.get(lookup.click.offer_id!);
   } else {
     throw new NotRecorded('o', 'is required: the offer id (or a, the advertiser id)');
   }
+  const event = p.e ? eventFor(offer, p.e) : null;
   if (!lookup.click || !offer) throw new NotRecorded('r', noClick(lookup, p.r !== undefined));
 
-  const revShare = offer.price_format === 'RevShare';
-  return recordConversion(deps, {
-    offer,
-    click: lookup.click,
-    event_id: p.e,
-    // p is the revenue, or for a RevShare offer the sale amount its percentages apply to.
-    revenue_cents: revShare ? undefined : p.p,
-    amount_cents: revShare ? p.p : undefined,
-    payout_cents: p.ap,
-    transaction_id: p.t ?? null,
-    source: 'pixel',
-    ip: deps.clientIp(c) ?? null,
-    is_test: p.ckm_test ?? false,
-  });
+  // What the browser may set (pixel_overrides): p is the revenue, or where the money is a
+  // percentage (a RevShare offer or event) the sale amount it applies to; ap the affiliate's payout.
+  const notes: string[] = [];
+  const mode = offer.pixel_overrides;
+  let amount = p.p;
+  let payout = p.ap;
+  if (amount !== undefined && mode === 'none') {
+    notes.push(`p ignored: offer ${offer.offer_id} takes no amount from the pixel (pixel_overrides none)`);
+    amount = undefined;
+  }
+  if (payout !== undefined && mode !== 'all') {
+    notes.push(`ap ignored: offer ${offer.offer_id} takes no payout from the pixel (pixel_overrides ${mode})`);
+    payout = undefined;
+  }
+  let hold: string | null = null;
+  if (amount !== undefined && offer.max_sale_amount !== undefined && amount > numberToCents(offer.max_sale_amount)) {
+    hold = `p ${centsText(amount)} is above the offer's max_sale_amount ${centsText(numberToCents(offer.max_sale_amount))}: held for review`;
+  }
+  const percent = event ? event.price_format === 'RevShare' : offer.price_format === 'RevShare';
+  return {
+    notes,
+    input: {
+      offer,
+      click: lookup.click,
+      event,
+      refusal: lookup.refusal,
+      hold,
+      revenue_cents: percent ? undefined : amount,
+      amount_cents: percent ? amount : undefined,
+      payout_cents: payout,
+      transaction_id: p.t ?? null,
+      source: 'pixel',
+      ip: deps.clientIp(c) ?? null,
+      is_test: p.ckm_test ?? false,
+    },
+  };
+}
+
+/** The active event `e` of the offer; an unknown or inactive one records nothing. */
+function eventFor(offer: Offer | undefined, e: number): OfferEvent | null {
+  if (!offer) return null; // no click found: said by the caller
+  const event = eventOf(offer, e);
+  if (event?.status === 'active') return event;
+  const why = event ? `event ${e} of offer ${offer.offer_id} is inactive` : `offer ${offer.offer_id} has no event ${e}`;
+  throw new NotRecorded('e', `${why}: nothing recorded`, `unknown event: ${why}; nothing recorded`);
 }
 
 /** The click of `r` when it is one of this offer's; else the tracking-domain cookie's. */
@@ -187,6 +233,10 @@ function conversionPixelScript(postbacks: BrowserPostback[]): string {
   return `(function(){var d=document,p=[${list}];for(var i=0;i<p.length;i++){var e=d.createElement(p[i][0]);e.src=p[i][1];if(p[i][0]!=="script"){e.width=1;e.height=1;e.style.display="none";}(d.body||d.documentElement).appendChild(e);}})();\n`;
 }
 
+function pbSuccess(duplicate: boolean, outcome: string): Response {
+  return xmlAnswer(`<result><code>0</code><msg>SUCCESS</msg>${duplicate ? '<duplicate>true</duplicate>' : ''}</result>`, 200, outcome);
+}
+
 function xmlAnswer(body: string, status: 200 | 400, outcome: string): Response {
   return new Response(`<?xml version="1.0" encoding="utf-8"?>${body}`, {
     status,
@@ -195,5 +245,5 @@ function xmlAnswer(body: string, status: 200 | 400, outcome: string): Response {
 }
 
 function pbError(error: NotRecorded): Response {
-  return xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 400, `not recorded: ${error.message}`);
+  return xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 400, error.result);
 }

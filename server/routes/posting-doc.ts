@@ -109,6 +109,27 @@ ${code(JSON.stringify(doc.sample_json_body, null, 2))}
 <h3>XML body</h3>
 ${code(doc.sample_xml_body)}
 
+<h2>Updating a lead</h2>
+<p>${html(doc.lead_update.when)}</p>
+<p>Keys: ${doc.lead_update.keys.map((k) => `<code>${html(k)}</code>`).join(', ')}.</p>
+<ul>${doc.lead_update.rules.map((r) => `<li>${html(r)}</li>`).join('')}</ul>
+<h3>Post string (server post)</h3>
+${code(doc.lead_update.sample_post_string)}
+<h3>Post string (session post, flagging the lead for resale)</h3>
+${code(doc.lead_update.sample_session_post_string)}
+
+<h2>Events</h2>
+${
+  doc.events.length
+    ? `<p>Besides the lead, this offer records these events, each with its own pay. By default a click is counted once per event: firing an event again for the same click (a page viewed twice) is answered as a duplicate and pays nothing more.</p>
+<table><thead><tr><th>Event id</th><th>Name</th><th>Counted</th></tr></thead>
+<tbody>
+${doc.events.map((e) => `<tr><td><code>${e.event_id}</code></td><td>${html(e.event_name)}</td><td>${e.once_per_click ? 'once per click' : 'every time'}</td></tr>`).join('\n')}
+</tbody></table>
+${doc.events.map((e) => `<h3>${html(e.event_name)}: pixel, and server to server</h3>\n${code(e.pixel)}\n${code(e.server)}`).join('\n')}`
+    : '<p>This offer records no events besides its conversion.</p>'
+}
+
 <h2>Testing</h2>
 <ul>${doc.test_methods.map((t) => `<li>${html(t)}</li>`).join('')}</ul>
 

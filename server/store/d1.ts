@@ -20,8 +20,10 @@
 // - Single statements stay single: a click, a claim of deliveries (UPDATE … RETURNING).
 import { definedOnly, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
 import { migrations } from './sqlite-schema.js';
+import { clickKeyRange } from '../reqid.js';
 import {
   clickList,
+  conversionParams,
   conversionList,
   conversionRow,
   deliveryList,
@@ -48,6 +50,7 @@ import type {
   DeliveryRow,
   LeadResult,
   LeadRow,
+  LeadUpdate,
   NetworkRows,
   Page,
   PostbackRow,
@@ -87,9 +90,9 @@ const D1_STATEMENTS = {
   insertLeadIfClaimed: insertWhere('leads', ['lead_id', 'conversion_id', ...LEAD_COLUMNS], OWN_CLAIM),
   insertConversionForLead: insertWhere('conversions', ['conversion_id', ...CONVERSION_COLUMNS], OWN_LEAD),
   insertDeliveryForLead: insertWhere('deliveries', DELIVERY_COLUMNS, OWN_LEAD),
-  // A twin (same offer, event and dedupe key) inserts nothing and its outbox rows find no conversion.
-  insertConversion: `${insertInto('conversions', ['conversion_id', ...CONVERSION_COLUMNS])}
-    ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
+  // A twin (same dedupe key, or the same click's slot) inserts nothing and its outbox rows find no
+  // conversion. No conflict target: DO NOTHING covers both unique indexes.
+  insertConversion: `${insertInto('conversions', ['conversion_id', ...CONVERSION_COLUMNS])} ON CONFLICT DO NOTHING RETURNING *`,
   insertDeliveryForConversion: insertWhere(
     'deliveries',
     DELIVERY_COLUMNS,
@@ -101,7 +104,11 @@ const D1_STATEMENTS = {
     DELIVERY_COLUMNS,
     'EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id AND status = @was)',
   ),
-  changeStatus: 'UPDATE conversions SET status = @status WHERE conversion_id = @conversion_id AND status = @was RETURNING *',
+  // Money follows status, as sqlite-sql.ts's setConversionStatus; and only from the status it was read in.
+  changeStatus: `UPDATE conversions SET status = @status,
+      payout_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_payout_cents ELSE 0 END,
+      revenue_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_revenue_cents ELSE 0 END
+    WHERE conversion_id = @conversion_id AND status = @was RETURNING *`,
   // One statement instead of read, merge, write: a field not given keeps its value.
   updatePostback: `UPDATE postbacks SET ${POSTBACK_COLUMNS.map((c) => `${c} = coalesce(@${c}, ${c})`).join(', ')}
     WHERE postback_id = @postback_id RETURNING *`,
@@ -171,8 +178,12 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return (await run(STATEMENTS.getClick, [reqid]).first<ClickRecord>()) ?? undefined;
     },
 
-    listClicks(q) {
-      return page(clickList(q), (r) => r as unknown as ClickRow);
+    async listClicks(q) {
+      // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
+      // range holds ids of both formats).
+      const range =
+        q.reqid === undefined ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await run(STATEMENTS.anyClick, [lo, hi]).first()) !== null) : {};
+      return page(clickList(q, range), (r) => r as unknown as ClickRow);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -184,7 +195,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
           // Everything is rendered before anything is written: a throw here writes nothing.
           const convRow: ConversionRow | null = conversion && { ...conversion.conversion, lead_id, conversion_id: conversion_id! };
           const outbox = convRow ? conversion!.deliveries(convRow) : [];
-          const written: LeadRow = { ...lead, lead_id, conversion_id };
+          const written: LeadRow = { ...lead, lead_id, conversion_id, updated_at: null };
           const leadValues = { ...leadParams(lead), lead_id, conversion_id, dedupe_email: dedupe?.email ?? null };
 
           const statements = [];
@@ -197,7 +208,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
             statements.push(run(D1_STATEMENTS.insertLead, leadValues));
           }
           if (convRow) {
-            statements.push(run(D1_STATEMENTS.insertConversionForLead, { ...convRow, is_test: convRow.is_test ? 1 : 0, lead_id }));
+            statements.push(run(D1_STATEMENTS.insertConversionForLead, { ...conversionParams(convRow), lead_id }));
             for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForLead, { ...deliveryParams(d, now), lead_id }));
           }
           if (dedupe) statements.push(run(STATEMENTS.leadByEmail, [lead.offer_id, dedupe.email]));
@@ -215,17 +226,54 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return page(leadList(q), leadRow);
     },
 
+    async getLead(lead_id) {
+      const row = await run(STATEMENTS.getLead, [lead_id]).first();
+      return row ? leadRow(row) : undefined;
+    },
+
+    updateLead(lead_id, change, dedupe) {
+      return track(
+        (async (): Promise<LeadUpdate | undefined> => {
+          const current = await run(STATEMENTS.getLead, [lead_id]).first();
+          if (!current) return undefined;
+          const offer_id = current.offer_id as number;
+          // The claim, then the update only where this lead holds the email (or claims none): two
+          // statements that need no read between them, so one batch (sqlite.ts runs the same two).
+          const statements = [];
+          if (dedupe) {
+            statements.push(run(STATEMENTS.claimLeadEmail, { offer_id, email: dedupe.email, lead_id, created_at: change.updated_at, since: dedupe.since }));
+          }
+          statements.push(
+            run(STATEMENTS.updateLead, {
+              lead_id,
+              patch: JSON.stringify(change.fields),
+              email: change.email,
+              resell: change.resell === null ? null : change.resell ? 1 : 0,
+              updated_at: change.updated_at,
+              offer_id,
+              claimed: dedupe ? dedupe.email : null,
+            }),
+          );
+          if (dedupe) statements.push(run(STATEMENTS.leadByEmail, [offer_id, dedupe.email]));
+          const results = await db.batch(statements);
+          const updated = results[dedupe ? 1 : 0]!.results[0];
+          if (updated) return { duplicate: false, lead: leadRow(updated) };
+          return { duplicate: true, lead: leadRow(results[2]!.results[0]!) };
+        })(),
+      );
+    },
+
     insertConversion(conversion, deliveries) {
       return track(
         (async (): Promise<ConversionResult> => {
           const row: ConversionRow = { ...conversion, conversion_id: await conversionIds() };
           const outbox = deliveries(row);
           const now = Date.now();
-          const statements = [run(D1_STATEMENTS.insertConversion, { ...row, is_test: row.is_test ? 1 : 0 })];
+          const params = conversionParams(row);
+          const statements = [run(D1_STATEMENTS.insertConversion, params)];
           for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForConversion, deliveryParams(d, now)));
-          if (conversion.dedupe_key !== null) {
-            statements.push(run(STATEMENTS.conversionByKey, [conversion.offer_id, conversion.event_id, conversion.dedupe_key]));
-          }
+          // Read in the same batch: the earlier conversion holding the dedupe key or the click's slot.
+          statements.push(run(STATEMENTS.earlierConversion, params));
           const results = await db.batch(statements);
           const inserted = results[0]!.results[0];
           if (inserted) return { duplicate: false, conversion: conversionRow(inserted) };

@@ -84,6 +84,24 @@ export const migrations: { version: number; sql: string }[] = [
     `,
   },
   {
+    // As sqlite-schema.ts version 2: lead resale flag and updates, the money a conversion earns
+    // when approved beside the money counted now, one conversion per click and event.
+    version: 2,
+    sql: `
+      ALTER TABLE leads ADD COLUMN resell boolean NOT NULL DEFAULT false;
+      ALTER TABLE leads ADD COLUMN updated_at bigint;
+
+      ALTER TABLE conversions ADD COLUMN computed_payout_cents bigint NOT NULL DEFAULT 0;
+      ALTER TABLE conversions ADD COLUMN computed_revenue_cents bigint NOT NULL DEFAULT 0;
+      ALTER TABLE conversions ADD COLUMN once_per_click boolean NOT NULL DEFAULT false;
+      UPDATE conversions SET computed_payout_cents = payout_cents, computed_revenue_cents = revenue_cents;
+      UPDATE conversions SET payout_cents = 0, revenue_cents = 0 WHERE status <> 'approved' OR is_test;
+      UPDATE conversions SET once_per_click = true WHERE conversion_id IN (
+        SELECT min(conversion_id) FROM conversions WHERE reqid IS NOT NULL AND NOT is_test AND source <> 'lead' GROUP BY reqid, event_id);
+      CREATE UNIQUE INDEX conversions_per_click ON conversions (reqid, event_id) WHERE once_per_click;
+    `,
+  },
+  {
     // The network (issue 13): as in sqlite-schema.ts version 3.
     version: 3,
     sql: `

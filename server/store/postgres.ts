@@ -13,7 +13,7 @@
 // the reqid secret is an INSERT … ON CONFLICT DO NOTHING, and dispatchers claim deliveries with
 // FOR UPDATE SKIP LOCKED, so each postback is delivered by one instance.
 import postgres from 'postgres';
-import { reqidFloor } from '../reqid.js';
+import { clickKeyRange } from '../reqid.js';
 import { CONVERSION_COLUMNS, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
@@ -31,6 +31,7 @@ import type {
   DeliveryRow,
   LeadResult,
   LeadRow,
+  LeadUpdate,
   NewConversion,
   NewDelivery,
   NetworkRows,
@@ -115,14 +116,21 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     async listClicks(q) {
+      // reqids begin with their time, so a time range is a key range: no index on click_time
+      // (which makes the range exact where it holds ids of both formats, reqid.ts).
+      const range =
+        q.reqid === undefined
+          ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0)
+          : {};
       const where = () => {
         const conds: Fragment[] = [];
         if (q.reqid !== undefined) {
           conds.push(sql`c.reqid = ${q.reqid}`);
         } else {
-          // reqids begin with their time, so a time range is a key range: no index on click_time.
-          if (q.from !== undefined) conds.push(sql`c.reqid >= ${reqidFloor(q.from)}`);
-          if (q.to !== undefined) conds.push(sql`c.reqid < ${reqidFloor(q.to)}`);
+          if (range.lo !== undefined) conds.push(sql`c.reqid >= ${range.lo}`);
+          if (range.hi !== undefined) conds.push(sql`c.reqid < ${range.hi}`);
+          if (q.from !== undefined) conds.push(sql`c.click_time >= ${q.from}`);
+          if (q.to !== undefined) conds.push(sql`c.click_time < ${q.to}`);
           if (q.offer_id !== undefined) conds.push(sql`c.offer_id = ${q.offer_id}`);
           if (q.affiliate_id !== undefined) conds.push(sql`c.affiliate_id = ${q.affiliate_id}`);
         }
@@ -130,7 +138,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       };
       const [count] = await sql`SELECT count(*) AS n FROM clicks c ${where()}`;
       const rows = await sql`
-        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND NOT v.is_test) AS conversion_id
+        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND NOT v.is_test) AS conversion_id
         FROM clicks c ${where()} ORDER BY c.reqid LIMIT ${q.limit} OFFSET ${q.offset}`;
       return { rows: rows as unknown as ClickRow[], total: count!.n as number };
     },
@@ -188,6 +196,55 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return page<LeadRow>(sql, 'leads', where, 'lead_id', 'lead_id', false, q);
     },
 
+    async getLead(lead_id) {
+      const [row] = await sql`SELECT * FROM leads WHERE lead_id = ${lead_id}`;
+      return row as LeadRow | undefined;
+    },
+
+    updateLead(lead_id, change, dedupe) {
+      return track(
+        transaction(sql, async (tx): Promise<LeadUpdate | undefined> => {
+          const [current] = await tx`SELECT offer_id FROM leads WHERE lead_id = ${lead_id}`;
+          if (!current) return undefined;
+          const offer_id = current.offer_id as number;
+          // The claim, then the update only where this lead holds the email (or claims none): as
+          // in sqlite.ts, two statements that need no read of their own between them.
+          if (dedupe) {
+            await tx`
+              INSERT INTO lead_emails (offer_id, email, lead_id, created_at)
+              VALUES (${offer_id}, ${dedupe.email}, ${lead_id}, ${change.updated_at})
+              ON CONFLICT (offer_id, email) DO UPDATE SET lead_id = excluded.lead_id, created_at = excluded.created_at
+              WHERE lead_emails.created_at < ${dedupe.since}`;
+          }
+          const patch = JSON.stringify(change.fields);
+          const claimed = dedupe ? dedupe.email : null;
+          // The merged fields keep the lead's order, new ones after them (json keeps order; jsonb's
+          // || would not).
+          const [updated] = await tx`
+            UPDATE leads l SET
+              fields = (
+                SELECT coalesce(json_object_agg(m.k, m.v ORDER BY m.o), '{}'::json) FROM (
+                  SELECT e.key AS k, coalesce(p.value, e.value) AS v, e.o
+                  FROM json_each(l.fields) WITH ORDINALITY AS e(key, value, o)
+                  LEFT JOIN json_each(${patch}::text::json) AS p ON p.key = e.key
+                  UNION ALL
+                  SELECT p.key, p.value, 1000000000 + p.o FROM json_each(${patch}::text::json) WITH ORDINALITY AS p(key, value, o)
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(l.fields) AS x WHERE x.key = p.key)
+                ) m),
+              email = coalesce(${change.email}::text, l.email),
+              resell = coalesce(${change.resell}::boolean, l.resell),
+              updated_at = ${change.updated_at}
+            WHERE l.lead_id = ${lead_id} AND (${claimed}::text IS NULL OR EXISTS (
+              SELECT 1 FROM lead_emails e WHERE e.offer_id = ${offer_id} AND e.email = ${claimed}::text AND e.lead_id = ${lead_id}))
+            RETURNING *`;
+          if (updated) return { duplicate: false, lead: updated as LeadRow };
+          const [earlier] = await tx`
+            SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id WHERE e.offer_id = ${offer_id} AND e.email = ${claimed}`;
+          return { duplicate: true, lead: earlier as LeadRow };
+        }),
+      );
+    },
+
     insertConversion(conversion, deliveries) {
       return track(
         (async (): Promise<ConversionResult> => {
@@ -203,7 +260,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
             ? await sql`
                 WITH c AS (
                   INSERT INTO conversions ${values}
-                  ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+                  ON CONFLICT DO NOTHING
                   RETURNING *
                 ), d AS (
                   INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, status, attempts, created_at, next_attempt_at)
@@ -213,12 +270,16 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
                 SELECT * FROM c`
             : await sql`
                 INSERT INTO conversions ${values}
-                ON CONFLICT (offer_id, event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+                ON CONFLICT DO NOTHING
                 RETURNING *`;
           if (inserted) return { duplicate: false, conversion: inserted as ConversionRow };
+          // Without a conflict target, DO NOTHING covers both unique indexes: the dedupe key and the
+          // click's slot. The earlier conversion holding one of them, the dedupe key's first.
           const [earlier] = await sql`
             SELECT * FROM conversions
-            WHERE offer_id = ${conversion.offer_id} AND event_id = ${conversion.event_id} AND dedupe_key = ${conversion.dedupe_key}`;
+            WHERE (offer_id = ${conversion.offer_id} AND event_id = ${conversion.event_id} AND dedupe_key = ${conversion.dedupe_key})
+               OR (${conversion.once_per_click}::boolean AND once_per_click AND reqid = ${conversion.reqid} AND event_id = ${conversion.event_id})
+            ORDER BY CASE WHEN dedupe_key = ${conversion.dedupe_key} THEN 0 ELSE 1 END, conversion_id LIMIT 1`;
           if (!earlier) throw new Error('A conversion conflicted with one that is not there: retry it');
           return { duplicate: true, conversion: earlier as ConversionRow };
         })(),
@@ -254,8 +315,12 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         transaction(sql, async (tx) => {
           // Setting the status it already has changes nothing and causes no postbacks. A concurrent
           // identical change waits on the row lock, then finds the status set and writes nothing.
+          // Money follows status: counted while approved (never for a test), 0 otherwise.
           const [changed] = await tx`
-            UPDATE conversions SET status = ${status} WHERE conversion_id = ${conversion_id} AND status <> ${status}
+            UPDATE conversions SET status = ${status},
+              payout_cents = CASE WHEN ${status} = 'approved' AND NOT is_test THEN computed_payout_cents ELSE 0 END,
+              revenue_cents = CASE WHEN ${status} = 'approved' AND NOT is_test THEN computed_revenue_cents ELSE 0 END
+            WHERE conversion_id = ${conversion_id} AND status <> ${status}
             RETURNING *`;
           if (!changed) {
             const [current] = await tx`SELECT * FROM conversions WHERE conversion_id = ${conversion_id}`;

@@ -82,6 +82,27 @@ export const migrations: { version: number; sql: string }[] = [
     `,
   },
   {
+    // Leads: resale flag and updates (ckm_lead_id). Conversions: the money they earn when approved,
+    // kept beside the money counted now (money follows status), and one conversion per click and
+    // event (a unique index over the conversions that claim their click's slot).
+    version: 2,
+    sql: `
+      ALTER TABLE leads ADD COLUMN resell INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE leads ADD COLUMN updated_at INTEGER;
+
+      ALTER TABLE conversions ADD COLUMN computed_payout_cents INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE conversions ADD COLUMN computed_revenue_cents INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE conversions ADD COLUMN once_per_click INTEGER NOT NULL DEFAULT 0;
+      -- Conversions recorded before knew only the money they counted.
+      UPDATE conversions SET computed_payout_cents = payout_cents, computed_revenue_cents = revenue_cents;
+      UPDATE conversions SET payout_cents = 0, revenue_cents = 0 WHERE status <> 'approved' OR is_test = 1;
+      -- The first real conversion of each click and event (not a lead's) holds its slot.
+      UPDATE conversions SET once_per_click = 1 WHERE conversion_id IN (
+        SELECT min(conversion_id) FROM conversions WHERE reqid IS NOT NULL AND is_test = 0 AND source <> 'lead' GROUP BY reqid, event_id);
+      CREATE UNIQUE INDEX conversions_per_click ON conversions (reqid, event_id) WHERE once_per_click = 1;
+    `,
+  },
+  {
     // The network (issue 13): each entity as its validated JSON, with the columns queries filter
     // on; the version every instance polls (bumped once per change, serialising changes); the
     // change log, which is also how other instances learn what changed; and the API keys, kept

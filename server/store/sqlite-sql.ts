@@ -5,7 +5,7 @@
 //
 // Parameters are named (`@name`), as better-sqlite3 binds them from an object; d1.ts numbers them
 // for D1 (`?1`, `?2`, …) with `numbered()`. A statement uses either names or plain `?`, never both.
-import { reqidFloor } from '../reqid.js';
+import type { KeyRange } from '../reqid.js';
 import { CLICK_COLUMNS, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
 import type {
   ClickQuery,
@@ -15,6 +15,7 @@ import type {
   DeliveryQuery,
   LeadQuery,
   LeadRow,
+  NewConversion,
   NewDelivery,
   NewLead,
   PostbackQuery,
@@ -36,17 +37,35 @@ export const STATEMENTS = {
   getMeta: 'SELECT value FROM meta WHERE key = ?',
   insertClick: insertInto('clicks', CLICK_COLUMNS),
   getClick: 'SELECT * FROM clicks WHERE reqid = ?',
+  anyClick: 'SELECT 1 FROM clicks WHERE reqid >= ? AND reqid < ? LIMIT 1',
   // Claims (offer, email) for a new lead unless an earlier lead holds it since `since`.
   claimLeadEmail: `INSERT INTO lead_emails (offer_id, email, lead_id, created_at) VALUES (@offer_id, @email, @lead_id, @created_at)
        ON CONFLICT (offer_id, email) DO UPDATE SET lead_id = excluded.lead_id, created_at = excluded.created_at
        WHERE lead_emails.created_at < @since RETURNING 1`,
   leadByEmail: 'SELECT l.* FROM lead_emails e JOIN leads l ON l.lead_id = e.lead_id WHERE e.offer_id = ? AND e.email = ?',
   insertLead: insertInto('leads', LEAD_COLUMNS),
+  getLead: 'SELECT * FROM leads WHERE lead_id = ?',
+  // json_patch keeps the lead's fields in their order and adds new ones after them. With a claim,
+  // only where this lead holds the email now: otherwise an earlier lead does, and nothing changes.
+  updateLead: `UPDATE leads SET fields = json_patch(fields, @patch), email = coalesce(@email, email), resell = coalesce(@resell, resell),
+         updated_at = @updated_at
+       WHERE lead_id = @lead_id AND (@claimed IS NULL OR EXISTS (
+         SELECT 1 FROM lead_emails e WHERE e.offer_id = @offer_id AND e.email = @claimed AND e.lead_id = @lead_id))
+       RETURNING *`,
   setLeadConversion: 'UPDATE leads SET conversion_id = ? WHERE lead_id = ?',
-  insertConversion: `${insertInto('conversions', CONVERSION_COLUMNS)} RETURNING *`,
-  conversionByKey: 'SELECT * FROM conversions WHERE offer_id = ? AND event_id = ? AND dedupe_key = ?',
+  // Without a conflict target, DO NOTHING covers both unique indexes: the dedupe key and the
+  // click's slot. Nothing returned: an earlier conversion holds one of them.
+  insertConversion: `${insertInto('conversions', CONVERSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING *`,
+  earlierConversion: `SELECT * FROM conversions
+       WHERE (@dedupe_key IS NOT NULL AND offer_id = @offer_id AND event_id = @event_id AND dedupe_key = @dedupe_key)
+          OR (@once_per_click = 1 AND once_per_click = 1 AND reqid = @reqid AND event_id = @event_id)
+       ORDER BY CASE WHEN dedupe_key = @dedupe_key THEN 0 ELSE 1 END, conversion_id LIMIT 1`,
   getConversion: 'SELECT * FROM conversions WHERE conversion_id = ?',
-  setConversionStatus: 'UPDATE conversions SET status = ? WHERE conversion_id = ? RETURNING *',
+  // Money follows status: counted while approved (never for a test), 0 otherwise.
+  setConversionStatus: `UPDATE conversions SET status = @status,
+         payout_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_payout_cents ELSE 0 END,
+         revenue_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_revenue_cents ELSE 0 END
+       WHERE conversion_id = @conversion_id RETURNING *`,
   insertPostback: `${insertInto('postbacks', POSTBACK_COLUMNS)} RETURNING *`,
   getPostback: 'SELECT * FROM postbacks WHERE postback_id = ?',
   updatePostback: `UPDATE postbacks SET affiliate_id = @affiliate_id, offer_id = @offer_id, postback_url = @postback_url,
@@ -85,29 +104,33 @@ export interface PageQuery {
   rows: Query;
 }
 
-export function clickList(q: ClickQuery): PageQuery {
+/** `range`: the reqid key range of the time range (reqid.ts clickKeyRange), found by the caller
+ * with one or two index probes. */
+export function clickList(q: ClickQuery, range: KeyRange): PageQuery {
   const where: string[] = [];
   const params: Row = {};
   if (q.reqid !== undefined) {
     where.push('c.reqid = @reqid');
     params.reqid = q.reqid;
   } else {
-    // reqids begin with their time, so a time range is a key range: no index on click_time.
-    if (q.from !== undefined) {
-      where.push('c.reqid >= @from');
-      params.from = reqidFloor(q.from);
+    // reqids begin with their time, so a time range is a key range: no index on click_time (the
+    // time filter makes the range exact where it holds ids of both formats).
+    if (range.lo !== undefined) {
+      where.push('c.reqid >= @lo');
+      params.lo = range.lo;
     }
-    if (q.to !== undefined) {
-      where.push('c.reqid < @to');
-      params.to = reqidFloor(q.to);
+    if (range.hi !== undefined) {
+      where.push('c.reqid < @hi');
+      params.hi = range.hi;
     }
+    addRange(where, params, q, 'c.click_time');
     addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
   }
   const clause = whereClause(where);
   return {
     count: { sql: `SELECT count(*) AS n FROM clicks c ${clause}`, params },
     rows: {
-      sql: `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.is_test = 0) AS conversion_id
+      sql: `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND v.is_test = 0) AS conversion_id
            FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
       params: { ...params, limit: q.limit, offset: q.offset },
     },
@@ -208,14 +231,24 @@ export function deliveryParams(d: NewDelivery, now: number) {
   return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
 }
 
+export function conversionParams(c: NewConversion) {
+  return { ...c, is_test: c.is_test ? 1 : 0, once_per_click: c.once_per_click ? 1 : 0 };
+}
+
 export function leadParams(lead: NewLead) {
-  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0 };
+  return { ...lead, fields: JSON.stringify(lead.fields), is_test: lead.is_test ? 1 : 0, attributed: lead.attributed ? 1 : 0, resell: lead.resell ? 1 : 0 };
 }
 
 export function leadRow(r: Row): LeadRow {
-  return { ...(r as unknown as LeadRow), fields: JSON.parse(r.fields as string), is_test: r.is_test === 1, attributed: r.attributed === 1 };
+  return {
+    ...(r as unknown as LeadRow),
+    fields: JSON.parse(r.fields as string),
+    is_test: r.is_test === 1,
+    attributed: r.attributed === 1,
+    resell: r.resell === 1,
+  };
 }
 
 export function conversionRow(r: Row): ConversionRow {
-  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, status: r.status as ConversionStatus };
+  return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, once_per_click: r.once_per_click === 1, status: r.status as ConversionStatus };
 }

@@ -10,12 +10,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { clickKeyRange } from '../reqid.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import { definedOnly, EarlierLead } from './columns.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
   clickList,
+  conversionParams,
   conversionList,
   conversionRow,
   deliveryList,
@@ -40,6 +42,7 @@ import type {
   DeliveryQuery,
   DeliveryRow,
   LeadResult,
+  LeadUpdate,
   NewConversion,
   NetworkRows,
   Page,
@@ -95,7 +98,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listClicks(q) {
-      return page(db, clickList(q), (r) => r as unknown as ClickRow);
+      // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
+      // range holds ids of both formats).
+      const range = q.reqid === undefined ? await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined) : {};
+      return page(db, clickList(q, range), (r) => r as unknown as ClickRow);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -108,11 +114,13 @@ export function openSqliteStore(options: SqliteOptions): Store {
         }
         let row: ConversionRow | null = null;
         if (conversion) {
-          row = insertConversionRow(sql, { ...conversion.conversion, lead_id }, conversion.deliveries);
+          row = insertConversionRow(sql, { ...conversion.conversion, lead_id }, conversion.deliveries) ?? null;
+          // A lead's conversion carries no dedupe key and claims no click slot.
+          if (!row) throw new Error("a lead's conversion conflicted with another: it must claim no dedupe key or click slot");
           sql.setLeadConversion.run(row.conversion_id, lead_id);
         }
         // The row is what was written, with its id: no need to read it back.
-        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null }, conversion: row };
+        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null, updated_at: null }, conversion: row };
       }).catch((error: unknown) => {
         if (error instanceof EarlierLead) return { duplicate: true as const, lead: error.lead };
         throw error;
@@ -123,13 +131,38 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return page(db, leadList(q), leadRow);
     },
 
+    async getLead(lead_id) {
+      const row = sql.getLead.get(lead_id) as Row | undefined;
+      return row && leadRow(row);
+    },
+
+    updateLead(lead_id, change, dedupe) {
+      return write((): LeadUpdate | undefined => {
+        const current = sql.getLead.get(lead_id) as Row | undefined;
+        if (!current) return undefined;
+        // The claim, then the update only where this lead holds the email (or claims none): the
+        // same two statements work as a batch without a transaction.
+        const claim = dedupe ? { offer_id: current.offer_id, email: dedupe.email, lead_id, created_at: change.updated_at, since: dedupe.since } : null;
+        if (claim) sql.claimLeadEmail.get(claim);
+        const updated = sql.updateLead.get({
+          lead_id,
+          patch: JSON.stringify(change.fields),
+          email: change.email,
+          resell: change.resell === null ? null : change.resell ? 1 : 0,
+          updated_at: change.updated_at,
+          offer_id: current.offer_id,
+          claimed: claim ? claim.email : null,
+        }) as Row | undefined;
+        if (updated) return { duplicate: false, lead: leadRow(updated) };
+        return { duplicate: true, lead: leadRow(sql.leadByEmail.get(current.offer_id, dedupe!.email) as Row) };
+      });
+    },
+
     insertConversion(conversion, deliveries) {
       return write(() => {
-        if (conversion.dedupe_key !== null) {
-          const earlier = sql.conversionByKey.get(conversion.offer_id, conversion.event_id, conversion.dedupe_key) as Row | undefined;
-          if (earlier) return { duplicate: true as const, conversion: conversionRow(earlier) };
-        }
-        return { duplicate: false as const, conversion: insertConversionRow(sql, conversion, deliveries) };
+        const row = insertConversionRow(sql, conversion, deliveries);
+        if (row) return { duplicate: false as const, conversion: row };
+        return { duplicate: true as const, conversion: conversionRow(sql.earlierConversion.get(conversionParams(conversion)) as Row) };
       });
     },
 
@@ -148,7 +181,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         const current = sql.getConversion.get(conversion_id) as Row | undefined;
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
-        const row = conversionRow(sql.setConversionStatus.get(status, conversion_id) as Row);
+        const row = conversionRow(sql.setConversionStatus.get({ status, conversion_id }) as Row);
         for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, Date.now()));
         return row;
       });
@@ -367,8 +400,12 @@ function statements(db: Database.Database) {
 
 type Statements = ReturnType<typeof statements>;
 
-function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow {
-  const row = conversionRow(sql.insertConversion.get({ ...conversion, is_test: conversion.is_test ? 1 : 0 }) as Row);
+/** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
+ * dedupe key or its click's slot. */
+function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined {
+  const inserted = sql.insertConversion.get(conversionParams(conversion)) as Row | undefined;
+  if (!inserted) return undefined;
+  const row = conversionRow(inserted);
   const now = Date.now();
   for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, now));
   return row;

@@ -40,7 +40,7 @@ export interface Scope {
 }
 
 export interface ClickRow extends ClickRecord {
-  /** The first conversion recorded for this click, if any. */
+  /** The first base conversion (not an event, not a test) recorded for this click, if any. */
   conversion_id: number | null;
 }
 
@@ -83,12 +83,32 @@ export interface NewLead {
   is_test: boolean;
   /** False when nothing matched and the lead went to the internal affiliate. */
   attributed: boolean;
+  /** Flagged for resale (ckm_resell=1). */
+  resell: boolean;
 }
 
 export interface LeadRow extends NewLead {
   lead_id: number;
   conversion_id: number | null;
+  /** When a post with ckm_lead_id last changed it; null when never. */
+  updated_at: Millis | null;
 }
+
+/** A lead update (ckm_lead_id): the fields sent, merged over the lead's (the others kept, new ones
+ * added after them); the email for the duplicate check when the update changes it. */
+export interface LeadChange {
+  fields: Record<string, string>;
+  /** The lead's new email (lower-cased), when the update sends one. */
+  email: string | null;
+  /** ckm_resell, when sent. */
+  resell: boolean | null;
+  updated_at: Millis;
+}
+
+export type LeadUpdate =
+  | { duplicate: false; lead: LeadRow }
+  /** The new email is held by this other lead inside the window: nothing changed. */
+  | { duplicate: true; lead: LeadRow };
 
 /** Duplicate check for a lead: another accepted lead for the same offer and email at or after
  * `since` makes this one a duplicate. Decided inside the insert's transaction, so it holds for
@@ -124,14 +144,23 @@ export interface NewConversion {
   event_id: number;
   conversion_time: Millis;
   click_time: Millis | null;
+  /** The money counted now: the computed money while approved (and not a test), else 0. Reports,
+   * #price# and postbacks read these. */
   payout_cents: number;
   revenue_cents: number;
+  /** The money the conversion earns when approved, computed when it was recorded. */
+  computed_payout_cents: number;
+  computed_revenue_cents: number;
   /** Sale amount a RevShare percentage applied to. */
   amount_cents: number | null;
   status: ConversionStatus;
+  /** Why it is not approved as it arrived: scrubbed (session expired, suppressed, a click that
+   * may be credited nothing new) or held pending (a sale amount above the offer's cap). */
   scrub_reason: string | null;
   /** (offer_id, event_id, dedupe_key) is unique: the store refuses a second one. */
   dedupe_key: string | null;
+  /** (reqid, event_id) is unique among conversions with this set: one per click and event. */
+  once_per_click: boolean;
   transaction_id: string | null;
   unique_id: string | null;
   order_id: string | null;
@@ -332,15 +361,23 @@ export interface Store {
     conversion: { conversion: Omit<NewConversion, 'lead_id'>; deliveries: DeliveriesFor } | null,
   ): Promise<LeadResult>;
   listLeads(query: LeadQuery): Promise<Page<LeadRow>>;
+  getLead(lead_id: number): Promise<LeadRow | undefined>;
+  /** Merges `change` into the lead, in one transaction with the claim of its new email (when
+   * `dedupe` is given); or changes nothing, when an earlier lead holds that email. Undefined when
+   * there is no such lead. */
+  updateLead(lead_id: number, change: LeadChange, dedupe: LeadDedupe | null): Promise<LeadUpdate | undefined>;
 
   /** Writes the conversion and its outbox rows in one transaction, or answers the earlier
-   * conversion with the same (offer_id, event_id, dedupe_key) and writes nothing. */
+   * conversion with the same (offer_id, event_id, dedupe_key), or with the same (reqid, event_id)
+   * when both have once_per_click, and writes nothing. Holds for identical requests at once, on
+   * every instance. */
   insertConversion(conversion: NewConversion, deliveries: DeliveriesFor): Promise<ConversionResult>;
   getConversion(conversion_id: number): Promise<ConversionRow | undefined>;
   listConversions(query: ConversionQuery): Promise<Page<ConversionRow>>;
-  /** Changes the status and writes the outbox rows it causes, in one transaction. Answers
-   * undefined when there is no such conversion. Setting the status the conversion already has
-   * changes nothing and calls no `deliveries` (so identical concurrent changes fire once). */
+  /** Changes the status and writes the outbox rows it causes, in one transaction; the counted
+   * money follows: the computed money when it becomes approved (never for a test), 0 otherwise.
+   * Answers undefined when there is no such conversion. Setting the status the conversion already
+   * has changes nothing and calls no `deliveries` (so identical concurrent changes fire once). */
   setConversionStatus(
     conversion_id: number,
     status: ConversionStatus,

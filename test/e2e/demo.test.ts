@@ -37,14 +37,17 @@ describeChromium('the built-in demo in Chromium (npm start without a network fil
 
     await page.fill('#f-first_name', 'Ada');
     await page.fill('#f-last_name', 'Lovelace');
-    await page.fill('#f-email', `ada.demo.${Date.now()}@example.com`);
-    await page.fill('#f-phone', '555 010 0199');
-    await page.fill('#f-zip', '90210');
+    await page.fill('#f-email_address', `ada.demo.${Date.now()}@example.com`);
+    await page.fill('#f-phone_home', '555 010 0199');
+    await page.fill('#f-address', '12 Analytical Engine Way');
+    await page.fill('#f-city', 'Springfield');
+    await page.fill('#f-state', 'IL');
+    await page.fill('#f-zip_code', '90210');
     await page.screenshot({ path: screenshotPath('demo-landing-page.png'), fullPage: true });
 
     await page.click('#submit');
     await page.waitForURL((url) => url.pathname === '/demo/thanks');
-    const lead = new URL(page.url()).searchParams.get('lead')!;
+    const lead = new URL(page.url()).searchParams.get('leadid')!;
     expect(await page.textContent('#lead')).toBe(lead);
     // The demo affiliate's postback, delivered by Crumb's dispatcher to the demo's stand-in for the
     // affiliate's server, shown on the thank-you page as it arrives.

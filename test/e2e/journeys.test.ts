@@ -4,7 +4,7 @@
 // what happened where it is recorded (the API, the postback receiver), not only what the page shows.
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO } from '../../server/demo/network.js';
+import { DEMO, DEMO_EVENTS } from '../../server/demo/network.js';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js';
 import { api, describeChromium, launchBlockingCookies, launchChromium, startWorld, type World } from './support.js';
 
@@ -31,7 +31,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
         api_key: 'demo-api-key',
         affiliate_id: String(DEMO.affiliate),
         offer_id: String(DEMO.offer),
-        postback_url: `${receiver.base}/postback?click_id=#reqid#&payout=#price#&tid=#tid#&status=#status#`,
+        postback_url: `${receiver.base}/postback?click_id=#reqid#&payout=#price#&tid=#tid#&status=#status#&e=#eventid#`,
         postback_type_id: '1',
       }),
     });
@@ -71,7 +71,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       expect((await post.response())?.status()).toBe(302);
 
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       await expectPaidOnce(page, pixels, await pixel, reqid, lead, 'session');
     });
   });
@@ -98,7 +98,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       // The page's callback went to the answer's redirect (it does only for code 0): the thank-you
       // page, with the lead id the post created. (The answer's body is gone once the page has left.)
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       await expectPaidOnce(page, pixels, await pixel, reqid, lead, 'session');
     });
   });
@@ -116,7 +116,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       await fillLead(page, 'organic');
       await page.click('#submit');
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       const row = (await api(w().tracking, 'leads.json', { lead_id: lead })).response.leads[0];
       expect(row).toMatchObject({ affiliate_id: DEMO.affiliate, click_id: reqid, attributed: true, method: 'session', sub_id_1: 'e2e-organic' });
     });
@@ -128,7 +128,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       await fillLead(page, 'internal');
       await page.click('#submit');
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       const row = (await api(w().tracking, 'leads.json', { lead_id: lead })).response.leads[0];
       expect(row).toMatchObject({ affiliate_id: DEMO.internal, click_id: reqid, attributed: true });
     });
@@ -161,7 +161,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       // No tracking-domain cookie reached the lead post: the reqid alone attributes it.
       expect((await (await leadPost).allHeaders()).cookie).toBeUndefined();
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       const row = (await api(w().tracking, 'leads.json', { lead_id: lead })).response.leads[0];
       expect(row).toMatchObject({ affiliate_id: DEMO.affiliate, click_id: reqid, attributed: true, method: 'session' });
       expect(await context.cookies()).toEqual([]);
@@ -196,7 +196,7 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       await fillLead(page, 'funnel');
       await page.click('#submit');
       await page.waitForURL(atPage('/demo/thanks'));
-      const lead = new URL(page.url()).searchParams.get('lead')!;
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
       const row = (await api(w().tracking, 'leads.json', { lead_id: lead })).response.leads[0];
       expect(row).toMatchObject({ affiliate_id: DEMO.affiliate, click_id: reqid, attributed: true, method: 'session' });
     });
@@ -231,12 +231,84 @@ describeChromium('browser journeys (Chromium; landing pages on another site than
       expect(await page.inputValue('#ckm_form [name=ckm_request_id]')).toBe('');
     });
   });
+
+  describe('f. engagement events on every page view of a two-page funnel', () => {
+    it("records each event once per click at the event's money, and the base conversion once", async () => {
+      const { page, events } = await newPage();
+      const results: string[] = [];
+      page.on('response', (r) => {
+        if (!r.url().startsWith(`${w().tracking}/p.ashx?`) || r.url().includes('probe=')) return;
+        results.push(`${new URL(r.url()).searchParams.get('e') ?? '-'} ${(r.headers()['x-crumb-result'] ?? '').replace(/\d+/, 'N')}`);
+      });
+
+      // Landing page, viewed twice; the details page, viewed twice: each view fires its page's event.
+      let answered = eventResponse(page);
+      const reqid = await clickTrackingLink(page, 'e2e-events');
+      await answered;
+      for (const view of ['reload landing', 'details', 'reload details']) {
+        answered = eventResponse(page);
+        if (view === 'details') {
+          await page.click('#step2');
+          await page.waitForURL(atPage('/demo/step2'));
+        } else {
+          await page.reload();
+        }
+        await answered;
+      }
+      expect(events.map((u) => [new URL(u).searchParams.get('e'), new URL(u).searchParams.get('r')])).toEqual([
+        [String(DEMO_EVENTS.landing), reqid],
+        [String(DEMO_EVENTS.landing), reqid],
+        [String(DEMO_EVENTS.details), reqid],
+        [String(DEMO_EVENTS.details), reqid],
+      ]);
+
+      // The lead, the thank-you page's conversion pixel; then a second base conversion of the click
+      // with another order id (as a misconfigured page or server would send): a duplicate.
+      await fillLead(page, 'events');
+      const pixel = pixelResponse(page);
+      await page.click('#submit');
+      await page.waitForURL(atPage('/demo/thanks'));
+      const lead = new URL(page.url()).searchParams.get('leadid')!;
+      expect((await pixel).headers()['x-crumb-result']).toMatch(/^recorded conversion \d+ \(approved\)$/);
+      const again = await fetch(`${w().tracking}/p.ashx?f=pb&o=${DEMO.offer}&r=${reqid}&t=OTHER-ORDER`);
+      expect(await again.text()).toContain('<duplicate>true</duplicate>');
+      expect(again.headers.get('x-crumb-result')).toMatch(/^duplicate of conversion \d+$/);
+
+      expect(results).toEqual([
+        `${DEMO_EVENTS.landing} recorded conversion N (approved)`,
+        `${DEMO_EVENTS.landing} duplicate of conversion N`,
+        `${DEMO_EVENTS.details} recorded conversion N (approved)`,
+        `${DEMO_EVENTS.details} duplicate of conversion N`,
+        '- recorded conversion N (approved)',
+      ]);
+
+      // What the network reports for this click: each event once at its money, the conversion once.
+      const today = new Date().toISOString().slice(0, 10);
+      const { conversions } = await api(w().tracking, 'conversions.json', { start_date: today, end_date: today, row_limit: 500 });
+      const mine = conversions.map((c: any) => c.conversion).filter((c: any) => c.click_id === reqid);
+      expect(mine.map((c: any) => [c.event_id, c.event_name, c.payout, c.revenue, c.conversion_status, c.transaction_id])).toEqual([
+        [DEMO_EVENTS.landing, 'Quote Form Viewed', 0.1, 0.25, 'approved', null],
+        [DEMO_EVENTS.details, 'Details Page Viewed', 0.2, 0.5, 'approved', null],
+        [0, null, 18, 22, 'approved', lead],
+      ]);
+      // One postback per recorded conversion: the two events and the base one.
+      const sent = await eventually(() => {
+        const got = receiver!.requests.filter((r) => r.query.click_id === reqid);
+        return got.length >= 3 ? got : undefined;
+      }, 15_000, 'three postbacks');
+      expect(sent.map((r) => [r.query.e, r.query.payout]).sort()).toEqual([
+        ['', '18.00'],
+        [String(DEMO_EVENTS.landing), '0.10'],
+        [String(DEMO_EVENTS.details), '0.20'],
+      ].sort());
+    });
+  });
 });
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 /** A fresh context (no cookies, no storage) and a page whose conversion-pixel requests are counted. */
-async function newPage(): Promise<{ page: Page; context: BrowserContext; pixels: string[] }> {
+async function newPage(): Promise<{ page: Page; context: BrowserContext; pixels: string[]; events: string[] }> {
   const context = await browser!.newContext({ viewport: { width: 1000, height: 800 } });
   contexts.push(context);
   const page = await context.newPage();
@@ -244,10 +316,13 @@ async function newPage(): Promise<{ page: Page; context: BrowserContext; pixels:
     if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
   });
   const pixels: string[] = [];
+  const events: string[] = [];
   context.on('request', (r) => {
-    if (r.url().startsWith(`${w().tracking}/p.ashx?`) && !r.url().includes('probe=')) pixels.push(r.url());
+    if (!r.url().startsWith(`${w().tracking}/p.ashx?`) || r.url().includes('probe=')) return;
+    // The funnel pages' engagement events (e=) apart from the thank-you page's conversion pixel.
+    (isEvent(r.url()) ? events : pixels).push(r.url());
   });
-  return { page, context, pixels };
+  return { page, context, pixels, events };
 }
 
 /** Opens the affiliate's tracking link; checks its 302 landed on the landing page of the other
@@ -284,12 +359,20 @@ let leads = 0;
 async function fillLead(page: Page, tag: string) {
   await page.fill('#f-first_name', 'Ada');
   await page.fill('#f-last_name', 'Lovelace');
-  await page.fill('#f-email', `ada.${tag}.${process.pid}.${++leads}.${Date.now()}@example.com`);
-  await page.fill('#f-zip', '90210');
+  await page.fill('#f-email_address', `ada.${tag}.${process.pid}.${++leads}.${Date.now()}@example.com`);
+  await page.fill('#f-zip_code', '90210');
 }
 
+const isEvent = (url: string) => new URL(url).searchParams.has('e');
+
+/** The thank-you page's conversion pixel (not an engagement event of the funnel pages). */
 function pixelResponse(page: Page): Promise<Response> {
-  return page.waitForResponse((r) => r.url().startsWith(`${w().tracking}/p.ashx?`));
+  return page.waitForResponse((r) => r.url().startsWith(`${w().tracking}/p.ashx?`) && !isEvent(r.url()) && !r.url().includes('probe='));
+}
+
+/** The answer of the next engagement-event pixel of the page. */
+function eventResponse(page: Page): Promise<Response> {
+  return page.waitForResponse((r) => r.url().startsWith(`${w().tracking}/p.ashx?`) && isEvent(r.url()));
 }
 
 /** On the thank-you page: the conversion pixel fired once for this order (a reload does not fire
@@ -320,9 +403,11 @@ async function expectPaidOnce(page: Page, pixels: string[], pixel: Response, req
   const lead_row = (await api(w().tracking, 'leads.json', { lead_id: lead })).response.leads[0];
   expect(lead_row).toMatchObject({ affiliate_id: DEMO.affiliate, click_id: reqid, attributed: true, method });
 
-  const postback = await eventually(() => receiver!.requests.find((r) => r.query.click_id === reqid), 15_000, `the postback for ${reqid}`);
-  expect(postback.query).toEqual({ click_id: reqid, payout: '18.00', tid: lead, status: 'approved' });
-  expect(receiver!.requests.filter((r) => r.query.click_id === reqid)).toHaveLength(1);
+  // The conversion's postback (the funnel's engagement events have their own, with e set).
+  const base = (r: { query: Record<string, string> }) => r.query.click_id === reqid && r.query.e === '';
+  const postback = await eventually(() => receiver!.requests.find(base), 15_000, `the postback for ${reqid}`);
+  expect(postback.query).toEqual({ click_id: reqid, payout: '18.00', tid: lead, status: 'approved', e: '' });
+  expect(receiver!.requests.filter(base)).toHaveLength(1);
 
   const click = (await api(w().tracking, 'click.json', { click_id: reqid })).response.clicks[0];
   expect(click).toMatchObject({ click_id: reqid, affiliate_id: DEMO.affiliate, converted: true, conversion_id });

@@ -22,6 +22,10 @@ interface Post {
 
 interface BundlePage {
   win: Window;
+  /** Every URL the page fetched or tried to, d.js itself included. */
+  requests: string[];
+  /** Errors that reached the page (uncaught exceptions of its scripts). */
+  errors: string[];
   images: string[];
   posts: Post[];
   /** The same page again in a new window with this one's cookies and localStorage. */
@@ -36,6 +40,8 @@ afterEach(async () => {
 async function load(url: string, html: string, from?: Window): Promise<BundlePage> {
   const posts: Post[] = [];
   const images: string[] = [];
+  const requests: string[] = [];
+  const errors: string[] = [];
   const win = new Window({
     url,
     settings: {
@@ -49,7 +55,8 @@ async function load(url: string, html: string, from?: Window): Promise<BundlePag
         ],
         interceptor: {
           async beforeAsyncRequest({ request, window }) {
-            if (!request.url.endsWith('/d.ashx')) return;
+            requests.push(request.url);
+            if (!request.url.startsWith(`${TRACK}/`) || !request.url.endsWith('/d.ashx')) return;
             posts.push({
               url: request.url,
               contentType: request.headers.get('content-type'),
@@ -69,6 +76,7 @@ async function load(url: string, html: string, from?: Window): Promise<BundlePag
     },
   });
   open.push(win);
+  win.addEventListener('error', (event: any) => errors.push(String(event.error ?? event.message)));
   (win as any).Image = class {
     set src(value: string) {
       images.push(value);
@@ -81,7 +89,7 @@ async function load(url: string, html: string, from?: Window): Promise<BundlePag
   win.document.write(html);
   await win.happyDOM.waitUntilComplete();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  return { win, images, posts, reload: () => load(url, html, win) };
+  return { win, images, posts, requests, errors, reload: () => load(url, html, win) };
 }
 
 const STUB = `<script>window.ckm = window.ckm || function () { (ckm.q = ckm.q || []).push(arguments) };</script>`;
@@ -171,5 +179,33 @@ describe('dist/d.js in a landing page', () => {
     const code = readFileSync(`${DIST}d.js`, 'utf8');
     expect(code.startsWith('(()=>{')).toBe(true);
     expect(code.trimEnd().endsWith('})();')).toBe(true);
+  });
+
+  it('pasted inline without data-base never throws: it fills forms from the URL and storage, and only what needs the server answers an error', async () => {
+    const inline = `<script>${readFileSync(`${DIST}d.js`, 'utf8')}</script>`;
+    const page = await load(
+      `${LANDING}?reqid=${REQID}`,
+      `${STUB}<form id="ckm_form"><input name="email"></form>${inline}
+      <script>
+        ckm('post', { ckm_offer_id: '12345', email: 'jane@example.com' }, function (answer) { window.__answer = answer; });
+        ckm('convert', { offer_id: 12345, transaction_id: 'T-9' });
+        window.__ran = true;
+      </script>`,
+    );
+    expect(page.errors).toEqual([]);
+    expect((page.win as any).__ran).toBe(true);
+    expect((page.win.document.querySelector('#ckm_form [name=ckm_request_id]') as any)?.value).toBe(REQID);
+    expect(page.win.localStorage.getItem('ckm_request_id')).toMatch(new RegExp(`^${REQID}/`));
+    // The post answers an error to its callback; nothing was sent anywhere (the page's own site
+    // included), and the pixel's URL is one no browser loads.
+    expect((page.win as any).__answer).toEqual({ code: 1, msg: 'error', errors: ['Network Error'] });
+    expect(page.posts).toEqual([]);
+    expect(page.requests.filter((r) => !r.startsWith('x:'))).toEqual([]);
+    expect(page.images.every((src) => src.startsWith('x:/p.ashx?'))).toBe(true);
+
+    // The next page of the funnel, the same inline script, no reqid in its URL: from storage.
+    const next = await load(LANDING, `<form id="ckm_form"></form>${inline}`, page.win);
+    expect(next.errors).toEqual([]);
+    expect((next.win.document.querySelector('#ckm_form [name=ckm_request_id]') as any)?.value).toBe(REQID);
   });
 });

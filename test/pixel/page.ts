@@ -37,6 +37,9 @@ export interface PageOptions {
   before?: (win: Window) => void;
   /** Storage to carry over, as a reload of the same page in the same browser does. */
   from?: Page;
+  /** The script pasted inline: configured from a <script> without src (and `config` as its data
+   * attributes), not by start({ base }). */
+  inline?: boolean;
 }
 
 export interface Page {
@@ -69,6 +72,8 @@ export async function openPage(options: PageOptions = {}): Promise<Page> {
     }
   };
   (win as any).fetch = async (url: string, init: RequestInit) => {
+    // As a browser: a scheme other than http(s) is refused before any request.
+    if (!/^https?:/i.test(String(url))) throw new TypeError(`Failed to fetch ${url}: URL scheme is not supported`);
     const call = { url: String(url), init };
     posts.push(call);
     return options.answer ? options.answer(call) : Response.json(SUCCESS);
@@ -79,8 +84,15 @@ export async function openPage(options: PageOptions = {}): Promise<Page> {
 
   current = win;
   vi.resetModules();
-  const { start } = await import('../../pixel/index.js');
-  start({ base: BASE, ...options.config });
+  if (options.inline) {
+    const { configure } = await import('../../pixel/config.js');
+    const { run } = await import('../../pixel/index.js');
+    configure({ dataset: { ...options.config }, src: '' });
+    run();
+  } else {
+    const { start } = await import('../../pixel/index.js');
+    start({ base: BASE, ...options.config });
+  }
   await settle();
 
   const page: Page = {

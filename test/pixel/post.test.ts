@@ -35,13 +35,13 @@ describe("ckm('post')", () => {
     expect(bodyOf(page)).toEqual({ ckm_offer_id: '12345', first_name: 'Jane', age: '42', coverage: 'full', ckm_request_id: REQID });
   });
 
-  it("keeps a ckm_request_id the page gave, and leaves it out while there is none", async () => {
+  it("keeps a ckm_request_id the page gave, and sends it empty while there is none (the server reads that as none)", async () => {
     const page = await openPage({ url: `${LANDING}?reqid=${REQID}` });
     await post(page, { ckm_offer_id: '1', ckm_request_id: 'page-given' });
     expect(bodyOf(page).ckm_request_id).toBe('page-given');
     const anonymous = await openPage();
     await post(anonymous, { ckm_offer_id: '1' });
-    expect(bodyOf(anonymous)).toEqual({ ckm_offer_id: '1' });
+    expect(bodyOf(anonymous)).toEqual({ ckm_offer_id: '1', ckm_request_id: '' });
   });
 
   it('hands the callback the per-field errors', async () => {

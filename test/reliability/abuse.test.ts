@@ -393,9 +393,9 @@ const ECHO_SITES: EchoSite[] = [
     },
   },
   {
-    name: "demo thank-you page (lead: into ckm('convert') and the page)",
+    name: "demo thank-you page (leadid: into ckm('convert') and the page)",
     skip: async () => ((await get('/demo/thanks')).status === 404 ? 'the demo pages are not served' : undefined),
-    params: ['lead'],
+    params: ['leadid'],
     answer: async (param, value) => read(await get(`/demo/thanks?${new URLSearchParams({ [param]: value })}`)),
     check: (text, baseline, _p, value) => {
       expectSameShape(text, baseline, 'demo thank-you page');

@@ -14,7 +14,7 @@ import { tempDbPath } from '../support/app.js';
 import { describePostgres } from '../support/pg.js';
 import { startServer, type ServerProcess } from '../support/process.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { AFF, API_KEY, CREATIVE, HOST, OFFER } from '../support/network.js';
+import { AFF, API_KEY, CREATIVE, HOST, OFFER, REPEAT } from '../support/network.js';
 import { allConversions, allDeliveries, allLeads, report, writeNetworkFile } from './support.js';
 
 /** Requests in flight at once. */
@@ -67,7 +67,7 @@ async function send(base: string, kind: Kind, key: string, reqid: string): Promi
       const leadid = /<code>0<\/code>.*<leadid>(\w+)<\/leadid>/.exec(text)?.[1];
       return leadid ? { kind, key, id: leadid, status: res.status } : { kind, key, refused: text, status: res.status };
     }
-    const query = new URLSearchParams({ api_key: API_KEY, click_id: reqid, offer_id: String(OFFER.lead), unique_id: key });
+    const query = new URLSearchParams({ api_key: API_KEY, click_id: reqid, offer_id: String(REPEAT.offer), unique_id: key });
     const res = await fetch(`${base}/api/2/conversion.json?${query}`);
     const text = await res.text();
     const answer = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : {};
@@ -93,7 +93,8 @@ async function crashAndRestart(label: string, db: string) {
   });
   expect(pb.status).toBe(200);
   const leadClicks = await Promise.all(Array.from({ length: 8 }, () => click(base, CREATIVE.cpl)));
-  const conversionClicks = await Promise.all(Array.from({ length: 8 }, () => click(base, CREATIVE.lead)));
+  // Many conversions per click: on an offer that counts every one (allow_duplicates).
+  const conversionClicks = await Promise.all(Array.from({ length: 8 }, () => click(base, REPEAT.creative)));
   const clickFor = (kind: Kind, i: number) => (kind === 'lead' ? leadClicks : conversionClicks)[i % 8]!;
 
   const outcomes: Outcome[] = [];

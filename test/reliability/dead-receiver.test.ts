@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDbPath } from '../support/app.js';
 import { startServer, type ServerProcess } from '../support/process.js';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js';
-import { AFF, API_KEY, CREATIVE, HOST, OFFER } from '../support/network.js';
+import { AFF, API_KEY, CREATIVE, HOST, OFFER, REPEAT } from '../support/network.js';
 import { allConversions, allDeliveries, allLeads, report, writeNetworkFile } from './support.js';
 
 /** How long the affiliate's server is down, from before the first conversion. Chosen against the
@@ -52,13 +52,13 @@ async function batch(base: string, name: string, clicks: { lead: string; cpl: st
   for (let i = 0; i < count; i++) {
     const unique_id = `${name}-api-${i}`;
     const api = (await (
-      await fetch(`${base}/api/2/conversion.json?${new URLSearchParams({ api_key: API_KEY, click_id: clicks.lead, offer_id: String(OFFER.lead), unique_id })}`)
+      await fetch(`${base}/api/2/conversion.json?${new URLSearchParams({ api_key: API_KEY, click_id: clicks.lead, offer_id: String(REPEAT.offer), unique_id })}`)
     ).json()) as any;
     expect(api).toMatchObject({ request_status: 'Success', duplicate: false });
     ids.push(api.conversion.conversion_id);
     uniqueIds.push(unique_id);
 
-    const pixel = await fetch(`${base}/p.ashx?o=${OFFER.lead}&r=${clicks.lead}&f=pb&t=${name}-px-${i}`, { headers: { host: HOST } });
+    const pixel = await fetch(`${base}/p.ashx?o=${REPEAT.offer}&r=${clicks.lead}&f=pb&t=${name}-px-${i}`, { headers: { host: HOST } });
     expect(await pixel.text()).toContain('<msg>SUCCESS</msg>');
     ids.push(Number(/^recorded conversion (\d+)/.exec(pixel.headers.get('x-crumb-result') ?? '')![1]));
 
@@ -90,7 +90,8 @@ describe('a dead affiliate server', () => {
       body: JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: 0, postback_url: `${receiver.base}/pb?c={conversion_id}&l=#leadid#&t=#tid#` }),
     });
     expect(pb.status).toBe(200);
-    const clicks = { lead: await click(base, CREATIVE.lead), cpl: await click(base, CREATIVE.cpl) };
+    // Many conversions of one click: on an offer that counts every one (allow_duplicates).
+    const clicks = { lead: await click(base, REPEAT.creative), cpl: await click(base, CREATIVE.cpl) };
 
     // Down (connection refused): the first batch's postbacks fail and are retried (~5 s later).
     const first = await batch(base, 'refused', clicks);
@@ -124,7 +125,7 @@ describe('a dead affiliate server', () => {
     // The advertiser resends the first batch's conversions: duplicates, no new postback.
     for (const unique_id of first.uniqueIds) {
       const again = (await (
-        await fetch(`${base}/api/2/conversion.json?${new URLSearchParams({ api_key: API_KEY, click_id: clicks.lead, offer_id: String(OFFER.lead), unique_id })}`)
+        await fetch(`${base}/api/2/conversion.json?${new URLSearchParams({ api_key: API_KEY, click_id: clicks.lead, offer_id: String(REPEAT.offer), unique_id })}`)
       ).json()) as any;
       expect(again.duplicate).toBe(true);
     }

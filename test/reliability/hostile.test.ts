@@ -24,7 +24,7 @@ import { openPostgresStore } from '../../server/store/postgres.js';
 import { setCookie, tempDbPath, type TestApp } from '../support/app.js';
 import { describePostgres } from '../support/pg.js';
 import { startServer, type ServerProcess } from '../support/process.js';
-import { AFF, API_KEY, CAMPAIGN, CREATIVE, HOST, LEADS, OFFER, POST_KEY } from '../support/network.js';
+import { AFF, API_KEY, CAMPAIGN, CREATIVE, HOST, LEADS, OFFER, POST_KEY, REPEAT } from '../support/network.js';
 import { COUNT_NAMES, delta, makeFullApp, report, sqliteCounts, writeNetworkFile, type Counts } from './support.js';
 
 // ---- process-level watch -----------------------------------------------------------------------------
@@ -866,6 +866,9 @@ describe('hostile input over real sockets, against the built server (Node adapte
     try {
       const location = await fetch(`http://127.0.0.1:${port}/?a=${AFF.partner}&c=${CREATIVE.lead}`, { redirect: 'manual', headers: { host: HOST } });
       const clickId = new URL(location.headers.get('location')!).searchParams.get('reqid')!;
+      // The conversions: on an offer that counts every one of a click (allow_duplicates).
+      const repeat = await fetch(`http://127.0.0.1:${port}/?a=${AFF.partner}&c=${REPEAT.creative}`, { redirect: 'manual', headers: { host: HOST } });
+      const repeatId = new URL(repeat.headers.get('location')!).searchParams.get('reqid')!;
       const tooBig = Buffer.alloc(MAX_BODY * 3, 'x');
       const leadids: string[] = [];
       const conversionIds: number[] = [];
@@ -876,7 +879,7 @@ describe('hostile input over real sockets, against the built server (Node adapte
         leadids.push(/<leadid>(\w+)<\/leadid>/.exec(lead.text)![1]!);
         const refusedApi = await send('POST', `/api/2/conversion.json?api_key=${API_KEY}`, tooBig);
         expect(refusedApi).toMatchObject({ status: 413, connection: 'close' });
-        const conv = await send('POST', '/api/2/conversion.json', Buffer.from(`api_key=${API_KEY}&click_id=${clickId}&offer_id=${OFFER.lead}&unique_id=keepalive${i}`));
+        const conv = await send('POST', '/api/2/conversion.json', Buffer.from(`api_key=${API_KEY}&click_id=${repeatId}&offer_id=${REPEAT.offer}&unique_id=keepalive${i}`));
         conversionIds.push(JSON.parse(conv.text).conversion.conversion_id);
       }
       const leads = (await (await fetch(`http://127.0.0.1:${port}/api/2/leads.json?api_key=${API_KEY}`)).json()) as any;

@@ -366,3 +366,98 @@ describe('bad input on tracking links', () => {
     expect((await clicks())[0]!.affiliate_id).toBe(AFF.partner);
   });
 });
+
+describe('first touch keeps the whole first click (issue 12.8)', () => {
+  it('fills every token of the landing URL from the first click, never a mix of two', async () => {
+    t = makeApp();
+    const first = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&s1=first-sub&s2=first-two`));
+    const reqid = setCookie(first, `crumb_o${OFFER.lead}`)!;
+    const firstUrl = new URL(first.headers.get('location')!);
+    t.clock.now += DAY;
+    const second = await t.get(link(`a=${AFF.second}&c=${CREATIVE.lead}&s1=second-sub`), { headers: { cookie: `crumb_o${OFFER.lead}=${reqid}` } });
+    const kept = new URL(second.headers.get('location')!);
+    expect(Object.fromEntries(kept.searchParams)).toEqual(Object.fromEntries(firstUrl.searchParams));
+    expect(kept.searchParams.get('aff')).toBe(String(AFF.partner));
+    expect(kept.searchParams.get('camp')).toBe(String(CAMPAIGN.lead));
+    expect(kept.searchParams.get('sub')).toBe('first-sub');
+    // The repeat click itself is recorded as it came.
+    expect((await clicks())[1]).toMatchObject({ affiliate_id: AFF.second, campaign_id: CAMPAIGN.second, s1: 'second-sub', disposition: `repeat ${reqid}` });
+  });
+
+  it.each([
+    ['affiliate', (f: ReturnType<typeof testNetworkFile>) => (f.affiliates.find((a) => a.affiliate_id === AFF.partner)!.status = 'inactive')],
+    ['campaign', (f: ReturnType<typeof testNetworkFile>) => (f.campaigns.find((c) => c.campaign_id === CAMPAIGN.lead)!.status = 'inactive')],
+  ])('lets a new valid click replace a kept reqid whose %s is no longer active', async (_, pause) => {
+    const before = makeApp();
+    t = before;
+    const reqid = setCookie(await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&s1=old`)), `crumb_o${OFFER.lead}`)!;
+    const file = testNetworkFile();
+    pause(file);
+    t = makeApp({ file, store: before.store, dbPath: before.dbPath });
+    const res = await t.get(link(`a=${AFF.second}&c=${CREATIVE.lead}&s1=new`), { headers: { cookie: `crumb_o${OFFER.lead}=${reqid}` } });
+    const next = setCookie(res, `crumb_o${OFFER.lead}`)!;
+    expect(next).toMatch(/^[\w-]{32}$/);
+    expect(next).not.toBe(reqid);
+    const url = new URL(res.headers.get('location')!);
+    expect([url.searchParams.get('reqid'), url.searchParams.get('aff'), url.searchParams.get('sub')]).toEqual([next, String(AFF.second), 'new']);
+    expect((await clicks()).find((c) => c.reqid === next)).toMatchObject({ affiliate_id: AFF.second, disposition: 'redirect' });
+  });
+
+  it('does not keep a reqid that names no stored click, or a click on another offer', async () => {
+    t = makeApp();
+    const other = setCookie(await t.get(link(`a=${AFF.partner}&c=${CREATIVE.cpl}`)), `crumb_o${OFFER.cpl}`)!;
+    const res = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}`), { headers: { cookie: `crumb_o${OFFER.lead}=${other}` } });
+    expect(setCookie(res, `crumb_o${OFFER.lead}`)).not.toBe(other);
+    expect(new URL(res.headers.get('location')!).searchParams.get('reqid')).not.toBe(other);
+  });
+});
+
+describe('HEAD records nothing (issue 12.7)', () => {
+  const headersOf = (res: Response) => Object.fromEntries([...res.headers].filter(([k]) => k !== 'set-cookie' && k !== 'content-length'));
+
+  it('on a tracking link: the status and headers of GET, the landing page without a reqid, no click, no cookie', async () => {
+    t = makeApp();
+    const head = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&s1=preview`), { method: 'HEAD' });
+    expect(head.status).toBe(302);
+    expect(head.headers.getSetCookie()).toEqual([]);
+    expect(await clicks()).toEqual([]);
+    const location = new URL(head.headers.get('location')!);
+    expect(Object.fromEntries(location.searchParams)).toEqual({
+      reqid: '', aff: String(AFF.partner), o: String(OFFER.lead), camp: String(CAMPAIGN.lead), c: String(CREATIVE.lead), sub: 'preview', s2: '', v: '', x: '',
+    });
+    const get = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&s1=preview`));
+    expect(Object.keys(headersOf(head))).toEqual(Object.keys(headersOf(get)));
+    expect({ ...headersOf(head), location: '' }).toEqual({ ...headersOf(get), location: '' });
+    expect(await clicks()).toHaveLength(1);
+  });
+
+  it.each(['js', 'img'])('on a click pixel (cp=%s): the headers of GET, no click, no cookie', async (cp) => {
+    t = makeApp();
+    const head = await t.get(link(`a=${AFF.internal}&c=${CREATIVE.lead}&cp=${cp}`), { method: 'HEAD' });
+    const get = await t.get(link(`a=${AFF.internal}&c=${CREATIVE.lead}&cp=${cp}`));
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect(head.headers.getSetCookie()).toEqual([]);
+    expect(get.headers.getSetCookie()).toHaveLength(1);
+    expect(headersOf(head)).toEqual(headersOf(get));
+    expect(await clicks()).toHaveLength(1);
+  });
+
+  it('on a refused link: the global redirect, recording nothing', async () => {
+    t = makeApp();
+    const head = await t.get(link(`a=${AFF.inactive}&c=${CREATIVE.lead}`), { method: 'HEAD' });
+    expect([head.status, head.headers.get('location')]).toEqual([302, 'https://network.example/inactive']);
+    expect(await clicks()).toEqual([]);
+  });
+});
+
+describe('client addresses are one form (issue 12.9)', () => {
+  it('stores an IPv4 client reached over a dual-stack socket as its IPv4 address', async () => {
+    t = makeApp();
+    await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}`), { ip: '::ffff:203.0.113.9' });
+    await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}`), { ip: '[::FFFF:cb00:7109]' });
+    await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}`), { ip: '2001:DB8::1' });
+    // Clicks of one millisecond list in the order of their random part: compare without order.
+    expect((await clicks()).map((c) => c.ip).sort()).toEqual(['2001:db8::1', '203.0.113.9', '203.0.113.9']);
+  });
+});

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { offerCookie } from '../../server/http.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
-import { ADVERTISER, AFF, API_KEY, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
+import { ADVERTISER, AFF, API_KEY, conversionNetworkFile, CREATIVE, OFFER, REPEAT } from '../support/network.js';
 
 let t: TestApp;
 afterEach(() => t?.close());
@@ -87,8 +87,9 @@ describe('conversions.json', () => {
     t = makeApp({ file: conversionNetworkFile() });
     await seed();
     const payouts = async (params: Record<string, string>) => (await report(params)).body.conversions.map((x: any) => x.conversion.payout);
-    expect(await payouts({ sort_field: 'payout' })).toEqual([5, 5, 10, 30]);
-    expect(await payouts({ sort_field: 'payout', sort_descending: 'true' })).toEqual([30, 10, 5, 5]);
+    // b was rejected: its payout counts 0 (money follows status).
+    expect(await payouts({ sort_field: 'payout' })).toEqual([0, 5, 5, 30]);
+    expect(await payouts({ sort_field: 'payout', sort_descending: 'true' })).toEqual([30, 5, 5, 0]);
     const dates = (await report({ sort_field: 'conversion_date', sort_descending: '1' })).body.conversions.map((x: any) => x.conversion.conversion_date);
     expect(dates).toEqual(['2026-11-22 23:59:59', '2026-11-21 10:00:00', '2026-11-21 10:00:00', '2026-11-20 10:00:00']);
   });
@@ -107,9 +108,10 @@ describe('conversions.json', () => {
 
   it('answers at most 500 rows, 100 unless asked', async () => {
     t = makeApp({ file: conversionNetworkFile() });
-    const res = await t.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);
-    const reqid = setCookie(res, offerCookie(OFFER.lead))!;
-    await Promise.all(Array.from({ length: 520 }, (_, i) => api('conversion.json', { click_id: reqid, offer_id: OFFER.lead, unique_id: `U${i}` })));
+    // An offer whose clicks convert any number of times: 520 conversions of one click.
+    const res = await t.get(`/?a=${AFF.partner}&c=${REPEAT.creative}`);
+    const reqid = setCookie(res, offerCookie(REPEAT.offer))!;
+    await Promise.all(Array.from({ length: 520 }, (_, i) => api('conversion.json', { click_id: reqid, offer_id: REPEAT.offer, unique_id: `U${i}` })));
     const plain = await report();
     expect([plain.body.total_rows, plain.body.conversions.length]).toEqual([520, 100]);
     const most = await report({ row_limit: 500 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { offerCookie } from '../../server/http.js';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
-import { AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, OFFER, SECRET } from '../support/network.js';
+import { AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, EVENTS, OFFER, REPEAT, SECRET } from '../support/network.js';
 
 let t: TestApp;
 afterEach(() => t?.close());
@@ -58,6 +58,7 @@ describe('conversion.json records a conversion', () => {
   it('takes its parameters by POST, form-encoded or JSON, as well as GET', async () => {
     t = makeApp({ file: conversionNetworkFile() });
     const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const second = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
     const form = await t.post(
       '/api/2/conversion.json',
       new URLSearchParams({ api_key: API_KEY, click_id: reqid, offer_id: String(OFFER.lead), unique_id: 'F-1', adv1: 'x' }).toString(),
@@ -66,7 +67,7 @@ describe('conversion.json records a conversion', () => {
     expect((await form.json()).conversion).toMatchObject({ unique_id: 'F-1', conversion_status: 'approved' });
     const json = await t.post(
       '/api/2/conversion.json',
-      JSON.stringify({ api_key: API_KEY, click_id: reqid, offer_id: OFFER.lead, unique_id: 'J-1', order_id: 'O-7', adv5: 'five' }),
+      JSON.stringify({ api_key: API_KEY, click_id: second, offer_id: OFFER.lead, unique_id: 'J-1', order_id: 'O-7', adv5: 'five' }),
       'application/json',
     );
     expect((await json.json()).conversion).toMatchObject({ unique_id: 'J-1', order_id: 'O-7' });
@@ -135,7 +136,8 @@ describe('conversion.json money', () => {
     const first = await convert({ click_id: reqid, offer_id: OFFER.revshare, amount: '80', unique_id: 'A' });
     // the campaign's 12.5% and 20% of 80
     expect(first.body.conversion).toMatchObject({ payout: 10, revenue: 16 });
-    const second = await convert({ click_id: reqid, offer_id: OFFER.revshare, amount: '80', payout: '3.00', unique_id: 'B' });
+    const other = await click(AFF.second, CREATIVE.revshare, OFFER.revshare);
+    const second = await convert({ click_id: other, offer_id: OFFER.revshare, amount: '80', payout: '3.00', unique_id: 'B' });
     expect(second.body.conversion).toMatchObject({ payout: 3, revenue: 16 });
   });
 });
@@ -257,21 +259,22 @@ describe('conversion.json dedupe', () => {
     expect(await stored()).toHaveLength(1);
   });
 
-  it('keeps conversions with different unique_ids, and the same unique_id on another event', async () => {
+  it('keeps, where the offer allows duplicates, conversions with different unique_ids, and the same unique_id on another event', async () => {
     t = makeApp({ file: conversionNetworkFile() });
-    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'A' });
-    await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'B' });
-    const event = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'A', event_id: 2 });
+    const reqid = await click(AFF.partner, REPEAT.creative, REPEAT.offer);
+    await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'A' });
+    expect((await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'B' })).body.duplicate).toBe(false);
+    expect((await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'A' })).body.duplicate).toBe(true);
+    const event = await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'A', event_id: EVENTS.issueRead });
     expect(event.body.duplicate).toBe(false);
     expect(await stored()).toHaveLength(3);
   });
 
-  it('records every conversion that carries no unique_id (nothing to dedupe on)', async () => {
+  it('records every conversion that carries no unique_id where the offer allows duplicates (nothing to dedupe on)', async () => {
     t = makeApp({ file: conversionNetworkFile() });
-    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    await convert({ click_id: reqid, offer_id: OFFER.lead });
-    const second = await convert({ click_id: reqid, offer_id: OFFER.lead });
+    const reqid = await click(AFF.partner, REPEAT.creative, REPEAT.offer);
+    await convert({ click_id: reqid, offer_id: REPEAT.offer });
+    const second = await convert({ click_id: reqid, offer_id: REPEAT.offer });
     expect(second.body.duplicate).toBe(false);
     expect(await stored()).toHaveLength(2);
   });
@@ -291,24 +294,26 @@ describe('conversion.json scrubbing', () => {
   it('accepts a conversion inside the session hours, judged by its conversion_date', async () => {
     t = makeApp({ file: conversionNetworkFile() });
     const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const other = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
     t.clock.now += 23 * HOUR;
     expect((await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'IN' })).body.conversion.conversion_status).toBe('approved');
     t.clock.now += 10 * HOUR;
-    const backdated = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'BACK', conversion_date: '2026-11-21 20:00:00' });
+    const backdated = await convert({ click_id: other, offer_id: OFFER.lead, unique_id: 'BACK', conversion_date: '2026-11-21 20:00:00' });
+    expect(backdated.body.duplicate).toBe(false);
     expect(backdated.body.conversion).toMatchObject({ conversion_status: 'approved', payout: 18 });
   });
 
   it('scrubs conversions matching the suppression list: transaction id, the click IP or the conversion IP', async () => {
     t = makeApp({ file: conversionNetworkFile() });
-    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    const fraudId = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'FRAUD-1' });
+    const reqid = await click(AFF.partner, REPEAT.creative, REPEAT.offer);
+    const fraudId = await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'FRAUD-1' });
     expect(fraudId.body.conversion).toMatchObject({ conversion_status: 'scrubbed', payout: 0 });
-    const fromIp = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'IP' }, { ip: '203.0.113.66' });
+    const fromIp = await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'IP' }, { ip: '203.0.113.66' });
     expect(fromIp.body.conversion.conversion_status).toBe('scrubbed');
     const suspect = await click(AFF.partner, CREATIVE.lastTouch, OFFER.lastTouch, { ip: '203.0.113.66' });
     const byClick = await convert({ click_id: suspect, offer_id: OFFER.lastTouch, unique_id: 'CLICK-IP' });
     expect(byClick.body.conversion.conversion_status).toBe('scrubbed');
-    const clean = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'CLEAN' });
+    const clean = await convert({ click_id: reqid, offer_id: REPEAT.offer, unique_id: 'CLEAN' });
     expect(clean.body.conversion.conversion_status).toBe('approved');
     expect((await stored()).map((r) => r.scrub_reason)).toEqual(['suppressed transaction id', 'suppressed ip', 'suppressed ip', null]);
   });
@@ -367,5 +372,175 @@ describe('PUT conversion.json changes a status', () => {
     });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ request_status: 'Failure', message: 'conversion_id 4711: no such conversion' });
+  });
+});
+
+describe('conversion.json events (PROTOCOL.md 5)', () => {
+  it("records an event with the event's money, beside the base conversion of the same click", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const event = await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.viewed });
+    expect(event.body).toMatchObject({ duplicate: false, conversion: { payout: 0.5, revenue: 1, conversion_status: 'approved' } });
+    const base = await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: 0 });
+    expect(base.body).toMatchObject({ duplicate: false, conversion: { payout: 18, revenue: 22 } });
+    expect((await stored()).map((r) => [r.event_id, r.payout_cents, r.revenue_cents])).toEqual([
+      [EVENTS.viewed, 50, 100],
+      [0, 1800, 2200],
+    ]);
+    const report = await t.get(`/api/2/conversions.json?api_key=${API_KEY}&start_date=2026-11-21&end_date=2026-11-21`);
+    const rows = (await report.json()).conversions.map((c: any) => c.conversion);
+    expect(rows.map((c: any) => [c.event_id, c.event_name, c.payout])).toEqual([
+      [EVENTS.viewed, 'Quote Viewed', 0.5],
+      [0, null, 18],
+    ]);
+  });
+
+  it("pays a RevShare event its percentages of amount, and a request's payout over them", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.bought, amount: '200.10' });
+    // 5 % and 8 % of 200.10: 10.005 and 16.008, half up.
+    expect(body.conversion).toMatchObject({ payout: 10.01, revenue: 16.01 });
+    const over = await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.bought, amount: '100', payout: '1.00', revenue: '2.00' });
+    expect(over.body.conversion).toMatchObject({ payout: 1, revenue: 2 });
+  });
+
+  it.each([
+    ['an event the offer does not have', 77, 'names no event of offer 12345 (77)'],
+    ['an inactive event', EVENTS.retired, 'names an inactive event of offer 12345 (4)'],
+  ])('answers a Failure naming event_id for %s, and records nothing', async (_, event_id, message) => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { status, body } = await convert({ click_id: reqid, offer_id: OFFER.lead, event_id });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ request_status: 'Failure', errors: [{ parameter: 'event_id', message: `${message}: nothing was recorded` }] });
+    expect(await stored()).toEqual([]);
+  });
+});
+
+describe('conversion.json: one conversion per click and event, unless allowed', () => {
+  it('answers a second base conversion of a click as a duplicate of the first, whatever its unique_id, and fires nothing', async () => {
+    const deliveries: number[] = [];
+    t = makeApp({ file: conversionNetworkFile(), onDeliveries: () => deliveries.push(1) });
+    await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: 'https://aff.example/pb?c=#reqid#&e=#eventid#' }), 'application/json');
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const first = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'ORDER-1' });
+    const second = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'ORDER-2' });
+    expect(second.body).toMatchObject({ duplicate: true, message: expect.stringContaining(`conversion ${first.body.conversion.conversion_id}`) });
+    expect(second.body.conversion).toEqual(first.body.conversion);
+    // The event once, too; an event that allows duplicates every time.
+    const viewed = [await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.viewed }), await convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.viewed })];
+    expect(viewed.map((v) => v.body.duplicate)).toEqual([false, true]);
+    const bought = [1, 2].map(() => convert({ click_id: reqid, offer_id: OFFER.lead, event_id: EVENTS.bought, amount: '10' }));
+    expect((await Promise.all(bought)).map((b) => b.body.duplicate)).toEqual([false, false]);
+    expect((await stored()).map((r) => r.event_id)).toEqual([0, EVENTS.viewed, EVENTS.bought, EVENTS.bought]);
+    const outbox = await t.store.listDeliveries({ offset: 0, limit: 100 });
+    expect(outbox.rows.map((d) => new URL(d.url).searchParams.get('e'))).toEqual(['', String(EVENTS.viewed), String(EVENTS.bought), String(EVENTS.bought)]);
+    expect(deliveries).toHaveLength(4);
+  });
+
+  it('gives one base conversion for 30 requests at once on one click, each with its own unique_id', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: `U-${i}` })));
+    expect(answers.filter((a) => !a.body.duplicate)).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.body.conversion.conversion_id)).size).toBe(1);
+    expect(await stored()).toHaveLength(1);
+  });
+
+  it('lets a test conversion leave the click to a real one', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const test = await convert({ click_id: reqid, offer_id: OFFER.lead, ckm_test: 1 });
+    const real = await convert({ click_id: reqid, offer_id: OFFER.lead });
+    expect([test.body.duplicate, real.body.duplicate]).toEqual([false, false]);
+    expect(real.body.conversion).toMatchObject({ payout: 18 });
+  });
+});
+
+describe('conversion.json: a click whose offer, advertiser, affiliate or campaign is no longer active', () => {
+  const paused = (change: (file: ReturnType<typeof conversionNetworkFile>) => void) => {
+    const file = conversionNetworkFile();
+    change(file);
+    return file;
+  };
+  it.each([
+    ['affiliate', (f: ReturnType<typeof conversionNetworkFile>) => (f.affiliates.find((a) => a.affiliate_id === AFF.partner)!.status = 'inactive'), `inactive affiliate ${AFF.partner}`],
+    ['campaign', (f: ReturnType<typeof conversionNetworkFile>) => (f.campaigns.find((c) => c.campaign_id === CAMPAIGN.lead)!.status = 'inactive'), `inactive campaign ${CAMPAIGN.lead}`],
+    ['offer', (f: ReturnType<typeof conversionNetworkFile>) => (f.offers.find((o) => o.offer_id === OFFER.lead)!.status = 'inactive'), `inactive offer ${OFFER.lead}`],
+    ['advertiser', (f: ReturnType<typeof conversionNetworkFile>) => (f.advertisers.find((a) => a.advertiser_id === 5)!.status = 'inactive'), 'inactive advertiser 5'],
+  ])('is credited nothing new when its %s is paused: recorded scrubbed with the reason, not paid, no postback', async (_, pause, reason) => {
+    // The click made while everything was active, in the store; the network paused since.
+    const before = makeApp({ file: conversionNetworkFile() });
+    t = before;
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: 0, postback_url: 'https://aff.example/pb?c=#reqid#' }), 'application/json');
+    t = makeApp({ file: paused(pause), store: before.store, dbPath: before.dbPath });
+    const { status, body } = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'AFTER-PAUSE' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ duplicate: false, message: expect.stringContaining(reason), conversion: { conversion_status: 'scrubbed', payout: 0, revenue: 0 } });
+    expect((await stored())[0]).toMatchObject({ status: 'scrubbed', scrub_reason: reason, payout_cents: 0, once_per_click: false });
+    expect((await t.store.listDeliveries({ offset: 0, limit: 10 })).total).toBe(0);
+  });
+});
+
+describe('conversion.json money follows status', () => {
+  it('keeps what a scrubbed conversion earns, and pays it once an admin approves it', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    t.clock.now += 25 * HOUR;
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead, unique_id: 'LATE' });
+    expect(body.conversion).toMatchObject({ conversion_status: 'scrubbed', payout: 0, revenue: 0 });
+    const put = (status: string) =>
+      t.app.request(`http://track.example.com/api/2/conversion.json?api_key=${API_KEY}&conversion_id=${body.conversion.conversion_id}&conversion_status=${status}`, { method: 'PUT' });
+    expect((await (await put('approved')).json()).conversion).toMatchObject({ conversion_status: 'approved', payout: 18, revenue: 22 });
+    expect((await (await put('reversed')).json()).conversion).toMatchObject({ conversion_status: 'reversed', payout: 0, revenue: 0 });
+    const report = await t.get(`/api/2/conversions.json?api_key=${API_KEY}&start_date=2026-11-21&end_date=2026-11-22`);
+    expect((await report.json()).conversions[0].conversion).toMatchObject({ payout: 0, revenue: 0, computed_payout: 18, computed_revenue: 22 });
+  });
+
+  it("fires the approval postback of a conversion approved later with its money in #price#", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: 0, fire_on: 'approval', postback_url: 'https://aff.example/ok?p=#price#&s=#status#' }), 'application/json');
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    t.clock.now += 25 * HOUR;
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead });
+    await t.app.request(`http://track.example.com/api/2/conversion.json?api_key=${API_KEY}&conversion_id=${body.conversion.conversion_id}&conversion_status=approved`, { method: 'PUT' });
+    const { rows } = await t.store.listDeliveries({ offset: 0, limit: 10 });
+    expect(rows.map((d) => [d.fire_on, d.url])).toEqual([['approval', 'https://aff.example/ok?p=18.00&s=approved']]);
+  });
+
+  it('never pays a test conversion, even approved', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead, ckm_test: 1 });
+    expect(body.conversion).toMatchObject({ payout: 0, revenue: 0 });
+    const res = await t.app.request(`http://track.example.com/api/2/conversion.json?api_key=${API_KEY}&conversion_id=${body.conversion.conversion_id}&conversion_status=approved`, { method: 'PUT' });
+    expect((await res.json()).conversion).toMatchObject({ conversion_status: 'approved', payout: 0, revenue: 0 });
+  });
+
+  it('takes decimal text exactly: 8.675 and 1.005 round half up to the cent', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const first = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const second = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    expect((await convert({ click_id: first, offer_id: OFFER.lead, payout: '8.675', revenue: '1.005' })).body.conversion).toMatchObject({ payout: 8.68, revenue: 1.01 });
+    expect((await convert({ click_id: second, offer_id: OFFER.lead, payout: '0.0049', revenue: '0.0050' })).body.conversion).toMatchObject({ payout: 0, revenue: 0.01 });
+  });
+
+  it("pays the network file's 8.675 and 1.005 as 8.68 and 1.01 (its decimals, not the nearest doubles)", async () => {
+    const file = conversionNetworkFile();
+    Object.assign(file.offers.find((o) => o.offer_id === OFFER.lead)!, JSON.parse('{"payout": 8.675, "revenue": 1.005}'));
+    t = makeApp({ file });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    expect((await convert({ click_id: reqid, offer_id: OFFER.lead })).body.conversion).toMatchObject({ payout: 8.68, revenue: 1.01 });
+    expect((await stored())[0]).toMatchObject({ payout_cents: 868, revenue_cents: 101 });
+  });
+
+  it('scrubs a conversion from a suppressed IPv4 address reached as ::ffff:', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const reqid = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { body } = await convert({ click_id: reqid, offer_id: OFFER.lead }, { ip: '::ffff:203.0.113.66' });
+    expect(body.conversion.conversion_status).toBe('scrubbed');
+    expect((await stored())[0]).toMatchObject({ ip: '203.0.113.66', scrub_reason: 'suppressed ip' });
   });
 });

@@ -52,11 +52,22 @@ describe('the demo landing page', () => {
     expect(page).toContain('<input type="hidden" name="ckm_bp" value="1">');
     // The offer's fields, with their checks as the browser can make them.
     expect(page).toContain('<input id="f-first_name" name="first_name" required autocomplete="given-name" type="text" maxlength="50">');
-    expect(page).toContain('<input id="f-email" name="email" required autocomplete="email" type="email">');
-    expect(page).toContain('<input id="f-phone" name="phone" autocomplete="tel" type="tel">');
+    // CAKE's standard names, so that integrations written for CAKE post to the demo unchanged.
+    expect(page).toContain('<input id="f-email_address" name="email_address" required autocomplete="email" type="email">');
+    expect(page).toContain('<input id="f-phone_home" name="phone_home" autocomplete="tel" type="tel">');
+    expect(page).toContain('<input id="f-zip_code" name="zip_code" required autocomplete="postal-code" type="text" inputmode="numeric">');
+    for (const name of ['last_name', 'address', 'city', 'state']) expect(page).toContain(`name="${name}"`);
+    // The engagement event of the page, fired by demo.js on every view.
+    expect(page).toContain(`<p class="aside" id="event" data-pixel="${TRACK}/p.ashx?f=img&amp;o=12345&amp;e=1">Engagement event 1 (Quote Form Viewed)`);
     expect(page).toContain('<button type="button" id="ajax-post">');
     expect(page).toContain('<a id="step2" href="/demo/step2">');
     expect(page).toContain('You came through affiliate <b>67890</b>, sub id <b>demo</b>');
+  });
+
+  it("fires the second engagement event on the funnel's second page, and none on the organic page", async () => {
+    const step2 = await (await pages()('/demo/step2')).text();
+    expect(step2).toContain(`data-pixel="${TRACK}/p.ashx?f=img&amp;o=12345&amp;e=2">Engagement event 2 (Details Page Viewed)`);
+    expect(await (await pages()('/demo/organic')).text()).not.toContain('data-pixel');
   });
 
   it('escapes aff and sub', async () => {
@@ -136,7 +147,7 @@ describe('the organic landing page', () => {
 
 describe('the thank-you page', () => {
   it("calls ckm('convert') with the offer and the lead as transaction id, then loads d.js", async () => {
-    const page = await (await pages()('/demo/thanks?lead=0000002A')).text();
+    const page = await (await pages()('/demo/thanks?leadid=0000002A')).text();
     expect(queuedCalls(page)).toEqual([['convert', { offer_id: 12345, transaction_id: '0000002A' }]]);
     expect(page).toContain(`<script async src="${TRACK}/d.js"></script>`);
     expect(page).toContain('lead <b id="lead">0000002A</b>');
@@ -151,7 +162,7 @@ describe('the thank-you page', () => {
 
   it('keeps any lead value inert: the script converts exactly that text, the page shows it as text', async () => {
     for (const lead of [XSS, '</script><script>alert(1)</script>', '"+alert(1)+"', "'-alert(1)-'", '\u2028x\u2029', '<!--<script>']) {
-      const page = await (await pages()(`/demo/thanks?lead=${encodeURIComponent(lead)}`)).text();
+      const page = await (await pages()(`/demo/thanks?leadid=${encodeURIComponent(lead)}`)).text();
       expect(queuedCalls(page), lead).toEqual([['convert', { offer_id: 12345, transaction_id: lead }]]);
       expect(page.match(/<script/g), lead).toHaveLength(3); // the inline one, d.js, demo.js
       expect(page).not.toContain('<img src=x');
@@ -160,7 +171,7 @@ describe('the thank-you page', () => {
   });
 
   it('has no report links without an API key', async () => {
-    const page = await (await pages({ tracking: TRACK })('/demo/thanks?lead=0000002A')).text();
+    const page = await (await pages({ tracking: TRACK })('/demo/thanks?leadid=0000002A')).text();
     expect(page).not.toContain('/api/2/');
   });
 });
@@ -256,7 +267,7 @@ describe('npm start without a network file', () => {
     const post = await fetch(`${server.url}/d.ashx`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ckm_offer_id: 12345, ckm_request_id: reqid, first_name: 'Ada', last_name: 'L', email: `ada.${Date.now()}@example.com`, zip: '90210' }),
+      body: JSON.stringify({ ckm_offer_id: 12345, ckm_request_id: reqid, first_name: 'Ada', last_name: 'L', email_address: `ada.${Date.now()}@example.com`, zip_code: '90210' }),
     });
     const { leadid } = await post.json();
     const pixel = await fetch(`${server.url}/p.ashx?f=img&o=12345&t=${leadid}&r=${reqid}`);

@@ -23,7 +23,7 @@ describe('server posts', () => {
     const answer = await xmlAnswer(res);
     expect(answer).toMatchObject({ code: '0', msg: 'success', price: '0.00' });
     expect(answer.leadid).toMatch(/^[0-9A-F]{8}$/);
-    expect(answer.redirect).toBe(`https://lp.example.com/thanks?lead=${answer.leadid}`);
+    expect(answer.redirect).toBe(`https://lp.example.com/thanks?lead=${answer.leadid}&leadid=${answer.leadid}`);
 
     const [lead] = await allLeads(t);
     expect(lead).toMatchObject({
@@ -71,7 +71,7 @@ describe('server posts', () => {
       FORM,
     );
     expect(forced.status).toBe(302);
-    expect(forced.headers.get('location')).toMatch(/^https:\/\/lp\.example\.com\/thanks\?lead=[0-9A-F]{8}$/);
+    expect(forced.headers.get('location')).toMatch(/^https:\/\/lp\.example\.com\/thanks\?lead=([0-9A-F]{8})&leadid=\1$/);
   });
 });
 
@@ -132,7 +132,8 @@ describe('session posts', () => {
     );
     expect(forced.status).toBe(302);
     const lead = (await allLeads(t))[1]!;
-    expect(forced.headers.get('location')).toBe(`https://lp.example.com/thanks?lead=${lead.lead_id.toString(16).toUpperCase().padStart(8, '0')}`);
+    const id = lead.lead_id.toString(16).toUpperCase().padStart(8, '0');
+    expect(forced.headers.get('location')).toBe(`https://lp.example.com/thanks?lead=${id}&leadid=${id}`);
   });
 });
 
@@ -144,7 +145,8 @@ describe('browser posts', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const [lead] = await allLeads(t);
     expect(lead).toMatchObject({ method: 'browser', affiliate_id: AFF.partner, reqid, attributed: true });
-    expect(res.headers.get('location')).toBe(`https://lp.example.com/thanks?lead=${lead!.lead_id.toString(16).toUpperCase().padStart(8, '0')}`);
+    const id = lead!.lead_id.toString(16).toUpperCase().padStart(8, '0');
+    expect(res.headers.get('location')).toBe(`https://lp.example.com/thanks?lead=${id}&leadid=${id}`);
   });
 
   it('credits the internal affiliate, flagged unattributed, without a cookie', async () => {
@@ -181,13 +183,13 @@ describe('browser posts', () => {
     };
     const res = await t.post(`/d.ashx?redirect=${encodeURIComponent('https://evil.example/')}`, form(injected), FORM);
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toMatch(/^https:\/\/lp\.example\.com\/thanks\?lead=[0-9A-F]{8}$/);
+    expect(res.headers.get('location')).toMatch(/^https:\/\/lp\.example\.com\/thanks\?lead=([0-9A-F]{8})&leadid=\1$/);
   });
 
   it('fills the thank-you tokens of the click it credits', async () => {
     const { cookie } = await click(t, AFF.partner, CREATIVE.cpl, OFFER.cpl);
     const res = await t.post('/d.ashx', form({ ckm_offer_id: OFFER.cpl, first_name: 'Sam', email: 'sam@example.com' }), FORM, { headers: { cookie } });
-    expect(res.headers.get('location')).toMatch(new RegExp(`^https://solar\\.example\\.com/thanks\\?lead=[0-9A-F]{8}&aff=${AFF.partner}$`));
+    expect(res.headers.get('location')).toMatch(new RegExp(`^https://solar\\.example\\.com/thanks\\?lead=([0-9A-F]{8})&aff=${AFF.partner}&leadid=\\1$`));
   });
 });
 
@@ -198,7 +200,7 @@ describe('JSON posts', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const text = await res.text();
-    expect(text).toMatch(/^\{"code":0,"msg":"success","leadid":"[0-9A-F]{8}","price":0\.00,"redirect":"https:\/\/lp\.example\.com\/thanks\?lead=[0-9A-F]{8}"\}$/);
+    expect(text).toMatch(/^\{"code":0,"msg":"success","leadid":"[0-9A-F]{8}","price":0\.00,"redirect":"https:\/\/lp\.example\.com\/thanks\?lead=([0-9A-F]{8})&leadid=\1"\}$/);
     expect((await allLeads(t))[0]).toMatchObject({ method: 'session', reqid, affiliate_id: AFF.partner });
   });
 
@@ -210,6 +212,15 @@ describe('JSON posts', () => {
     expect(res.status).toBe(200);
     const answer = await res.json();
     expect(answer).toMatchObject({ code: 0, msg: 'success', redirect: expect.stringMatching(/^https:\/\/lp\.example\.com\/thanks\?lead=/) });
+    expect((await allLeads(t))[0]).toMatchObject({ method: 'browser', affiliate_id: AFF.partner, attributed: true });
+  });
+
+  it('reads an empty ckm_request_id (d.js without a reqid) as none: a browser post credited through the cookie', async () => {
+    const { cookie } = await click(t);
+    const res = await t.post('/d.ashx', JSON.stringify({ ckm_offer_id: OFFER.lead, ckm_request_id: '', ...JANE }), 'text/plain;charset=UTF-8', {
+      headers: { cookie, origin: 'https://lp.example.com' },
+    });
+    expect((await res.json()).code).toBe(0);
     expect((await allLeads(t))[0]).toMatchObject({ method: 'browser', affiliate_id: AFF.partner, attributed: true });
   });
 

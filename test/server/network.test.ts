@@ -48,7 +48,16 @@ describe('the network file', () => {
       campaigns: [{ campaign_id: 3870, affiliate_id: 67890, offer_id: 12345, ckm_key: 'Scrfdo7ZpJMNS89tiWtQq' }],
     });
     const offer = network.offers.get(12345)!;
-    expect(offer).toMatchObject({ status: 'active', dedupe_transaction_id: true, attribution: 'first_touch', price_format: 'CPA' });
+    expect(offer).toMatchObject({
+      status: 'active',
+      dedupe_transaction_id: true,
+      attribution: 'first_touch',
+      price_format: 'CPA',
+      events: [],
+      allow_duplicates: false,
+      pixel_overrides: 'revenue',
+    });
+    expect(offer.max_sale_amount).toBeUndefined();
     expect(network.campaignFor(67890, 12345)?.campaign_id).toBe(3870);
     expect(network.domainFor('LOCALHOST:3000').tracking_domain_id).toBe(1);
     expect(network.cors_origins).toEqual(['https://lp.example.com']);
@@ -125,5 +134,63 @@ describe('the network file', () => {
     expect(problems((f) => f.offers[0].fields.push({ name: 'ZIP', type: 'zip' }))).toEqual([
       'offers[0] (offer_id 12345) fields: "ZIP" is listed twice',
     ]);
+  });
+
+  it('takes offer events, allow_duplicates, pixel_overrides and max_sale_amount, with their defaults', () => {
+    const file = structuredClone(testNetworkFile()) as any;
+    Object.assign(file.offers[0], {
+      allow_duplicates: true,
+      pixel_overrides: 'all',
+      max_sale_amount: 2500.5,
+      events: [
+        { event_id: 2, event_name: 'Quote Viewed', payout: 0.5, revenue: 1 },
+        { event_id: 3, event_name: 'Bought', payout: 5, revenue: 8, price_format: 'RevShare', allow_duplicates: true, status: 'inactive' },
+      ],
+    });
+    const offer = loadNetwork(file).offers.get(file.offers[0].offer_id)!;
+    expect(offer).toMatchObject({ allow_duplicates: true, pixel_overrides: 'all', max_sale_amount: 2500.5 });
+    expect(offer.events).toEqual([
+      { event_id: 2, event_name: 'Quote Viewed', payout: 0.5, revenue: 1, price_format: 'CPE', allow_duplicates: false, status: 'active' },
+      { event_id: 3, event_name: 'Bought', payout: 5, revenue: 8, price_format: 'RevShare', allow_duplicates: true, status: 'inactive' },
+    ]);
+  });
+
+  it('refuses bad events and settings, one line per problem', () => {
+    expect(
+      problems((f) => {
+        f.offers[0].pixel_overrides = 'some';
+        f.offers[0].max_sale_amount = 0;
+        f.offers[0].events = [
+          { event_id: 2, event_name: 'A', payout: 1 },
+          { event_id: 2, event_name: 'B' },
+          { event_id: 0, event_name: 'Zero' },
+          { event_id: 5, event_name: 'Cut', price_format: 'RevShare', payout: 150 },
+          { event_id: 6, event_name: 'Typo', payuot: 1 },
+        ];
+      }),
+    ).toEqual([
+      'offers[0] (offer_id 12345) events[2].event_id: Too small: expected number to be >0',
+      'offers[0] (offer_id 12345) events[4].payuot: unknown field (a typo?)',
+      'offers[0] (offer_id 12345) pixel_overrides: Invalid option: expected one of "none"|"revenue"|"all"',
+      'offers[0] (offer_id 12345) max_sale_amount: Too small: expected number to be >0',
+    ]);
+    expect(
+      problems((f) => {
+        f.offers[0].events = [
+          { event_id: 2, event_name: 'A', payout: 1 },
+          { event_id: 2, event_name: 'B' },
+          { event_id: 5, event_name: 'Cut', price_format: 'RevShare', payout: 150 },
+        ];
+      }),
+    ).toEqual([
+      'offers[0] (offer_id 12345) events[1] event_id: 2 is listed twice',
+      "offers[0] (offer_id 12345) events[2] payout: a RevShare event's payout and revenue are percentages, at most 100",
+    ]);
+  });
+
+  it('puts the suppression list\'s addresses in the form client addresses take', () => {
+    const file = structuredClone(testNetworkFile()) as any;
+    file.network.suppression.ips = ['::ffff:198.51.100.20', '2001:DB8::7'];
+    expect([...loadNetwork(file).suppression.ips]).toEqual(['198.51.100.20', '2001:db8::7']);
   });
 });

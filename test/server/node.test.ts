@@ -75,6 +75,27 @@ describe('npm start (the Node entry)', () => {
     expect(output).toContain('Usage: npm start -- [options]');
   });
 
+  it('stores an IPv4 client of a dual-stack socket, and one --trust-proxy reads as ::ffff:, as its IPv4 address', async () => {
+    const file = `${tempDbPath()}.json`;
+    writeFileSync(file, JSON.stringify(testNetworkFile()));
+    const db = tempDbPath();
+    // An IPv6 socket bound to loopback's IPv4-mapped address: it reports IPv4 clients as ::ffff:…,
+    // as a server listening on :: does, without listening beyond this machine.
+    server = await startServer(['--config', file, '--db', db, '--host', '::ffff:127.0.0.1']);
+    await fetch(`http://127.0.0.1:${server.port}/?a=67890&c=1057&s1=socket`, { redirect: 'manual' });
+    expect(await server.stop()).toBe(0);
+    server = await startServer(['--config', file, '--db', db, '--trust-proxy']);
+    await fetch(`${server.url}/?a=67890&c=1057&s1=proxy`, { redirect: 'manual', headers: { 'x-forwarded-for': '198.51.100.1, ::ffff:203.0.113.9' } });
+    expect(await server.stop()).toBe(0);
+    const store = openSqliteStore({ path: db });
+    const { rows } = await store.listClicks({ offset: 0, limit: 10 });
+    await store.close();
+    expect(rows.map((r) => [r.s1, r.ip])).toEqual([
+      ['socket', '127.0.0.1'],
+      ['proxy', '203.0.113.9'],
+    ]);
+  });
+
   it('keeps its reqid secret in the database across restarts', async () => {
     const db = tempDbPath();
     server = await startServer(['--db', db]);

@@ -4,7 +4,8 @@ import { Window } from 'happy-dom';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GIF, offerCookie } from '../../server/http.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
-import { ADVERTISER, AFF, API_KEY, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
+import { ADVERTISER, AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, EVENTS, OFFER, REPEAT } from '../support/network.js';
+import type { NetworkFile } from '../../server/network.js';
 
 let t: TestApp;
 let windows: Window[] = [];
@@ -34,6 +35,13 @@ async function stored() {
 async function addPostback(fields: Record<string, string | number>) {
   const res = await t.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, ...fields }), 'application/json');
   expect(res.status).toBe(200);
+}
+
+/** The conversion network with the lead offer changed. */
+function withLead(change: Partial<NetworkFile['offers'][number]>): NetworkFile {
+  const file = conversionNetworkFile();
+  Object.assign(file.offers.find((o) => o.offer_id === OFFER.lead)!, change);
+  return file;
 }
 
 function browser(): Window {
@@ -118,20 +126,35 @@ describe('p.ashx?f=img', () => {
     expect(await stored()).toEqual([]);
   });
 
-  it('records nothing for HEAD (link checkers)', async () => {
+  it.each(['img', 'js', 'pb', ''])('answers HEAD (f=%s) with the status and headers of GET, recording nothing', async (f) => {
     t = makeApp({ file: conversionNetworkFile() });
     const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    const res = await t.get(`/p.ashx?o=${OFFER.lead}&f=img`, { method: 'HEAD', headers: { cookie } });
-    expect(res.status).toBe(200);
+    const head = await t.get(`/p.ashx?o=${OFFER.lead}&f=${f}&t=H-1`, { method: 'HEAD', headers: { cookie } });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
     expect(await stored()).toEqual([]);
+    expect(head.headers.get('x-crumb-result')).toBe('not recorded: HEAD');
+    const get = await t.get(`/p.ashx?o=${OFFER.lead}&f=${f}&t=H-1`, { headers: { cookie } });
+    const names = (r: Response) => [...r.headers.keys()].filter((k) => k !== 'content-length' && k !== 'x-crumb-result');
+    expect(names(head)).toEqual(names(get));
+    for (const name of names(get)) expect(head.headers.get(name)).toBe(get.headers.get(name));
+    expect(await stored()).toHaveLength(1);
+  });
+
+  it('answers HEAD f=pb with the error status GET would get', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const res = await t.get(`/p.ashx?o=999&f=pb`, { method: 'HEAD' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('text/xml; charset=utf-8');
   });
 });
 
 describe('p.ashx money and dedupe', () => {
-  it('takes p as the revenue and ap as the payout', async () => {
-    t = makeApp({ file: conversionNetworkFile() });
+  it('takes p as the revenue and ap as the payout where the offer allows both (pixel_overrides all)', async () => {
+    t = makeApp({ file: withLead({ pixel_overrides: 'all' }) });
     const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    await pixel(`o=${OFFER.lead}&p=40.10&ap=19.99&f=img`, { cookie });
+    const res = await pixel(`o=${OFFER.lead}&p=40.10&ap=19.99&f=img`, { cookie });
+    expect(res.headers.get('x-crumb-result')).toMatch(/^recorded conversion \d+ \(approved\)$/);
     expect((await stored())[0]).toMatchObject({ payout_cents: 1999, revenue_cents: 4010 });
   });
 
@@ -144,14 +167,16 @@ describe('p.ashx money and dedupe', () => {
 
   it('dedupes on t for the same offer and event, and keeps other events apart', async () => {
     t = makeApp({ file: conversionNetworkFile() });
-    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
-    await pixel(`o=${OFFER.lead}&t=ORDER-9&f=img`, { cookie });
-    const again = await pixel(`o=${OFFER.lead}&t=ORDER-9&f=pb`, { cookie });
+    const { cookie } = await click(AFF.partner, REPEAT.creative, REPEAT.offer);
+    await pixel(`o=${REPEAT.offer}&t=ORDER-9&f=img`, { cookie });
+    const again = await pixel(`o=${REPEAT.offer}&t=ORDER-9&f=pb`, { cookie });
     expect(await again.text()).toContain('<duplicate>true</duplicate>');
-    await pixel(`o=${OFFER.lead}&t=ORDER-9&e=3&f=img`, { cookie });
+    await pixel(`o=${REPEAT.offer}&t=ORDER-9&e=${EVENTS.issueRead}&f=img`, { cookie });
+    await pixel(`o=${REPEAT.offer}&t=ORDER-10&f=img`, { cookie });
     expect((await stored()).map((r) => [r.transaction_id, r.event_id])).toEqual([
       ['ORDER-9', 0],
-      ['ORDER-9', 3],
+      ['ORDER-9', EVENTS.issueRead],
+      ['ORDER-10', 0],
     ]);
   });
 
@@ -232,8 +257,10 @@ describe('p.ashx?f=pb', () => {
 describe('p.ashx browser formats carry the browser postbacks', () => {
   const INJECTION = `"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'`;
 
+  /** The affiliate's browser postbacks, on an offer that counts every order (these tests fire
+   * several pixels for one click). */
   async function withPostbacks() {
-    t = makeApp({ file: conversionNetworkFile() });
+    t = makeApp({ file: withLead({ allow_duplicates: true }) });
     await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 2, postback_url: 'https://aff.example/frame?c=#reqid#&t=#tid#' });
     await addPostback({ affiliate_id: AFF.partner, offer_id: 0, postback_type_id: 3, postback_url: 'https://aff.example/img.gif?p={payout}&t={transaction_id}' });
     await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 4, postback_url: 'https://aff.example/px.js?o=#oid#&s=#s1#' });
@@ -289,7 +316,7 @@ describe('p.ashx browser formats carry the browser postbacks', () => {
   });
 
   it('escapes a postback URL that itself carries markup', async () => {
-    t = makeApp({ file: conversionNetworkFile() });
+    t = makeApp({ file: withLead({ allow_duplicates: true }) });
     await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: `https://aff.example/x?q=${INJECTION}` });
     const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
     const page = await (await pixel(`o=${OFFER.lead}&t=1`, { cookie })).text();
@@ -327,5 +354,117 @@ describe('p.ashx browser formats carry the browser postbacks', () => {
     const script = await pixel(`o=999&f=js`);
     expect(script.status).toBe(200);
     expect(await script.text()).toBe('');
+  });
+});
+
+describe('p.ashx: money the browser cannot set (pixel_overrides, max_sale_amount)', () => {
+  it('takes p but ignores ap by default (pixel_overrides revenue), and says so', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await pixel(`o=${OFFER.lead}&p=40.10&ap=500.00&f=img`, { cookie });
+    expect(res.headers.get('x-crumb-result')).toMatch(
+      new RegExp(`^recorded conversion \\d+ \\(approved\\); ap ignored: offer ${OFFER.lead} takes no payout from the pixel \\(pixel_overrides revenue\\)$`),
+    );
+    expect((await stored())[0]).toMatchObject({ payout_cents: 1800, revenue_cents: 4010 });
+  });
+
+  it('ignores p and ap with pixel_overrides none', async () => {
+    t = makeApp({ file: withLead({ pixel_overrides: 'none' }) });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const res = await pixel(`o=${OFFER.lead}&p=40.10&ap=500&f=pb`, { cookie });
+    expect(await res.text()).toBe(PB_SUCCESS);
+    expect(res.headers.get('x-crumb-result')).toContain('p ignored: offer 12345 takes no amount from the pixel (pixel_overrides none); ap ignored');
+    expect((await stored())[0]).toMatchObject({ payout_cents: 1800, revenue_cents: 2200, amount_cents: null });
+  });
+
+  it("takes a RevShare offer's sale amount by default, and pays its percentage", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.revshare, OFFER.revshare);
+    await pixel(`o=${OFFER.revshare}&p=80.05&ap=70&f=img`, { cookie });
+    // 10 % and 15 % of 80.05 (8.005 and 12.0075), half up; ap ignored.
+    expect((await stored())[0]).toMatchObject({ amount_cents: 8005, payout_cents: 801, revenue_cents: 1201 });
+  });
+
+  it("holds a sale amount above the offer's max_sale_amount pending, keeping it; approved later, it pays in full", async () => {
+    const file = conversionNetworkFile();
+    file.offers.find((o) => o.offer_id === OFFER.revshare)!.max_sale_amount = 1000;
+    t = makeApp({ file });
+    const { cookie } = await click(AFF.partner, CREATIVE.revshare, OFFER.revshare);
+    const res = await pixel(`o=${OFFER.revshare}&p=5000&f=js`, { cookie });
+    expect(res.headers.get('x-crumb-result')).toMatch(/^recorded conversion \d+ \(pending: p 5000\.00 is above the offer's max_sale_amount 1000\.00: held for review\)$/);
+    expect(await res.text()).toBe('');
+    const [row] = await stored();
+    expect(row).toMatchObject({ status: 'pending', amount_cents: 500_000, payout_cents: 0, computed_payout_cents: 50_000, computed_revenue_cents: 75_000 });
+    expect((await t.store.listDeliveries({ offset: 0, limit: 10 })).total).toBe(0);
+    const put = await t.app.request(`http://track.example.com/api/2/conversion.json?api_key=${API_KEY}&conversion_id=${row!.conversion_id}&conversion_status=approved`, { method: 'PUT' });
+    expect((await put.json()).conversion).toMatchObject({ payout: 500, revenue: 750 });
+    // At the cap itself, approved at once.
+    const other = await click(AFF.partner, CREATIVE.revshare, OFFER.revshare);
+    await pixel(`o=${OFFER.revshare}&r=${other.reqid}&p=1000&f=img`);
+    expect((await stored())[1]).toMatchObject({ status: 'approved', payout_cents: 10_000 });
+  });
+});
+
+describe('p.ashx events (e=)', () => {
+  it("records an event at the event's money, once per click, beside the base conversion", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const views = [];
+    for (let i = 0; i < 4; i++) views.push(await pixel(`o=${OFFER.lead}&e=${EVENTS.viewed}&f=img`, { cookie }));
+    expect(views.map((r) => r.headers.get('x-crumb-result')!.replace(/\d+/, 'N'))).toEqual([
+      'recorded conversion N (approved)',
+      'duplicate of conversion N',
+      'duplicate of conversion N',
+      'duplicate of conversion N',
+    ]);
+    await pixel(`o=${OFFER.lead}&e=0&t=ORDER-1&f=img`, { cookie });
+    const again = await pixel(`o=${OFFER.lead}&t=ORDER-2&f=img`, { cookie });
+    expect(again.headers.get('x-crumb-result')).toMatch(/^duplicate of conversion \d+$/);
+    expect((await stored()).map((r) => [r.event_id, r.payout_cents, r.revenue_cents])).toEqual([
+      [EVENTS.viewed, 50, 100],
+      [0, 1800, 2200],
+    ]);
+  });
+
+  it.each([
+    ['an event the offer does not have', 77, `unknown event: offer ${OFFER.lead} has no event 77; nothing recorded`],
+    ['an inactive event', EVENTS.retired, `unknown event: event ${EVENTS.retired} of offer ${OFFER.lead} is inactive; nothing recorded`],
+  ])('records nothing for %s, still answering its kind, and says why', async (_, e, result) => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const img = await pixel(`o=${OFFER.lead}&e=${e}&f=img`, { cookie });
+    expect(img.status).toBe(200);
+    expect(new Uint8Array(await img.arrayBuffer())).toEqual(GIF);
+    expect(img.headers.get('x-crumb-result')).toBe(result);
+    const pb = await pixel(`o=${OFFER.lead}&e=${e}&f=pb`, { cookie });
+    expect(pb.status).toBe(400);
+    expect(await pb.text()).toContain('<msg>e ');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('fires the affiliate postbacks of an event with #eventid#, empty for the base conversion', async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: 'https://aff.example/e.gif?e=#eventid#&p=#price#' });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const event = await pixel(`o=${OFFER.lead}&e=${EVENTS.viewed}`, { cookie });
+    expect(parsePage(await event.text())).toEqual([['img', `https://aff.example/e.gif?e=${EVENTS.viewed}&p=0.50`]]);
+    const base = await pixel(`o=${OFFER.lead}`, { cookie });
+    expect(parsePage(await base.text())).toEqual([['img', 'https://aff.example/e.gif?e=&p=18.00']]);
+  });
+});
+
+describe('p.ashx: a click whose affiliate or campaign is no longer active', () => {
+  it('is credited nothing new: recorded scrubbed with the reason, no browser postbacks', async () => {
+    const active = makeApp({ file: conversionNetworkFile() });
+    t = active;
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: 'https://aff.example/img.gif' });
+    const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const file = conversionNetworkFile();
+    file.campaigns.find((c) => c.campaign_id === CAMPAIGN.lead)!.status = 'inactive';
+    t = makeApp({ file, store: active.store, dbPath: active.dbPath });
+    const res = await pixel(`o=${OFFER.lead}`, { cookie });
+    expect(res.headers.get('x-crumb-result')).toMatch(new RegExp(`^recorded conversion \\d+ \\(scrubbed: inactive campaign ${CAMPAIGN.lead}\\)$`));
+    expect(parsePage(await res.text())).toEqual([]);
+    expect((await stored())[0]).toMatchObject({ status: 'scrubbed', payout_cents: 0, revenue_cents: 0, scrub_reason: `inactive campaign ${CAMPAIGN.lead}` });
   });
 });

@@ -5,7 +5,7 @@ import { offerCookie } from '../../server/http.js';
 import { formatDate } from '../../server/params.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from '../../server/postbacks/dispatcher.js';
 import { makeApp, setCookie, tempDbPath, type TestApp } from '../support/app.js';
-import { AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
+import { AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, OFFER, REPEAT } from '../support/network.js';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js';
 
 let receiver: Receiver;
@@ -295,9 +295,9 @@ describe('postback delivery', () => {
   it('delivers more postbacks than it attempts at once', async () => {
     receiver = await startReceiver();
     const t = start({ dispatcher: { concurrency: 1 } });
-    await addPostback(t, { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: `${receiver.base}/pb?id=#leadid#` });
-    const reqid = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
-    for (let i = 0; i < 5; i++) await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: `C-${i}` });
+    await addPostback(t, { affiliate_id: AFF.partner, offer_id: REPEAT.offer, postback_url: `${receiver.base}/pb?id=#leadid#` });
+    const reqid = await click(t, AFF.partner, REPEAT.creative, REPEAT.offer);
+    for (let i = 0; i < 5; i++) await convert(t, { click_id: reqid, offer_id: REPEAT.offer, unique_id: `C-${i}` });
     await delivered(t, {}, 5);
     expect(receiver.requests).toHaveLength(5);
   });
@@ -310,9 +310,9 @@ describe('postback delivery', () => {
       dispatchers.push(extra);
       extra.start();
     }
-    await addPostback(t, { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: `${receiver.base}/pb?id=#leadid#` });
-    const reqid = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
-    await Promise.all(Array.from({ length: 30 }, (_, i) => convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: `M-${i}` })));
+    await addPostback(t, { affiliate_id: AFF.partner, offer_id: REPEAT.offer, postback_url: `${receiver.base}/pb?id=#leadid#` });
+    const reqid = await click(t, AFF.partner, REPEAT.creative, REPEAT.offer);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => convert(t, { click_id: reqid, offer_id: REPEAT.offer, unique_id: `M-${i}` })));
     await delivered(t, {}, 30);
     const ids = receiver.requests.map((r) => r.query.id);
     expect(ids).toHaveLength(30);
@@ -348,11 +348,14 @@ describe('which conversions fire postbacks', () => {
     const reqid = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
     const once = await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'ONCE' });
     expect((await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'ONCE' })).duplicate).toBe(true);
+    // A second conversion of the same click: a duplicate too (one per click), whatever its id.
+    expect((await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'TWICE' })).duplicate).toBe(true);
     const test = await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'TEST', ckm_test: 1 });
-    const suppressed = await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'FRAUD-1' });
+    const suppressed = await convert(t, { click_id: await click(t, AFF.partner, CREATIVE.lead, OFFER.lead), offer_id: OFFER.lead, unique_id: 'FRAUD-1' });
     expect(suppressed.conversion.conversion_status).toBe('scrubbed');
+    const later = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
     t.clock.now += 25 * 3_600_000;
-    const late = await convert(t, { click_id: reqid, offer_id: OFFER.lead, unique_id: 'LATE' });
+    const late = await convert(t, { click_id: later, offer_id: OFFER.lead, unique_id: 'LATE' });
     expect(late.conversion.conversion_status).toBe('scrubbed');
 
     await delivered(t, { conversion_id: once.conversion.conversion_id });

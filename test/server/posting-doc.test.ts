@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeApp, type TestApp } from '../support/app.js';
 import { xmlAnswer } from '../support/leads.js';
-import { OFFER, testNetworkFile } from '../support/network.js';
+import { CAMPAIGN, conversionNetworkFile, OFFER, POST_KEY, testNetworkFile } from '../support/network.js';
+import { demoNetwork } from '../../server/demo/network.js';
 
 let t: TestApp;
 afterEach(() => t.close());
@@ -93,5 +94,55 @@ describe('the posting document', () => {
     const doc = await (await t.get(`/offers/${OFFER.lastTouch}/posting-doc.json`)).json();
     expect(doc.field_list).toBe(false);
     expect(doc.answers.redirect).toMatch(/no thank-you page/);
+  });
+
+  it('says how lead updates work, with sample post strings the endpoint takes', async () => {
+    t = makeApp();
+    const page = await (await t.get(`/offers/${OFFER.lead}/posting-doc`)).text();
+    expect(page).toContain('<h2>Updating a lead</h2>');
+    expect(page).toContain('<code>ckm_lead_id</code>');
+    expect(page).toContain('Invalid Lead ID');
+    const doc = await (await t.get(`/offers/${OFFER.lead}/posting-doc.json`)).json();
+    expect(doc.lead_update.sample_post_string).toBe(
+      `http://track.example.com/d.ashx?ckm_campaign_id=CAMPAIGN_ID&ckm_key=POST_KEY&ckm_lead_id=LEAD_ID&phone=5555550123`,
+    );
+    // Filled in with a real campaign and lead, the sample updates that lead.
+    const posted = await xmlAnswer(await t.get(`/d.ashx?ckm_campaign_id=${CAMPAIGN.lead}&ckm_key=${POST_KEY}&first_name=Jane&last_name=Doe&email=j@example.com&zip=90210`));
+    const sample = doc.lead_update.sample_post_string.replace('CAMPAIGN_ID', CAMPAIGN.lead).replace('POST_KEY', POST_KEY).replace('LEAD_ID', posted.leadid);
+    const updated = await xmlAnswer(await t.get(new URL(sample).pathname + new URL(sample).search));
+    expect(updated).toMatchObject({ code: '0', leadid: posted.leadid });
+    const [lead] = (await t.store.listLeads({ include_tests: true, offset: 0, limit: 10 })).rows;
+    expect(lead!.fields.phone).toBe('5555550123');
+  });
+
+  it("lists the offer's active events, with a pixel and a server-to-server sample, and no money", async () => {
+    t = makeApp({ file: conversionNetworkFile() });
+    const doc = await (await t.get(`/offers/${OFFER.lead}/posting-doc.json`)).json();
+    expect(doc.events.map((e: { event_id: number; once_per_click: boolean }) => [e.event_id, e.once_per_click])).toEqual([
+      [2, true],
+      [3, false],
+      [2_000_000_000, true],
+    ]);
+    expect(doc.events[0]).toMatchObject({
+      event_name: 'Quote Viewed',
+      pixel: '<img src="http://track.example.com/p.ashx?o=12345&e=2&f=img" width="1" height="1" alt="">',
+      server: 'http://track.example.com/api/2/conversion.json?api_key=API_KEY&click_id=REQUEST_ID&offer_id=12345&event_id=2',
+    });
+    const page = await (await t.get(`/offers/${OFFER.lead}/posting-doc`)).text();
+    expect(page).toContain('<td>Quote Viewed</td><td>once per click</td>');
+    expect(page).not.toContain('Retired Event');
+    // The network's money stays out of a document handed to affiliates and page developers.
+    expect(JSON.stringify(doc.events)).not.toMatch(/payout|revenue|0\.5/);
+  });
+
+  it("uses CAKE's standard field names for the demo offer and for an offer without a field list", async () => {
+    t = makeApp({ file: demoNetwork('http://track.example.com') });
+    const demo = await (await t.get('/offers/12345/posting-doc.json')).json();
+    expect(demo.fields.map((f: { name: string }) => f.name)).toEqual(['first_name', 'last_name', 'email_address', 'phone_home', 'address', 'city', 'state', 'zip_code']);
+    expect(demo.sample_post_string).toContain('email_address=jane%40example.com&phone_home=5555550123&address=1+Main+St&city=Springfield&state=CA&zip_code=90210');
+    await t.close();
+    t = makeApp();
+    const free = await (await t.get(`/offers/${OFFER.lastTouch}/posting-doc.json`)).json();
+    expect(free.fields.map((f: { name: string }) => f.name)).toEqual(['first_name', 'email_address']);
   });
 });

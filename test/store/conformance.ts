@@ -6,6 +6,7 @@
 // stores on one database, which is how the suite plays two server instances.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
+import { legacyReqid } from '../support/legacy-reqid.js';
 import {
   CONVERSION_SORTS,
   type Attempt,
@@ -13,6 +14,7 @@ import {
   type ConversionRow,
   type ConversionSort,
   type DeliveriesFor,
+  type LeadChange,
   type LeadDedupe,
   type NewConversion,
   type NewLead,
@@ -32,7 +34,8 @@ const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const ids = reqids(webCryptoMac('conformance-suite-secret'));
+const SUITE_SECRET = 'conformance-suite-secret';
+const ids = reqids(webCryptoMac(SUITE_SECRET));
 
 async function makeClick(at = T0, change: Partial<ClickRecord> = {}): Promise<ClickRecord> {
   return {
@@ -79,6 +82,7 @@ function makeLead(change: Partial<NewLead> = {}): NewLead {
     created_at: T0,
     is_test: false,
     attributed: true,
+    resell: false,
     ...change,
   };
 }
@@ -97,10 +101,13 @@ function makeConversion(change: Partial<NewConversion> = {}): NewConversion {
     click_time: T0 - HOUR,
     payout_cents: 1800,
     revenue_cents: 2200,
+    computed_payout_cents: 1800,
+    computed_revenue_cents: 2200,
     amount_cents: null,
     status: 'approved',
     scrub_reason: null,
     dedupe_key: null,
+    once_per_click: false,
     transaction_id: null,
     unique_id: null,
     order_id: null,
@@ -292,11 +299,31 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(found.total).toBe(1);
       });
 
-      it('list with the first real conversion of each click', async () => {
+      it('list ids minted before their first character changed, in time order with today\'s, by the same time ranges', async () => {
+        const store = await fresh();
+        // Three clicks of the old format (a leading '-'), then three of today's, a minute apart.
+        const old = await Promise.all([0, 1, 2].map(async (i) => ({ ...(await makeClick(T0 + i * MINUTE, { s1: `old${i}` })), reqid: await legacyReqid(SUITE_SECRET, T0 + i * MINUTE) })));
+        const now = await Promise.all([3, 4, 5].map((i) => makeClick(T0 + i * MINUTE, { s1: `new${i}` })));
+        expect(old.map((c) => c.reqid[0])).toEqual(['-', '-', '-']);
+        expect(now.every((c) => c.reqid[0] !== '-' && c.reqid[0] !== '_')).toBe(true);
+        for (const c of [...now, ...old]) await store.recordClick(c);
+        const s1s = async (from?: number, to?: number) => (await store.listClicks({ from, to, offset: 0, limit: 100 })).rows.map((r) => r.s1);
+        expect(await s1s()).toEqual(['old0', 'old1', 'old2', 'new3', 'new4', 'new5']);
+        expect(await s1s(T0 + MINUTE, T0 + 5 * MINUTE)).toEqual(['old1', 'old2', 'new3', 'new4']);
+        expect(await s1s(T0 + MINUTE, T0 + 2 * MINUTE)).toEqual(['old1']);
+        expect(await s1s(T0 + 4 * MINUTE, T0 + 6 * MINUTE)).toEqual(['new4', 'new5']);
+        expect(await s1s(undefined, T0 + 4 * MINUTE)).toEqual(['old0', 'old1', 'old2', 'new3']);
+        expect(await s1s(T0 + 2 * MINUTE)).toEqual(['old2', 'new3', 'new4', 'new5']);
+        expect((await store.listClicks({ from: T0 + MINUTE, to: T0 + 5 * MINUTE, offset: 1, limit: 2 })).total).toBe(4);
+        expect(await store.getClick(old[1]!.reqid)).toEqual(old[1]);
+      });
+
+      it('list with the first real base conversion of each click (not a test, not an event)', async () => {
         const store = await fresh();
         const [converted, plain] = [await makeClick(T0), await makeClick(T0 + MINUTE)];
         await store.recordClick(converted);
         await store.recordClick(plain);
+        await store.insertConversion(makeConversion({ reqid: plain.reqid, event_id: 2 }), none);
         const test = await store.insertConversion(makeConversion({ reqid: converted.reqid, is_test: true }), none);
         const first = await store.insertConversion(makeConversion({ reqid: converted.reqid }), none);
         await store.insertConversion(makeConversion({ reqid: converted.reqid, event_id: 2 }), none);
@@ -319,7 +346,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(result.duplicate).toBe(false);
         if (result.duplicate) return;
         expect(result.conversion).toBeNull();
-        expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null });
+        expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null, updated_at: null });
         expect(Object.keys(result.lead.fields)).toEqual(Object.keys(lead.fields));
         const listed = await store.listLeads({ ...allLeads, lead_id: result.lead.lead_id });
         expect(listed).toEqual({ rows: [result.lead], total: 1 });
@@ -426,6 +453,78 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect((await store.insertLead(lead, window(lead), null)).duplicate).toBe(false);
       });
 
+      describe('updates', () => {
+        const change = (fields: Record<string, string>, more: Partial<LeadChange> = {}): LeadChange => ({
+          fields,
+          email: null,
+          resell: null,
+          updated_at: T0 + HOUR,
+          ...more,
+        });
+
+        it('merge the fields sent over the lead\'s, keeping their order, new ones after', async () => {
+          const store = await fresh();
+          const { lead } = await store.insertLead(makeLead(), null, null);
+          expect(await store.getLead(lead.lead_id)).toEqual(lead);
+          const result = await store.updateLead(lead.lead_id, change({ first_name: 'Augusta', city: 'London', note: 'ünï "y"' }), null);
+          expect(result).toEqual({
+            duplicate: false,
+            lead: { ...lead, fields: { zip: '02134', first_name: 'Augusta', email: 'ada@example.com', note: 'ünï "y"', city: 'London' }, updated_at: T0 + HOUR },
+          });
+          expect(Object.keys(result!.lead.fields)).toEqual(['zip', 'first_name', 'email', 'note', 'city']);
+          expect(await store.getLead(lead.lead_id)).toEqual(result!.lead);
+          expect((await store.listLeads(allLeads)).rows).toEqual([result!.lead]);
+        });
+
+        it('flag a lead for resale, and unflag it', async () => {
+          const store = await fresh();
+          const { lead } = await store.insertLead(makeLead({ resell: true }), null, null);
+          expect(lead.resell).toBe(true);
+          expect((await store.updateLead(lead.lead_id, change({}, { resell: false }), null))?.lead.resell).toBe(false);
+          expect((await store.updateLead(lead.lead_id, change({ zip: '10001' }), null))?.lead).toMatchObject({ resell: false, fields: { zip: '10001' } });
+          expect((await store.updateLead(lead.lead_id, change({}, { resell: true }), null))?.lead.resell).toBe(true);
+        });
+
+        it('answer undefined for a lead that does not exist', async () => {
+          const store = await fresh();
+          expect(await store.updateLead(4242, change({ zip: '1' }), null)).toBeUndefined();
+          expect(await store.getLead(4242)).toBeUndefined();
+        });
+
+        it('claim a new email: one another lead holds inside the window changes nothing; a free one becomes this lead\'s', async () => {
+          const store = await fresh();
+          const ada = makeLead();
+          const grace = makeLead({ email: 'grace@example.com', fields: { email: 'grace@example.com' } });
+          const first = await store.insertLead(ada, window(ada), null);
+          const second = await store.insertLead(grace, window(grace), null);
+          const since = T0 + HOUR - 30 * DAY;
+          const taken = await store.updateLead(second.lead.lead_id, change({ email: 'ada@example.com' }, { email: 'ada@example.com' }), { email: 'ada@example.com', since });
+          expect(taken).toEqual({ duplicate: true, lead: first.lead });
+          expect(await store.getLead(second.lead.lead_id)).toEqual(second.lead);
+
+          const moved = await store.updateLead(second.lead.lead_id, change({ email: 'g@example.com' }, { email: 'g@example.com' }), { email: 'g@example.com', since });
+          expect(moved?.lead).toMatchObject({ email: 'g@example.com', fields: { email: 'g@example.com' } });
+          const later = makeLead({ email: 'g@example.com', created_at: T0 + 2 * HOUR });
+          expect(await store.insertLead(later, window(later), null)).toEqual({ duplicate: true, lead: moved!.lead });
+          // Its own email again: it holds it already.
+          const same = await store.updateLead(second.lead.lead_id, change({}, { email: 'g@example.com' }), { email: 'g@example.com', since });
+          expect(same?.duplicate).toBe(false);
+        });
+
+        it('sent at once, each with its own field, keep every field (merged by the database, not read and written back)', async () => {
+          const db = database();
+          const [a, b] = [await db.open(), await db.open()];
+          const { lead } = await a.insertLead(makeLead(), null, null);
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).updateLead(lead.lead_id, change({ [`f${i}`]: `v${i}` }), null)),
+          );
+          expect(results.every((r) => r?.duplicate === false)).toBe(true);
+          const stored = (await a.getLead(lead.lead_id))!;
+          for (let i = 0; i < 12; i++) expect(stored.fields[`f${i}`]).toBe(`v${i}`);
+          expect(Object.keys(stored.fields).slice(0, 4)).toEqual(Object.keys(lead.fields));
+        });
+      });
+
       it('list by id, time range, offer and affiliate, leaving tests out unless asked, with paging', async () => {
         const store = await fresh();
         const made: number[] = [];
@@ -523,6 +622,67 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(deliveries.rows[0]!.conversion_id).toBe(results[0]!.conversion.conversion_id);
       });
 
+      it('claiming their click: a second for the same click and event answers the first and writes nothing', async () => {
+        const store = await fresh();
+        const postback = await store.createPostback(makePostback());
+        const reqid = await ids.mint(T0 - HOUR);
+        const once = (change: Partial<NewConversion> = {}) => makeConversion({ reqid, once_per_click: true, ...change });
+        const first = await store.insertConversion(once({ transaction_id: 'A' }), deliveriesTo([postback.postback_id]));
+        const again = await store.insertConversion(once({ transaction_id: 'B', conversion_time: T0 + HOUR }), deliveriesTo([postback.postback_id]));
+        expect(again).toEqual({ duplicate: true, conversion: first.conversion });
+        // Another event of the same click, and the same event of another click, are their own.
+        const event = await store.insertConversion(once({ event_id: 2 }), none);
+        const event2 = await store.insertConversion(once({ event_id: 2 }), none);
+        const otherClick = await store.insertConversion(once({ reqid: await ids.mint(T0 - HOUR) }), none);
+        expect([event.duplicate, event2.duplicate, otherClick.duplicate]).toEqual([false, true, false]);
+        expect(event2.conversion).toEqual(event.conversion);
+        expect((await store.listConversions(allConversions)).total).toBe(3);
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(1);
+      });
+
+      it('not claiming their click (duplicates allowed, tests) are all kept, and leave the slot to one that claims it', async () => {
+        const store = await fresh();
+        const reqid = await ids.mint(T0 - HOUR);
+        const free = await Promise.all([1, 2, 3].map(() => store.insertConversion(makeConversion({ reqid, once_per_click: false }), none)));
+        expect(free.map((r) => r.duplicate)).toEqual([false, false, false]);
+        const claiming = await store.insertConversion(makeConversion({ reqid, once_per_click: true }), none);
+        expect(claiming.duplicate).toBe(false);
+        expect((await store.insertConversion(makeConversion({ reqid, once_per_click: true }), none)).conversion).toEqual(claiming.conversion);
+        // The dedupe key still holds among those that claim nothing.
+        const keyed = await store.insertConversion(makeConversion({ reqid, dedupe_key: 'T-9' }), none);
+        expect(await store.insertConversion(makeConversion({ reqid, dedupe_key: 'T-9' }), none)).toEqual({ duplicate: true, conversion: keyed.conversion });
+        expect((await store.listConversions(allConversions)).total).toBe(5);
+      });
+
+      it('answer the dedupe key\'s conversion when one holds the key and another the click', async () => {
+        const store = await fresh();
+        const reqid = await ids.mint(T0 - HOUR);
+        const slot = await store.insertConversion(makeConversion({ reqid, once_per_click: true }), none);
+        const keyed = await store.insertConversion(makeConversion({ dedupe_key: 'K-1' }), none);
+        const both = await store.insertConversion(makeConversion({ reqid, once_per_click: true, dedupe_key: 'K-1' }), none);
+        expect(both).toEqual({ duplicate: true, conversion: keyed.conversion });
+        expect(slot.conversion.conversion_id).not.toBe(keyed.conversion.conversion_id);
+      });
+
+      it('sent 50 at once for one click and event, each with its own transaction id, are recorded once, on every instance', async () => {
+        const db = database();
+        const [a, b] = [await db.open(), await db.open()];
+        const postback = await a.createPostback(makePostback());
+        const reqid = await ids.mint(T0 - HOUR);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            (i % 2 ? a : b).insertConversion(
+              makeConversion({ reqid, once_per_click: true, event_id: 4, dedupe_key: `page-view-${i}`, conversion_time: T0 + i }),
+              deliveriesTo([postback.postback_id]),
+            ),
+          ),
+        );
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.conversion.conversion_id)).size).toBe(1);
+        expect((await a.listConversions(allConversions)).total).toBe(1);
+        expect((await b.listDeliveries(allDeliveries)).total).toBe(1);
+      });
+
       it('write outbox rows rendered from the stored conversion, in its transaction', async () => {
         const store = await fresh();
         const [p1, p2] = [await store.createPostback(makePostback()), await store.createPostback(makePostback({ offer_id: 0 }))];
@@ -614,12 +774,32 @@ export function storeConformance(name: string, backend: StoreBackend): void {
     });
 
     describe('conversion status', () => {
+      it('carries the money: what a conversion earns counts while it is approved, and never for a test', async () => {
+        const store = await fresh();
+        const held = { payout_cents: 0, revenue_cents: 0, computed_payout_cents: 1250, computed_revenue_cents: 2005 };
+        const { conversion } = await store.insertConversion(makeConversion({ ...held, status: 'scrubbed', scrub_reason: 'session expired' }), none);
+        const money = (r: ConversionRow | undefined) => [r?.status, r?.payout_cents, r?.revenue_cents, r?.computed_payout_cents, r?.computed_revenue_cents];
+        expect(money(await store.setConversionStatus(conversion.conversion_id, 'approved', none))).toEqual(['approved', 1250, 2005, 1250, 2005]);
+        expect(money(await store.getConversion(conversion.conversion_id))).toEqual(['approved', 1250, 2005, 1250, 2005]);
+        expect(money(await store.setConversionStatus(conversion.conversion_id, 'reversed', none))).toEqual(['reversed', 0, 0, 1250, 2005]);
+        expect(money(await store.setConversionStatus(conversion.conversion_id, 'pending', none))).toEqual(['pending', 0, 0, 1250, 2005]);
+        expect(money(await store.setConversionStatus(conversion.conversion_id, 'approved', none))).toEqual(['approved', 1250, 2005, 1250, 2005]);
+        // The report sorts by the money counted now.
+        const other = await store.insertConversion(makeConversion({ payout_cents: 1000, computed_payout_cents: 1000 }), none);
+        await store.setConversionStatus(conversion.conversion_id, 'rejected', none);
+        const byPayout = await store.listConversions({ ...allConversions, sort: 'payout', descending: true });
+        expect(byPayout.rows.map((r) => r.conversion_id)).toEqual([other.conversion.conversion_id, conversion.conversion_id]);
+
+        const test = await store.insertConversion(makeConversion({ ...held, status: 'pending', is_test: true }), none);
+        expect(money(await store.setConversionStatus(test.conversion.conversion_id, 'approved', none))).toEqual(['approved', 0, 0, 1250, 2005]);
+      });
+
       it('changes with the outbox rows it causes, rendered from the changed row', async () => {
         const store = await fresh();
         const postback = await store.createPostback(makePostback({ fire_on: 'rejection' }));
         const { conversion } = await store.insertConversion(makeConversion(), none);
         const changed = await store.setConversionStatus(conversion.conversion_id, 'rejected', deliveriesTo([postback.postback_id], 'rejection'));
-        expect(changed).toEqual({ ...conversion, status: 'rejected' });
+        expect(changed).toEqual({ ...conversion, status: 'rejected', payout_cents: 0, revenue_cents: 0 });
         expect(await store.getConversion(conversion.conversion_id)).toEqual(changed);
         const { rows } = await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id });
         expect(rows.map((d) => [d.fire_on, d.url])).toEqual([

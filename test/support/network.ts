@@ -121,11 +121,45 @@ export function testNetworkFile(): NetworkFile {
   };
 }
 
+/** Events and an offer that counts every conversion (conversionNetworkFile). */
+export const EVENTS = {
+  /** On OFFER.lead: once per click, 0.50 / 1.00. */
+  viewed: 2,
+  /** On OFFER.lead: RevShare 5 % / 8 %, every one counted. */
+  bought: 3,
+  /** On OFFER.lead: inactive. */
+  retired: 4,
+  /** On OFFER.lead: the largest id there is. */
+  far: 2_000_000_000,
+  /** On OFFER_REPEAT: every one counted. */
+  issueRead: 2,
+} as const;
+export const REPEAT = { offer: 1212, creative: 7001, campaign: 3879 } as const;
+
 /** The test network plus what the conversion tests need, appended so that testNetworkFile() keeps
- * its shape: a second advertiser with an offer of its own (p.ashx?a=, advertiser filters), and a
- * campaign that overrides a RevShare offer's percentages. */
+ * its shape: a second advertiser with an offer of its own (p.ashx?a=, advertiser filters), a
+ * campaign that overrides a RevShare offer's percentages, events on the lead offer, and an offer
+ * whose clicks may convert any number of times (allow_duplicates). */
 export function conversionNetworkFile(): NetworkFile {
   const file = testNetworkFile();
+  file.offers.find((o) => o.offer_id === OFFER.lead)!.events = [
+    { event_id: EVENTS.viewed, event_name: 'Quote Viewed', payout: 0.5, revenue: 1, price_format: 'CPE' },
+    { event_id: EVENTS.bought, event_name: 'Policy Bought', payout: 5, revenue: 8, price_format: 'RevShare', allow_duplicates: true },
+    { event_id: EVENTS.retired, event_name: 'Retired Event', payout: 9, status: 'inactive' },
+    { event_id: EVENTS.far, event_name: 'Far Event', payout: 0.01 },
+  ];
+  file.offers.push({
+    offer_id: REPEAT.offer,
+    offer_name: 'Magazine (every order counts)',
+    advertiser_id: 5,
+    offer_url: 'https://mag.example.com/?reqid=#reqid#',
+    payout: 2,
+    revenue: 3,
+    allow_duplicates: true,
+    events: [{ event_id: EVENTS.issueRead, event_name: 'Issue Read', payout: 0.1, revenue: 0.2, allow_duplicates: true }],
+  });
+  file.creatives.push({ creative_id: REPEAT.creative, offer_id: REPEAT.offer });
+  file.campaigns.push({ campaign_id: REPEAT.campaign, affiliate_id: AFF.partner, offer_id: REPEAT.offer, ckm_key: 'magazine-key' });
   file.advertisers.push({ advertiser_id: ADVERTISER.other, advertiser_name: 'Other Advertiser' });
   file.offers.push({
     offer_id: OFFER.otherAdvertiser,
