@@ -371,7 +371,9 @@ const DEMO_JS = `(function () {
     var poll = function () {
       fetch('${DEMO_ROOT}/postbacks.json').then(function (r) { return r.json(); }).then(function (body) {
         var list = (body.received || []).slice(0, 5);
-        if (!list.length) { if (++tries < 60) setTimeout(poll, 1000); return; }
+        // Engagement events post back too, before the order does: keep looking for a minute.
+        if (++tries < 60) setTimeout(poll, 1000);
+        if (!list.length) return;
         log.textContent = '';
         list.forEach(function (p) {
           var li = document.createElement('li');
