@@ -8,6 +8,7 @@ import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import type { Network } from './network.js';
 import { BadParams } from './params.js';
+import type { Resolve } from './postbacks/address.js';
 import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
 import { dJsHandler } from './routes/assets.js';
 import { clickRoutes } from './routes/click.js';
@@ -33,6 +34,10 @@ export interface AppOptions {
   dJs?: string;
   /** Serve the demo's pages under /demo/ (the entry point does, for the built-in demo network). */
   demo?: DemoOptions;
+  /** Resolves a host name (Node: dns.lookup), so that a postback whose name resolves to a private
+   * address is refused when it is saved. Without it only literal addresses are refused then (the
+   * dispatcher checks every address at delivery either way). */
+  resolveHost?: Resolve;
 }
 
 /** What every route may use. */
@@ -43,6 +48,7 @@ export interface AppDeps {
   clock: () => number;
   clientIp: (c: Context) => string | undefined;
   onDeliveries: () => void;
+  resolveHost?: Resolve;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -78,6 +84,7 @@ export function createApp(options: AppOptions) {
     clock: options.clock ?? Date.now,
     clientIp: options.clientIp ?? (() => undefined),
     onDeliveries: options.onDeliveries ?? (() => {}),
+    resolveHost: options.resolveHost,
   };
 
   const app = new Hono();

@@ -39,6 +39,11 @@ const schema = z.strictObject({
         transaction_ids: z.array(z.string()).default([]),
       })
       .default({ ips: [], emails: [], transaction_ids: [] }),
+    /** Server-to-server postbacks may go to private, loopback and other non-public addresses, on
+     * any port (PROTOCOL.md 10). Off: affiliates cannot aim the server at its own network. */
+    postbacks_allow_private: z.boolean().default(false),
+    /** Ports server-to-server postbacks may use on public addresses. */
+    postback_ports: z.array(z.number().int().min(1).max(65535)).min(1, 'needs at least one port').default([80, 443]),
   }),
   api_keys: z.array(z.string().min(8, 'must be at least 8 characters')).min(1, 'needs at least one key'),
   tracking_domains: z
@@ -117,6 +122,9 @@ export interface Network {
   /** Every origin allowed to post leads from a browser. */
   cors_origins: string[];
   suppression: { ips: Set<string>; emails: Set<string>; transaction_ids: Set<string> };
+  /** Where server-to-server postbacks may go (postbacks/address.ts). */
+  postbacks_allow_private: boolean;
+  postback_ports: number[];
   tracking_domains: TrackingDomain[];
   affiliates: Map<number, Affiliate>;
   advertisers: Map<number, Advertiser>;
@@ -210,6 +218,8 @@ export function loadNetwork(input: unknown): Network {
       emails: new Set(file.network.suppression.emails.map((e) => e.trim().toLowerCase())),
       transaction_ids: new Set(file.network.suppression.transaction_ids),
     },
+    postbacks_allow_private: file.network.postbacks_allow_private,
+    postback_ports: file.network.postback_ports,
     tracking_domains: file.tracking_domains,
     affiliates,
     advertisers,

@@ -10,6 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { isHttpUrl } from '../network.js';
+import { checkPostbackUrl, targetsOf } from '../postbacks/address.js';
 import {
   BadParams,
   enumParam,
@@ -81,7 +82,7 @@ export function postbackApi(api: Api, deps: AppDeps) {
 
   api.post('/affiliate_postback.json', async (c) => {
     const p = read(createParams, c.get('params'));
-    check(deps, p);
+    await check(deps, p, true);
     return success(c, { postback: postbackJson(await deps.store.createPostback(p)) });
   });
 
@@ -94,7 +95,10 @@ export function postbackApi(api: Api, deps: AppDeps) {
   api.put('/affiliate_postback.json', async (c) => {
     const { postback_id, ...change } = read(updateParams, c.get('params'));
     const current = await existing(deps, postback_id);
-    check(deps, { ...current, ...definedOnly(change) });
+    // The target is checked again when it, the type or the status changes: a postback the rules
+    // now refuse can still be deactivated or moved, not pointed anywhere new or switched back on.
+    const retarget = change.postback_url !== undefined || change.postback_type_id !== undefined || change.postback_status === 'active';
+    await check(deps, { ...current, ...definedOnly(change) }, retarget);
     const row = await deps.store.updatePostback(postback_id, change);
     if (!row) throw gone(postback_id);
     return success(c, { postback: postbackJson(row) });
@@ -120,14 +124,17 @@ export function postbackApi(api: Api, deps: AppDeps) {
   });
 }
 
-/** What the network file must agree with: the affiliate and offer exist, and browser postbacks
- * (iframe, image, JavaScript) fire only on conversion: at approval or rejection there is no page. */
-function check(deps: AppDeps, p: NewPostback) {
+/** What the network file must agree with: the affiliate and offer exist, browser postbacks
+ * (iframe, image, JavaScript) fire only on conversion (at approval or rejection there is no page),
+ * and a server postback goes only where the address rules allow (postbacks/address.ts; browser
+ * postbacks are requested by the visitor's browser, not by us). */
+async function check(deps: AppDeps, p: NewPostback, target: boolean) {
+  const { network } = deps;
   const errors = [];
-  if (!deps.network.affiliates.has(p.affiliate_id)) {
+  if (!network.affiliates.has(p.affiliate_id)) {
     errors.push({ parameter: 'affiliate_id', message: `names no affiliate of this network (${p.affiliate_id})` });
   }
-  if (p.offer_id !== 0 && !deps.network.offers.has(p.offer_id)) {
+  if (p.offer_id !== 0 && !network.offers.has(p.offer_id)) {
     errors.push({ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id}); 0 means every offer` });
   }
   if (p.postback_type_id !== 1 && p.fire_on !== 'conversion') {
@@ -135,6 +142,10 @@ function check(deps: AppDeps, p: NewPostback) {
       parameter: 'fire_on',
       message: `must be conversion for a browser postback (postback_type_id ${p.postback_type_id}): only server postbacks fire on approval or rejection`,
     });
+  }
+  if (target && p.postback_type_id === 1) {
+    const refused = await checkPostbackUrl(p.postback_url, targetsOf(network), deps.resolveHost);
+    if (refused) errors.push({ parameter: 'postback_url', message: refused });
   }
   if (errors.length) throw new BadParams(errors);
 }

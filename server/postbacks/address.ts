@@ -17,6 +17,11 @@ export interface PostbackTargets {
 
 export const DEFAULT_TARGETS: PostbackTargets = { allow_private: false, ports: [80, 443] };
 
+/** The rules of a network (its `postbacks_allow_private` and `postback_ports` settings). */
+export function targetsOf(network: { postbacks_allow_private: boolean; postback_ports: readonly number[] }): PostbackTargets {
+  return { allow_private: network.postbacks_allow_private, ports: network.postback_ports };
+}
+
 /** Why a target was refused, as the delivery log shows it (no address in it). */
 export type Refusal = 'private address' | 'port' | 'scheme';
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from '../../server/app.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
 import { loadNetwork, type NetworkFile } from '../../server/network.js';
+import type { Resolve } from '../../server/postbacks/address.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { HOST, SECRET, testNetworkFile } from './network.js';
@@ -42,6 +43,8 @@ export function makeApp(
     /** Serve /d.js (e.g. builtDJs()) and the demo pages, as the Node entry can. */
     dJs?: string;
     demo?: DemoOptions;
+    /** The resolver for postback hosts; tests inject one (never the network's DNS). */
+    resolveHost?: Resolve;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -57,6 +60,7 @@ export function makeApp(
     onDeliveries: options.onDeliveries,
     dJs: options.dJs,
     demo: options.demo,
+    resolveHost: options.resolveHost,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);
