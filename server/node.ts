@@ -12,7 +12,9 @@ import { createApp } from './app.js';
 import { DEMO_API_KEY, demoNetwork } from './demo/network.js';
 import { ensureDemoPostback } from './demo/postback.js';
 import { loadNetwork, NetworkError, type Network } from './network.js';
+import { targetsOf } from './postbacks/address.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
+import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
 import { redact } from './store/url.js';
@@ -117,18 +119,20 @@ async function main() {
     return getConnInfo(c).remote.address;
   };
 
-  // Delivers the postback outbox: what a previous run left, then whatever conversions queue.
-  const dispatcher = createDispatcher({ store });
+  // Delivers the postback outbox: what a previous run left, then whatever conversions queue, each
+  // connection checked against the network's address rules on the address it is made to.
+  const targets = () => targetsOf(network);
+  const dispatcher = createDispatcher({ store, targets, fetch: nodeSend({ targets }) });
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = configFile ? undefined : { api_key: DEMO_API_KEY };
-  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost });
   dispatcher.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
     if (!configFile && port === 0) {
       network = loadNetwork(demoNetwork(base));
-      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost });
     }
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
     // is in place before the banner invites anyone to click.

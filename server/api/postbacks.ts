@@ -4,6 +4,7 @@
 //   PUT    /api/2/affiliate_postback.json    update by postback_id (only the fields sent change)
 //   DELETE /api/2/affiliate_postback.json    remove by postback_id
 //   GET    /api/2/postback_deliveries.json   the outbox and every attempt (ours)
+//   POST   /api/2/postback_deliveries.json   re-send a failed or cancelled delivery (ours)
 // `fire_on` (conversion, approval, rejection; default conversion) is ours: CAKE's documents mix
 // when a postback fires up with its type.
 import { HTTPException } from 'hono/http-exception';
@@ -24,7 +25,7 @@ import {
   type Params,
 } from '../params.js';
 import { definedOnly } from '../store/columns.js';
-import { POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow } from '../store/types.js';
+import { DELIVERY_STATUSES, POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow, type ResendResult } from '../store/types.js';
 import { success, type Api } from './index.js';
 
 const MAX_URL = 2000;
@@ -73,9 +74,11 @@ const deliveryParams = z.object({
   delivery_id: idParam.optional(),
   conversion_id: idParam.optional(),
   postback_id: idParam.optional(),
-  status: enumParam(['pending', 'delivered', 'failed']).optional(),
+  status: enumParam(DELIVERY_STATUSES).optional(),
   ...pagingParams(500),
 });
+
+const resendParams = z.object({ delivery_id: idParam });
 
 export function postbackApi(api: Api, deps: AppDeps) {
   const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));
@@ -122,6 +125,32 @@ export function postbackApi(api: Api, deps: AppDeps) {
     });
     return success(c, { total_rows: total, deliveries: rows.map(deliveryJson) });
   });
+
+  // A failed (or cancelled) delivery queued again: a new delivery of the same URL, with attempts of
+  // its own; the old one keeps its log. Once per delivery, so a double click sends one.
+  api.post('/postback_deliveries.json', async (c) => {
+    const { delivery_id } = read(resendParams, c.get('params'));
+    const result = await deps.store.resendDelivery(delivery_id);
+    if (!result.resent) throw notResent(delivery_id, result);
+    deps.onDeliveries();
+    return success(c, {
+      message: `Delivery ${delivery_id} re-sent as delivery ${result.delivery.delivery_id}`,
+      delivery: deliveryJson({ ...result.delivery, attempt_log: [] }),
+    });
+  });
+}
+
+function notResent(delivery_id: number, result: Extract<ResendResult, { resent: false }>) {
+  switch (result.reason) {
+    case 'missing':
+      return new HTTPException(404, { message: `delivery_id ${delivery_id}: no such delivery` });
+    case 'pending':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} is pending: it is being delivered already (see next_attempt_date)` });
+    case 'delivered':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} was delivered: only a failed or cancelled delivery is re-sent` });
+    case 'resent':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} was re-sent already, as delivery ${result.resent_as}: re-send that one if it failed` });
+  }
 }
 
 /** What the network file must agree with: the affiliate and offer exist, browser postbacks
@@ -186,6 +215,7 @@ function deliveryJson(row: DeliveryRow & { attempt_log: Attempt[] }) {
     next_attempt_date: row.status === 'pending' ? formatDate(row.next_attempt_at) : null,
     delivered_date: row.delivered_at === null ? null : formatDate(row.delivered_at),
     last_error: row.last_error,
+    resend_of: row.resend_of,
     attempt_log: row.attempt_log.map((a) => ({
       attempted_date: formatDate(a.attempted_at),
       status_code: a.status_code,

@@ -11,7 +11,20 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { reqidFloor } from '../reqid.js';
-import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import {
+  CANCELLED,
+  CLICK_COLUMNS,
+  CONVERSION_COLUMNS,
+  definedOnly,
+  DELIVERY_COLUMNS,
+  EarlierLead,
+  LEAD_COLUMNS,
+  notApplied,
+  POSTBACK_COLUMNS,
+  SORT_COLUMNS,
+  withHost,
+} from './columns.js';
+import { StoreOverloaded } from './errors.js';
 import { migrations } from './sqlite-schema.js';
 import type {
   Attempt,
@@ -21,16 +34,17 @@ import type {
   ConversionRow,
   ConversionStatus,
   DeliveriesFor,
+  DeliveryClaim,
   DeliveryQuery,
   DeliveryRow,
   LeadResult,
   LeadRow,
   NewConversion,
-  NewDelivery,
   NewLead,
   Page,
   PostbackQuery,
   PostbackRow,
+  ResendResult,
   Store,
 } from './types.js';
 
@@ -40,7 +54,13 @@ export interface SqliteOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Most jobs in one transaction; the rest wait for the next. */
   maxBatch?: number;
+  /** Most writes waiting at once; past it a write fails at once with StoreOverloaded. */
+  maxQueued?: number;
 }
+
+/** Writes waiting for the group commit, by default: more than a second of the heaviest load this
+ * store takes, and a bounded amount of memory. */
+export const MAX_QUEUED_WRITES = 10_000;
 
 type Row = Record<string, unknown>;
 
@@ -52,7 +72,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   db.pragma('busy_timeout = 5000');
   migrate(db);
 
-  const write = writeQueue(db, options.maxBatch ?? 1000);
+  const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
 
   return {
@@ -179,7 +199,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
         const row = conversionRow(sql.setConversionStatus.get(status, conversion_id) as Row);
-        for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, Date.now()));
+        for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
         return row;
       });
     },
@@ -193,12 +213,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
         const current = sql.getPostback.get(postback_id) as PostbackRow | undefined;
         if (!current) return undefined;
         const next = { ...current, ...definedOnly(change), postback_id };
-        return sql.updatePostback.get(next) as PostbackRow;
+        const row = sql.updatePostback.get(next) as PostbackRow;
+        if (row.postback_status === 'inactive') sql.cancelDeliveries.run({ postback_id, reason: CANCELLED.deactivated });
+        return row;
       });
     },
 
     deletePostback(postback_id) {
-      return write(() => sql.deletePostback.run(postback_id).changes > 0);
+      return write(() => {
+        if (!sql.deletePostback.run(postback_id).changes) return false;
+        sql.cancelDeliveries.run({ postback_id, reason: CANCELLED.deleted });
+        return true;
+      });
     },
 
     async listPostbacks(q: PostbackQuery) {
@@ -213,24 +239,41 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return sql.postbacksFor.all(affiliate_id, offer_id, fire_on) as PostbackRow[];
     },
 
-    claimDeliveries(now, lease_until, limit) {
-      return write(() => (sql.claimDeliveries.all({ now, lease_until, limit }) as DeliveryRow[]).sort(byDeliveryId));
+    claimDeliveries(claim) {
+      // The dispatcher's own writes, bounded by its concurrency: never refused for a full queue
+      // (a refused outcome would only make the delivery go out twice).
+      return write(() => (sql.claimDeliveries.all(claimParams(claim)) as DeliveryRow[]).sort(byDeliveryId), UNBOUNDED);
     },
 
-    finishAttempt(attempt: Attempt, outcome: AttemptOutcome) {
+    finishAttempt(attempt: Attempt, lease: number, outcome: AttemptOutcome) {
       return write(() => {
-        sql.insertAttempt.run(attempt);
-        if (outcome.delivered) {
-          sql.deliveryDelivered.run({ delivery_id: attempt.delivery_id, at: attempt.attempted_at });
-        } else {
-          sql.deliveryFailed.run({
-            delivery_id: attempt.delivery_id,
-            status: outcome.retry_at === null ? 'failed' : 'pending',
-            next: outcome.retry_at ?? attempt.attempted_at,
-            error: attempt.error ?? `HTTP ${attempt.status_code}`,
-          });
-        }
+        const fence = { delivery_id: attempt.delivery_id, lease };
+        const applied = outcome.delivered
+          ? sql.deliveryDelivered.run({ ...fence, at: attempt.attempted_at }).changes > 0
+          : sql.deliveryFailed.run({
+              ...fence,
+              status: outcome.retry_in_ms === null ? 'failed' : 'pending',
+              retry_in_ms: outcome.retry_in_ms ?? 0,
+              error: attempt.error ?? `HTTP ${attempt.status_code}`,
+            }).changes > 0;
+        sql.insertAttempt.run({ ...attempt, error: applied ? attempt.error : notApplied(attempt) });
+        return applied;
+      }, UNBOUNDED);
+    },
+
+    resendDelivery(delivery_id) {
+      return write((): ResendResult => {
+        const old = sql.getDelivery.get(delivery_id) as DeliveryRow | undefined;
+        if (!old) return { resent: false, reason: 'missing' };
+        if (old.status === 'pending' || old.status === 'delivered') return { resent: false, reason: old.status, delivery: old };
+        const again = sql.resentAs.get(delivery_id) as { delivery_id: number } | undefined;
+        if (again) return { resent: false, reason: 'resent', delivery: old, resent_as: again.delivery_id };
+        return { resent: true, delivery: sql.resendDelivery.get(delivery_id) as DeliveryRow };
       });
+    },
+
+    async clock() {
+      return (sql.now.get() as { now: number }).now;
     },
 
     async listDeliveries(q: DeliveryQuery) {
@@ -256,14 +299,21 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
 export interface WriteQueue {
   /** Runs `job` in the next group transaction. A job of one statement may say so (`single`): SQLite
-   * undoes a failing statement by itself, so it needs no savepoint of its own. */
-  <T>(job: () => T, single?: boolean): Promise<T>;
+   * undoes a failing statement by itself, so it needs no savepoint of its own. Past `maxQueued`
+   * waiting jobs a job is refused at once (StoreOverloaded), unless it is `unbounded`. */
+  <T>(job: () => T, options?: WriteOptions): Promise<T>;
   drain(): Promise<void>;
 }
 
-const ONE_STATEMENT = true;
+export interface WriteOptions {
+  single?: boolean;
+  unbounded?: boolean;
+}
 
-export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue {
+const ONE_STATEMENT: WriteOptions = { single: true };
+const UNBOUNDED: WriteOptions = { unbounded: true };
+
+export function writeQueue(db: Database.Database, maxBatch: number, maxQueued = Infinity): WriteQueue {
   type Job = { run: () => unknown; single: boolean; resolve: (value: unknown) => void; reject: (error: unknown) => void };
   let queue: Job[] = [];
   let scheduled = false;
@@ -319,9 +369,10 @@ export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue 
     setImmediate(flush);
   }
 
-  const write = <T>(run: () => T, single = false) =>
+  const write = <T>(run: () => T, options: WriteOptions = {}) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ run, single, resolve: resolve as (value: unknown) => void, reject });
+      if (queue.length >= maxQueued && !options.unbounded) return reject(new StoreOverloaded('the SQLite write queue', maxQueued));
+      queue.push({ run, single: options.single ?? false, resolve: resolve as (value: unknown) => void, reject });
       if (!scheduled) schedule();
     });
   return Object.assign(write, {
@@ -344,6 +395,9 @@ function migrate(db: Database.Database) {
     }).immediate();
   }
 }
+
+/** SQLite's own clock, in milliseconds: every due time and lease is read from it. */
+const NOW = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 const insertInto = (table: string, columns: readonly string[]) =>
   `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
@@ -384,23 +438,43 @@ function statements(db: Database.Database) {
        ORDER BY postback_id`,
     ),
     insertDelivery: db.prepare(
-      insertInto('deliveries', DELIVERY_COLUMNS),
+      `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}, status, attempts, created_at, next_attempt_at)
+       VALUES (${DELIVERY_COLUMNS.map((c) => `@${c}`).join(', ')}, 'pending', 0, ${NOW}, ${NOW})`,
     ),
+    // The `limit` deliveries due longest, skipping hosts at their limit; of those, at most the room
+    // each host has left. Each claim raises the lease, the fencing token of finishAttempt.
     claimDeliveries: db.prepare(
-      `UPDATE deliveries SET next_attempt_at = @lease_until WHERE delivery_id IN (
-         SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= @now
-         ORDER BY next_attempt_at LIMIT @limit)
+      `UPDATE deliveries SET next_attempt_at = ${NOW} + @lease_ms, lease = lease + 1 WHERE delivery_id IN (
+         SELECT r.delivery_id FROM (
+           SELECT d.delivery_id, d.host, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.delivery_id) AS n
+           FROM (
+             SELECT delivery_id, host, next_attempt_at FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ${NOW} AND host NOT IN (SELECT value FROM json_each(@full))
+             ORDER BY next_attempt_at, delivery_id LIMIT @limit
+           ) d
+         ) r LEFT JOIN json_each(@busy) b ON b.key = r.host
+         WHERE r.n <= @per_host - coalesce(b.value, 0))
        RETURNING *`,
     ),
     insertAttempt: db.prepare(insertInto('attempts', ['delivery_id', 'attempted_at', 'status_code', 'latency_ms', 'error'])),
+    // Only the attempt holding the latest lease of a pending delivery writes its outcome.
     deliveryDelivered: db.prepare(
       `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = @at, last_error = NULL
-       WHERE delivery_id = @delivery_id`,
+       WHERE delivery_id = @delivery_id AND lease = @lease AND status = 'pending'`,
     ),
     deliveryFailed: db.prepare(
-      `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
-       WHERE delivery_id = @delivery_id`,
+      `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = ${NOW} + @retry_in_ms, last_error = @error
+       WHERE delivery_id = @delivery_id AND lease = @lease AND status = 'pending'`,
     ),
+    cancelDeliveries: db.prepare(`UPDATE deliveries SET status = 'cancelled', last_error = @reason WHERE postback_id = @postback_id AND status = 'pending'`),
+    getDelivery: db.prepare('SELECT * FROM deliveries WHERE delivery_id = ?'),
+    resentAs: db.prepare('SELECT delivery_id FROM deliveries WHERE resend_of = ?'),
+    resendDelivery: db.prepare(
+      `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}, status, attempts, created_at, next_attempt_at, resend_of)
+       SELECT ${DELIVERY_COLUMNS.join(', ')}, 'pending', 0, ${NOW}, ${NOW}, delivery_id FROM deliveries WHERE delivery_id = ?
+       RETURNING *`,
+    ),
+    now: db.prepare(`SELECT ${NOW} AS now`),
     attemptsOf: db.prepare(
       'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
     ),
@@ -411,13 +485,20 @@ type Statements = ReturnType<typeof statements>;
 
 function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow {
   const row = conversionRow(sql.insertConversion.get({ ...conversion, is_test: conversion.is_test ? 1 : 0 }) as Row);
-  const now = Date.now();
-  for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, now));
+  for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
   return row;
 }
 
-function deliveryParams(d: NewDelivery, now: number) {
-  return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
+function claimParams(claim: DeliveryClaim) {
+  const per_host = claim.per_host ?? claim.limit;
+  const busy = claim.busy ?? {};
+  return {
+    limit: claim.limit,
+    lease_ms: claim.lease_ms,
+    per_host,
+    full: JSON.stringify(Object.keys(busy).filter((host) => busy[host]! >= per_host)),
+    busy: JSON.stringify(busy),
+  };
 }
 
 function leadParams(lead: NewLead) {

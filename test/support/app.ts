@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../server/app.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
-import { loadNetwork, type NetworkFile } from '../../server/network.js';
+import { loadNetwork, type Network, type NetworkFile } from '../../server/network.js';
 import type { Resolve } from '../../server/postbacks/address.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
@@ -15,6 +15,7 @@ import { HOST, SECRET, testNetworkFile } from './network.js';
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   store: Store;
+  network: Network;
   dbPath: string;
   /** The app's clock: read `now`, or move it. */
   clock: { now: number };
@@ -71,6 +72,7 @@ export function makeApp(
   return {
     app,
     store,
+    network,
     dbPath,
     clock,
     get: async (path, init) => app.request(`http://${HOST}${path}`, withHost(init)),
