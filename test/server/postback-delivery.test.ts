@@ -432,6 +432,71 @@ describe('which conversions fire postbacks', () => {
   });
 });
 
+describe('stopping and re-sending deliveries', () => {
+  it('stops the pending deliveries of a postback that is deactivated or deleted, even once its server is back', async () => {
+    receiver = await startReceiver();
+    await receiver.down();
+    const t = start({ dispatcher: { maxAttempts: 1000 } });
+    const paused = await addPostback(t, { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: `${receiver.base}/paused` });
+    const removed = await addPostback(t, { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: `${receiver.base}/removed` });
+    const reqid = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { conversion } = await convert(t, { click_id: reqid, offer_id: OFFER.lead });
+    await eventually(async () => (await deliveries(t, { conversion_id: conversion.conversion_id })).deliveries.every((d) => d.attempts >= 1));
+
+    const put = await t.app.request(`http://track.example.com/api/2/affiliate_postback.json?${query({ postback_id: paused, postback_status: 'inactive' })}`, { method: 'PUT' });
+    expect(put.status).toBe(200);
+    const del = await t.app.request(`http://track.example.com/api/2/affiliate_postback.json?${query({ postback_id: removed })}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    const log = await deliveries(t, { conversion_id: conversion.conversion_id });
+    expect(log.deliveries.map((d) => [d.status, d.last_error, d.next_attempt_date])).toEqual([
+      ['cancelled', 'cancelled: the postback was deactivated', null],
+      ['cancelled', 'cancelled: the postback was deleted', null],
+    ]);
+    const attemptsBefore = log.deliveries.map((d) => d.attempts);
+    await receiver.up();
+    // Long enough for several retries (50 ms apart): none is made.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.requests).toEqual([]);
+    expect((await deliveries(t, { conversion_id: conversion.conversion_id })).deliveries.map((d) => d.attempts)).toEqual(attemptsBefore);
+  });
+
+  it('re-sends a failed delivery through the API as a new delivery, once', async () => {
+    receiver = await startReceiver();
+    receiver.answer(500, 500);
+    const t = start({ dispatcher: { maxAttempts: 2 } });
+    await addPostback(t, { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: `${receiver.base}/pb?c=#reqid#` });
+    const reqid = await click(t, AFF.partner, CREATIVE.lead, OFFER.lead);
+    const { conversion } = await convert(t, { click_id: reqid, offer_id: OFFER.lead });
+    const failed = await eventually(async () => (await deliveries(t, { conversion_id: conversion.conversion_id, status: 'failed' })).deliveries[0]);
+    expect(failed).toMatchObject({ attempts: 2, last_error: 'HTTP 500' });
+
+    const resend = (delivery_id: number) => t.post('/api/2/postback_deliveries.json', JSON.stringify({ api_key: API_KEY, delivery_id }), 'application/json');
+    const res = await resend(failed.delivery_id);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({
+      request_status: 'Success',
+      message: `Delivery ${failed.delivery_id} re-sent as delivery ${body.delivery.delivery_id}`,
+      delivery: { postback_id: failed.postback_id, conversion_id: conversion.conversion_id, url: failed.url, status: 'pending', attempts: 0, resend_of: failed.delivery_id, attempt_log: [] },
+    });
+    const log = await delivered(t, { delivery_id: body.delivery.delivery_id });
+    expect(log.deliveries[0].attempt_log.map((a: any) => a.status_code)).toEqual([200]);
+    expect(receiver.requests.map((r) => r.query.c)).toEqual([reqid, reqid, reqid]);
+    // The failed one keeps its log; it is re-sent once, and the new one is not re-sent at all.
+    expect((await deliveries(t, { delivery_id: failed.delivery_id })).deliveries[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    const again = await resend(failed.delivery_id);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({ request_status: 'Failure', message: `delivery_id ${failed.delivery_id} was re-sent already, as delivery ${body.delivery.delivery_id}: re-send that one if it failed` });
+    const done = await resend(body.delivery.delivery_id);
+    expect(done.status).toBe(409);
+    expect(((await done.json()) as any).message).toContain('was delivered: only a failed or cancelled delivery is re-sent');
+    expect((await resend(99999)).status).toBe(404);
+    const bad = await t.post('/api/2/postback_deliveries.json', JSON.stringify({ api_key: API_KEY, delivery_id: 'x' }), 'application/json');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).errors[0].parameter).toBe('delivery_id');
+  });
+});
+
 describe('postback_deliveries.json', () => {
   it('answers a Failure naming a malformed filter', async () => {
     receiver = await startReceiver();
