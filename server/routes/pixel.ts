@@ -1,6 +1,7 @@
 // GET /p.ashx: the conversion pixel (PROTOCOL.md 5), in its four formats:
 //   f=img  a 1x1 GIF           f=js  JavaScript that writes the affiliate's browser postbacks
 //   f=pb   XML, for servers    none  an HTML page for an iframe, with the same browser postbacks
+// (affiliate code in a sandboxed frame: postbacks/browser.ts)
 // Browser formats are harmless whatever arrives: junk, an unknown offer or no click to credit
 // records nothing and still answers a GIF, a script or a page (never a broken image or a script
 // error); X-Crumb-Result says what happened, for whoever debugs the thank-you page. f=pb answers
@@ -10,9 +11,10 @@ import { z } from 'zod';
 import { crossOriginHeaders, type AppDeps } from '../app.js';
 import { clickForReqid, type ClickLookup } from '../attribution.js';
 import { recordConversion, type BrowserPostback, type RecordResult } from '../conversions/record.js';
-import { GIF, html, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
+import { GIF, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { xml as xmlText } from '../leads/answer.js';
 import type { Offer } from '../network.js';
+import { browserPostbackPage, browserPostbackScript, PAGE_POLICY } from '../postbacks/browser.js';
 import { BadParams, booleanParam, countParam, idParam, moneyParam, parseParams, readParams, textParam, withoutEmpty, type Params } from '../params.js';
 
 type Format = 'img' | 'js' | 'pb' | 'iframe';
@@ -158,33 +160,11 @@ function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: Brows
   const headers = { 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome };
   if (format === 'img') return new Response(GIF, { headers: { ...headers, 'Content-Type': 'image/gif' } });
   if (format === 'js') {
-    return new Response(conversionPixelScript(postbacks), { headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
+    return new Response(browserPostbackScript(postbacks), { headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
   }
-  return new Response(conversionPixelPage(postbacks), { headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
-}
-
-const TAGS = { 2: 'iframe', 3: 'img', 4: 'script' } as const;
-
-/** The iframe answer: one element per browser postback, every URL escaped for its attribute. */
-function conversionPixelPage(postbacks: BrowserPostback[]): string {
-  const body = postbacks
-    .map(({ type, url }) => {
-      const src = html(url);
-      if (type === 2) return `<iframe src="${src}" width="1" height="1" frameborder="0" hidden></iframe>`;
-      if (type === 3) return `<img src="${src}" width="1" height="1" alt="" hidden>`;
-      return `<script src="${src}"></script>`;
-    })
-    .join('\n');
-  return `<!doctype html>\n<html><head><meta charset="utf-8"><title></title></head><body>\n${body}\n</body></html>\n`;
-}
-
-/** The JavaScript answer: adds the same elements to the page that loaded it. URLs are string
- * literals that cannot end the script; nothing is written with document.write, so it also works
- * when loaded async. */
-function conversionPixelScript(postbacks: BrowserPostback[]): string {
-  if (!postbacks.length) return '';
-  const list = postbacks.map(({ type, url }) => `[${jsString(TAGS[type])},${jsString(url)}]`).join(',');
-  return `(function(){var d=document,p=[${list}];for(var i=0;i<p.length;i++){var e=d.createElement(p[i][0]);e.src=p[i][1];if(p[i][0]!=="script"){e.width=1;e.height=1;e.style.display="none";}(d.body||d.documentElement).appendChild(e);}})();\n`;
+  return new Response(browserPostbackPage(postbacks), {
+    headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_POLICY },
+  });
 }
 
 function xmlAnswer(body: string, status: 200 | 400, outcome: string): Response {

@@ -171,13 +171,20 @@ function expectSameShape(text: string, baseline: string, what: string) {
 }
 
 const PIXEL_JS = /^var ckm_request_id = "([A-Za-z0-9_-]{0,32})";\nif \(typeof ckm == "function"\) ckm\("reqid", ckm_request_id\)\n$/;
-const P_JS = /^\(function\(\)\{var d=document,p=\[(.*)\];for\(var i=0;i<p\.length;i\+\+\)\{var e=d\.createElement\(p\[i\]\[0\]\);e\.src=p\[i\]\[1\];if\(p\[i\]\[0\]!=="script"\)\{e\.width=1;e\.height=1;e\.style\.display="none";\}\(d\.body\|\|d\.documentElement\)\.appendChild\(e\);\}\}\)\(\);\n$/;
-const P_LINE = [
-  /^<iframe src="([^"<>']*)" width="1" height="1" frameborder="0" hidden><\/iframe>$/,
-  /^<img src="([^"<>']*)" width="1" height="1" alt="" hidden>$/,
-  /^<script src="([^"<>']*)"><\/script>$/,
-];
+const P_JS =
+  /^\(function\(\)\{var d=document,b=d\.body\|\|d\.documentElement,e,i,p=\[(.*?)\];for\(i=0;i<p\.length;i\+\+\)\{e=d\.createElement\("img"\);e\.src=p\[i\];e\.alt="";e\.width=e\.height=1;e\.style\.display="none";b\.appendChild\(e\);\}(?:e=d\.createElement\("iframe"\);e\.setAttribute\("sandbox","allow-scripts"\);e\.setAttribute\("srcdoc",("(?:[^"\\]|\\.)*")\);e\.width=e\.height=1;e\.style\.display="none";b\.appendChild\(e\);)?\}\)\(\);\n$/;
+const P_IMG = /^<img src="([^"<>']*)" width="1" height="1" alt="" hidden>$/;
+const P_SANDBOX = /^<iframe sandbox="allow-scripts" srcdoc="([^"<>']*)" width="1" height="1" hidden><\/iframe>$/;
+/** The sandboxed frame's document: the affiliate's frames and scripts, nothing else. */
+const P_INNER = /^<!doctype html><meta charset="utf-8">((?:<iframe src="[^"<>']*" width="1" height="1" frameborder="0"><\/iframe>|<script src="[^"<>']*"><\/script>)*)$/;
 const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The URLs of the sandboxed frame's document. */
+function innerPostbacks(doc: string): URL[] {
+  const m = P_INNER.exec(doc);
+  expect(m, `the sandboxed frame holds something else than the affiliate's frames and scripts: ${doc.slice(0, 300)}`).not.toBeNull();
+  return [...m![1]!.matchAll(/ src="([^"]*)"/g)].map((x) => new URL(unescapeHtml(x[1]!)));
+}
 
 /** The browser postbacks p.ashx wrote (JS or iframe answer): each an aff.example URL. */
 function pixelPostbacks(format: 'js' | 'iframe', text: string): URL[] {
@@ -186,18 +193,19 @@ function pixelPostbacks(format: 'js' | 'iframe', text: string): URL[] {
     const m = P_JS.exec(text);
     expect(m, `p.ashx f=js answered something else than its script: ${text.slice(0, 300)}`).not.toBeNull();
     expect(text).not.toMatch(/<\/script|<!--|\u2028|\u2029/i);
-    const list = JSON.parse(`[${m![1]}]`) as [string, string][];
-    for (const [tag] of list) expect(['iframe', 'img', 'script']).toContain(tag);
-    return list.map(([, url]) => new URL(url));
+    const images = (JSON.parse(`[${m![1]}]`) as string[]).map((url) => new URL(url));
+    return [...images, ...(m![2] ? innerPostbacks(JSON.parse(m![2]) as string) : [])];
   }
   const lines = text.split('\n');
   expect(lines.slice(0, 2)).toEqual(['<!doctype html>', '<html><head><meta charset="utf-8"><title></title></head><body>']);
   expect(lines.slice(-2)).toEqual(['</body></html>', '']);
   const urls: URL[] = [];
   for (const line of lines.slice(2, -2).filter(Boolean)) {
-    const m = P_LINE.map((re) => re.exec(line)).find(Boolean);
-    expect(m, `p.ashx iframe answered an element it does not write: ${line}`).toBeTruthy();
-    urls.push(new URL(unescapeHtml(m![1]!)));
+    const image = P_IMG.exec(line);
+    const frame = P_SANDBOX.exec(line);
+    expect(image ?? frame, `p.ashx iframe answered an element it does not write: ${line}`).toBeTruthy();
+    if (image) urls.push(new URL(unescapeHtml(image[1]!)));
+    else urls.push(...innerPostbacks(unescapeHtml(frame![1]!)));
   }
   return urls;
 }
