@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
+import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
 import { BadParams } from './params.js';
 import type { Resolve } from './postbacks/address.js';
@@ -15,6 +16,7 @@ import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
+import { StoreOverloaded } from './store/errors.js';
 import type { Store } from './store/types.js';
 
 export interface AppOptions {
@@ -109,8 +111,9 @@ export function createApp(options: AppOptions) {
   return app;
 }
 
-/** The one error path: the API's Failure envelope under /api, plain text elsewhere. A request the
- * client abandoned is a 400; anything else not foreseen is logged and answered 500 without details. */
+/** The one error path: the API's Failure envelope under /api, plain text elsewhere. A store too
+ * busy to take a write is a 503 with Retry-After; a request the client abandoned is a 400; anything
+ * else not foreseen is logged and answered 500 without details. */
 function errorAnswer(error: Error, c: Context): Response {
   const api = new URL(c.req.url).pathname.startsWith('/api/');
   if (error instanceof BadParams) {
@@ -121,6 +124,12 @@ function errorAnswer(error: Error, c: Context): Response {
   if (error instanceof HTTPException) {
     const status = error.status;
     return api ? c.json({ request_status: 'Failure', message: error.message }, status) : c.text(error.message, status);
+  }
+  // The store's write queue is full: nothing was stored; the client tries again shortly.
+  if (error instanceof StoreOverloaded) {
+    c.header('Retry-After', String(error.retryAfter));
+    c.header('Cache-Control', NO_STORE);
+    return api ? c.json({ request_status: 'Failure', message: error.message }, 503) : c.text(error.message, 503);
   }
   // The client closed the connection before its request was read (a body cut short): nothing of
   // ours failed, and nobody is left to read the answer. One line, not an internal error.

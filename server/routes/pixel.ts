@@ -15,6 +15,7 @@ import { GIF, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { xml as xmlText } from '../leads/answer.js';
 import type { Offer } from '../network.js';
 import { browserPostbackPage, browserPostbackScript, PAGE_POLICY } from '../postbacks/browser.js';
+import { StoreOverloaded } from '../store/errors.js';
 import { BadParams, booleanParam, countParam, idParam, moneyParam, parseParams, readParams, textParam, withoutEmpty, type Params } from '../params.js';
 
 type Format = 'img' | 'js' | 'pb' | 'iframe';
@@ -57,6 +58,7 @@ export function pixelRoutes(deps: AppDeps) {
       result = await convert(deps, c, params);
     } catch (error) {
       if (error instanceof BadParams) error = new NotRecorded(error.errors[0]!.parameter, error.errors[0]!.message);
+      if (error instanceof StoreOverloaded) return busyAnswer(format, error);
       if (!(error instanceof NotRecorded)) throw error;
       return format === 'pb' ? pbError(error) : answer(format, `not recorded: ${error.message}`);
     }
@@ -156,18 +158,29 @@ function noClick(lookup: ClickLookup, gaveReqid: boolean): string {
 
 // ---- answers -------------------------------------------------------------------------------------
 
-function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = []): Response {
+function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = [], status = 200): Response {
   const headers = { 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome };
-  if (format === 'img') return new Response(GIF, { headers: { ...headers, 'Content-Type': 'image/gif' } });
+  if (format === 'img') return new Response(GIF, { status, headers: { ...headers, 'Content-Type': 'image/gif' } });
   if (format === 'js') {
-    return new Response(browserPostbackScript(postbacks), { headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
+    return new Response(browserPostbackScript(postbacks), { status, headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
   }
   return new Response(browserPostbackPage(postbacks), {
+    status,
     headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_POLICY },
   });
 }
 
-function xmlAnswer(body: string, status: 200 | 400, outcome: string): Response {
+/** The store is too busy to take the conversion: nothing recorded, 503 with Retry-After, and
+ * still an answer of the pixel's own kind. */
+function busyAnswer(format: Format, error: StoreOverloaded): Response {
+  const outcome = `not recorded: ${error.message}`;
+  const res =
+    format === 'pb' ? xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 503, outcome) : answer(format, outcome, [], 503);
+  res.headers.set('Retry-After', String(error.retryAfter));
+  return res;
+}
+
+function xmlAnswer(body: string, status: 200 | 400 | 503, outcome: string): Response {
   return new Response(`<?xml version="1.0" encoding="utf-8"?>${body}`, {
     status,
     headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome },

@@ -8,6 +8,7 @@ import { createApp } from '../../server/app.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
 import { loadNetwork, type Network, type NetworkFile } from '../../server/network.js';
 import type { Resolve } from '../../server/postbacks/address.js';
+import type { Mac } from '../../server/reqid.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { HOST, SECRET, testNetworkFile } from './network.js';
@@ -46,6 +47,8 @@ export function makeApp(
     demo?: DemoOptions;
     /** The resolver for postback hosts; tests inject one (never the network's DNS). */
     resolveHost?: Resolve;
+    /** A synchronous MAC, as the Node entry gives (node:crypto), instead of Web Crypto's. */
+    mac?: Mac;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -62,6 +65,7 @@ export function makeApp(
     dJs: options.dJs,
     demo: options.demo,
     resolveHost: options.resolveHost,
+    mac: options.mac,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);
