@@ -3,6 +3,12 @@
 // The sender is the Node entry's (nodeSend) with an injected resolver and connect hook: no test
 // here asks a real DNS server or dials anything but 127.0.0.1 (test/support/internet.ts), and each
 // checks what was dialled.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { offerCookie } from '../../server/http.js';
 import type { NetworkFile } from '../../server/network.js';
@@ -214,6 +220,35 @@ describe('delivery checks the address it connects to', () => {
     const [delivery] = await attempted(app, await convert(app));
     expect(delivery.status).toBe('delivered');
     expect(internet.dials).toEqual([`[${PUBLIC.v6}]:80`, `${PUBLIC.aff}:80`]);
+  });
+
+  it('verifies TLS: a certificate nobody vouches for is refused as tls (a real handshake, on 127.0.0.1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crumb-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const requests: string[] = [];
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+      requests.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      // The Node entry's own connect (no hook): it may only reach 127.0.0.1 here.
+      let dispatcher: Dispatcher | undefined;
+      t = makeApp({ file: network({ postbacks_allow_private: true }), onDeliveries: () => dispatcher?.wake() });
+      const app = t;
+      const targets = () => targetsOf(app.network);
+      dispatcher = createDispatcher({ store: app.store, targets, fetch: nodeSend({ targets }), retryDelay: () => 60_000, pollMs: 20 });
+      dispatchers.push(dispatcher);
+      dispatcher.start();
+      await postbackTo(app, `https://127.0.0.1:${port}/pb`);
+      const [delivery] = await attempted(app, await convert(app));
+      expect(delivery.attempt_log).toEqual([expect.objectContaining({ status_code: null, error: 'tls' })]);
+      expect(requests).toEqual([]);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logs a short error class, never the body, the host or an address', async () => {
