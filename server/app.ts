@@ -8,16 +8,19 @@ import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
+import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
 import { ChangeRefused } from './network/change.js';
 import type { LiveNetwork } from './network/live.js';
 import { BadParams } from './params.js';
+import type { Resolve } from './postbacks/address.js';
 import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
 import { dJsHandler } from './routes/assets.js';
 import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
+import { StoreOverloaded } from './store/errors.js';
 import type { Store } from './store/types.js';
 
 export interface AppOptions {
@@ -41,6 +44,10 @@ export interface AppOptions {
   dJs?: string;
   /** Serve the demo's pages under /demo/ (the entry point does, for the built-in demo network). */
   demo?: DemoOptions;
+  /** Resolves a host name (Node: dns.lookup), so that a postback whose name resolves to a private
+   * address is refused when it is saved. Without it only literal addresses are refused then (the
+   * dispatcher checks every address at delivery either way). */
+  resolveHost?: Resolve;
 }
 
 /** What every route may use. */
@@ -54,6 +61,7 @@ export interface AppDeps {
   clientIp: (c: Context) => string | undefined;
   country: (c: Context) => string | undefined;
   onDeliveries: () => void;
+  resolveHost?: Resolve;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -98,6 +106,7 @@ export function createApp(options: AppOptions) {
     clientIp: clientIp ? (c) => normalAddress(clientIp(c)) : () => undefined,
     country: options.country ?? countryHeader,
     onDeliveries: options.onDeliveries ?? (() => {}),
+    resolveHost: options.resolveHost,
   };
 
   const app = new Hono();
@@ -123,8 +132,9 @@ export function createApp(options: AppOptions) {
   return app;
 }
 
-/** The one error path: the API's Failure envelope under /api, plain text elsewhere. A request the
- * client abandoned is a 400; anything else not foreseen is logged and answered 500 without details. */
+/** The one error path: the API's Failure envelope under /api, plain text elsewhere. A store too
+ * busy to take a write is a 503 with Retry-After; a request the client abandoned is a 400; anything
+ * else not foreseen is logged and answered 500 without details. */
 function errorAnswer(error: Error, c: Context): Response {
   const api = new URL(c.req.url).pathname.startsWith('/api/');
   if (error instanceof BadParams) {
@@ -139,6 +149,12 @@ function errorAnswer(error: Error, c: Context): Response {
   if (error instanceof HTTPException) {
     const status = error.status;
     return api ? c.json({ request_status: 'Failure', message: error.message }, status) : c.text(error.message, status);
+  }
+  // The store's write queue is full: nothing was stored; the client tries again shortly.
+  if (error instanceof StoreOverloaded) {
+    c.header('Retry-After', String(error.retryAfter));
+    c.header('Cache-Control', NO_STORE);
+    return api ? c.json({ request_status: 'Failure', message: error.message }, 503) : c.text(error.message, 503);
   }
   // The client closed the connection before its request was read (a body cut short): nothing of
   // ours failed, and nobody is left to read the answer. One line, not an internal error.

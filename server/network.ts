@@ -56,6 +56,11 @@ export const settingsSchema = z.strictObject({
       transaction_ids: z.array(z.string()).default([]),
     })
     .default({ ips: [], emails: [], transaction_ids: [] }),
+  /** Server-to-server postbacks may go to private, loopback and other non-public addresses, on
+   * any port (PROTOCOL.md 10). Off: affiliates cannot aim the server at its own network. */
+  postbacks_allow_private: z.boolean().default(false),
+  /** Ports server-to-server postbacks may use on public addresses. */
+  postback_ports: z.array(z.number().int().min(1).max(65535)).min(1, 'needs at least one port').max(100).default([80, 443]),
 });
 
 export const trackingDomainSchema = z.strictObject({
@@ -200,6 +205,9 @@ export interface Network {
   cors_origins: string[];
   allowsOrigin(origin: string): boolean;
   suppression: { ips: Set<string>; emails: Set<string>; transaction_ids: Set<string> };
+  /** Where server-to-server postbacks may go (postbacks/address.ts). */
+  postbacks_allow_private: boolean;
+  postback_ports: number[];
   tracking_domains: TrackingDomain[];
   affiliates: Map<number, Affiliate>;
   advertisers: Map<number, Advertiser>;
@@ -374,6 +382,8 @@ export function buildNetwork(state: NetworkState, version: number): Network {
       emails: new Set(settings.suppression.emails.map((e) => e.trim().toLowerCase())),
       transaction_ids: new Set(settings.suppression.transaction_ids),
     },
+    postbacks_allow_private: settings.postbacks_allow_private,
+    postback_ports: settings.postback_ports,
     tracking_domains: domains,
     affiliates: state.affiliates,
     advertisers: state.advertisers,

@@ -14,7 +14,9 @@ import { DEMO_API_KEY, demoNetwork } from './demo/network.js';
 import { ensureDemoPostback } from './demo/postback.js';
 import { NetworkError, type Network } from './network.js';
 import { openNetwork, syncNetwork, type FileSource } from './network/import.js';
+import { targetsOf } from './postbacks/address.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
+import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -139,12 +141,14 @@ async function main() {
     return getConnInfo(c).remote.address;
   };
 
-  // Delivers the postback outbox: what a previous run left, then whatever conversions queue.
-  const dispatcher = createDispatcher({ store });
+  // Delivers the postback outbox: what a previous run left, then whatever conversions queue, each
+  // connection checked against the network's address rules on the address it is made to.
+  const targets = () => targetsOf(live.current);
+  const dispatcher = createDispatcher({ store, targets, fetch: nodeSend({ targets }) });
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost });
   dispatcher.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;

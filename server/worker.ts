@@ -20,6 +20,7 @@ import { createApp } from './app.js';
 import { NetworkError } from './network.js';
 import { openNetwork, type FileSource } from './network/import.js';
 import type { LiveNetwork } from './network/live.js';
+import { targetsOf } from './postbacks/address.js';
 import { createDispatcher, type Dispatcher } from './postbacks/dispatcher.js';
 import { generateSecret } from './reqid.js';
 import { openD1Store, type D1Database } from './store/d1.js';
@@ -88,7 +89,9 @@ async function start(env: Env): Promise<Crumb> {
   const secret = env.CRUMB_REQID_SECRET ?? live.current.reqid_secret ?? (await store.secret(generateSecret));
   const limit = Number(env.CRUMB_DELIVERIES_PER_RUN ?? 16);
   if (!Number.isInteger(limit) || limit < 1) throw new Unconfigured(`CRUMB_DELIVERIES_PER_RUN must be a whole number of 1 or more, not ${env.CRUMB_DELIVERIES_PER_RUN}`);
-  const dispatcher: Dispatcher = createDispatcher({ store });
+  // The URL and every redirect hop are checked against the network's rules; the connection itself
+  // is Cloudflare's (no connect hook on Workers).
+  const dispatcher: Dispatcher = createDispatcher({ store, targets: () => targetsOf(live.current) });
 
   const crumb: Crumb = {
     queued: 0,

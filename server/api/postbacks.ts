@@ -4,12 +4,14 @@
 //   PUT    /api/2/affiliate_postback.json    update by postback_id (only the fields sent change)
 //   DELETE /api/2/affiliate_postback.json    remove by postback_id
 //   GET    /api/2/postback_deliveries.json   the outbox and every attempt (ours)
+//   POST   /api/2/postback_deliveries.json   re-send a failed or cancelled delivery (ours)
 // `fire_on` (conversion, approval, rejection; default conversion) is ours: CAKE's documents mix
 // when a postback fires up with its type.
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { isHttpUrl } from '../network.js';
+import { checkPostbackUrl, targetsOf } from '../postbacks/address.js';
 import {
   BadParams,
   enumParam,
@@ -23,7 +25,7 @@ import {
   type Params,
 } from '../params.js';
 import { definedOnly } from '../store/columns.js';
-import { POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow } from '../store/types.js';
+import { DELIVERY_STATUSES, POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow, type ResendResult } from '../store/types.js';
 import { success, type Api } from './index.js';
 
 const MAX_URL = 2000;
@@ -72,16 +74,18 @@ const deliveryParams = z.object({
   delivery_id: idParam.optional(),
   conversion_id: idParam.optional(),
   postback_id: idParam.optional(),
-  status: enumParam(['pending', 'delivered', 'failed']).optional(),
+  status: enumParam(DELIVERY_STATUSES).optional(),
   ...pagingParams(500),
 });
+
+const resendParams = z.object({ delivery_id: idParam });
 
 export function postbackApi(api: Api, deps: AppDeps) {
   const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));
 
   api.post('/affiliate_postback.json', async (c) => {
     const p = read(createParams, c.get('params'));
-    check(deps, p);
+    await check(deps, p, true);
     return success(c, { postback: postbackJson(await deps.store.createPostback(p)) });
   });
 
@@ -94,7 +98,10 @@ export function postbackApi(api: Api, deps: AppDeps) {
   api.put('/affiliate_postback.json', async (c) => {
     const { postback_id, ...change } = read(updateParams, c.get('params'));
     const current = await existing(deps, postback_id);
-    check(deps, { ...current, ...definedOnly(change) });
+    // The target is checked again when it, the type or the status changes: a postback the rules
+    // now refuse can still be deactivated or moved, not pointed anywhere new or switched back on.
+    const retarget = change.postback_url !== undefined || change.postback_type_id !== undefined || change.postback_status === 'active';
+    await check(deps, { ...current, ...definedOnly(change) }, retarget);
     const row = await deps.store.updatePostback(postback_id, change);
     if (!row) throw gone(postback_id);
     return success(c, { postback: postbackJson(row) });
@@ -118,16 +125,45 @@ export function postbackApi(api: Api, deps: AppDeps) {
     });
     return success(c, { total_rows: total, deliveries: rows.map(deliveryJson) });
   });
+
+  // A failed (or cancelled) delivery queued again: a new delivery of the same URL, with attempts of
+  // its own; the old one keeps its log. Once per delivery, so a double click sends one.
+  api.post('/postback_deliveries.json', async (c) => {
+    const { delivery_id } = read(resendParams, c.get('params'));
+    const result = await deps.store.resendDelivery(delivery_id);
+    if (!result.resent) throw notResent(delivery_id, result);
+    deps.onDeliveries();
+    return success(c, {
+      message: `Delivery ${delivery_id} re-sent as delivery ${result.delivery.delivery_id}`,
+      delivery: deliveryJson({ ...result.delivery, attempt_log: [] }),
+    });
+  });
 }
 
-/** What the network file must agree with: the affiliate and offer exist, and browser postbacks
- * (iframe, image, JavaScript) fire only on conversion: at approval or rejection there is no page. */
-function check(deps: AppDeps, p: NewPostback) {
+function notResent(delivery_id: number, result: Extract<ResendResult, { resent: false }>) {
+  switch (result.reason) {
+    case 'missing':
+      return new HTTPException(404, { message: `delivery_id ${delivery_id}: no such delivery` });
+    case 'pending':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} is pending: it is being delivered already (see next_attempt_date)` });
+    case 'delivered':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} was delivered: only a failed or cancelled delivery is re-sent` });
+    case 'resent':
+      return new HTTPException(409, { message: `delivery_id ${delivery_id} was re-sent already, as delivery ${result.resent_as}: re-send that one if it failed` });
+  }
+}
+
+/** What the network file must agree with: the affiliate and offer exist, browser postbacks
+ * (iframe, image, JavaScript) fire only on conversion (at approval or rejection there is no page),
+ * and a server postback goes only where the address rules allow (postbacks/address.ts; browser
+ * postbacks are requested by the visitor's browser, not by us). */
+async function check(deps: AppDeps, p: NewPostback, target: boolean) {
+  const { network } = deps;
   const errors = [];
-  if (!deps.network.affiliates.has(p.affiliate_id)) {
+  if (!network.affiliates.has(p.affiliate_id)) {
     errors.push({ parameter: 'affiliate_id', message: `names no affiliate of this network (${p.affiliate_id})` });
   }
-  if (p.offer_id !== 0 && !deps.network.offers.has(p.offer_id)) {
+  if (p.offer_id !== 0 && !network.offers.has(p.offer_id)) {
     errors.push({ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id}); 0 means every offer` });
   }
   if (p.postback_type_id !== 1 && p.fire_on !== 'conversion') {
@@ -135,6 +171,10 @@ function check(deps: AppDeps, p: NewPostback) {
       parameter: 'fire_on',
       message: `must be conversion for a browser postback (postback_type_id ${p.postback_type_id}): only server postbacks fire on approval or rejection`,
     });
+  }
+  if (target && p.postback_type_id === 1) {
+    const refused = await checkPostbackUrl(p.postback_url, targetsOf(network), deps.resolveHost);
+    if (refused) errors.push({ parameter: 'postback_url', message: refused });
   }
   if (errors.length) throw new BadParams(errors);
 }
@@ -175,6 +215,7 @@ function deliveryJson(row: DeliveryRow & { attempt_log: Attempt[] }) {
     next_attempt_date: row.status === 'pending' ? formatDate(row.next_attempt_at) : null,
     delivered_date: row.delivered_at === null ? null : formatDate(row.delivered_at),
     last_error: row.last_error,
+    resend_of: row.resend_of,
     attempt_log: row.attempt_log.map((a) => ({
       attempted_date: formatDate(a.attempted_at),
       status_code: a.status_code,

@@ -17,7 +17,8 @@ export const DEMO_EVENTS = { landing: 1, details: 2 } as const;
  * demo pages (default: this server). */
 export function demoNetwork(base: string, pages: string = base): NetworkFile {
   return {
-    network: { name: 'Crumb Demo Network', internal_affiliate_id: DEMO.internal, global_redirect_url: null },
+    // The demo affiliate's postback receiver is this server itself (on localhost).
+    network: { name: 'Crumb Demo Network', internal_affiliate_id: DEMO.internal, global_redirect_url: null, postbacks_allow_private: true },
     api_keys: [DEMO_API_KEY],
     // host, not hostname: the posting document names this domain as the post URL, port included.
     tracking_domains: [{ tracking_domain_id: 1, domain: new URL(base).host, is_default: true }],

@@ -1,29 +1,45 @@
 // The postback dispatcher: delivers the outbox (server-to-server affiliate postbacks, written by
 // the store in the same transaction as their conversion) to the affiliates' servers.
 //
-// - At least once: a delivery is leased while it is attempted (store.claimDeliveries), so several
-//   dispatchers, in one process or many, never attempt the same one at once; a lease that runs out
-//   without an outcome (a crash, a kill) makes it due again. Affiliates may see a postback twice
-//   in that case, never zero times.
+// - At least once: a delivery is leased while it is attempted (store.claimDeliveries, on the
+//   database's clock), so several dispatchers, in one process or many, never attempt the same one
+//   at once; a lease that runs out without an outcome (a crash, a kill) makes it due again.
+//   Affiliates may see a postback twice in that case, never zero times.
+// - Fenced: every claim raises the delivery's lease token, and an outcome is written only by the
+//   attempt holding the latest one (store.finishAttempt). An attempt that outlived its lease (a
+//   stalled process) cannot flip a delivery another dispatcher has since delivered; its log line
+//   says its outcome was not applied.
+// - Fair: at most `perHost` attempts in flight per host, so one slow or hanging affiliate server
+//   cannot take every slot; the claim skips hosts at their limit.
+// - Only where the rules allow (postbacks/address.ts): each URL, and each redirect hop, is
+//   checked before it is requested; the injected fetch checks the address it connects to (the
+//   Node entry's nodeSend does). A redirect is followed only to a public address (or a private
+//   one the network allows), at most 3 hops.
 // - Retries until the server answers 2xx: the first within seconds, then backing off
 //   exponentially to hours, up to a number of attempts; then the delivery is `failed`.
-// - Every attempt is logged (time, status code, latency, error) with its outcome, in one
-//   transaction (store.finishAttempt), and readable at /api/2/postback_deliveries.json.
+// - Every attempt is logged (time, status code, latency, a short error class; never the body nor
+//   an address) with its outcome, in one transaction, readable at /api/2/postback_deliveries.json.
 // - Nobody waits on it: recording a conversion only wakes it (AppOptions.onDeliveries).
 // - Runtime-agnostic: web fetch, AbortController and timers only. A long-lived process (node.ts)
 //   starts it and stops it before closing the store; a runtime without one (worker.ts: a Worker's
 //   waitUntil after a conversion, and its Cron trigger) calls drain() instead, with the same claims,
 //   attempts, backoff and log.
 import type { DeliveryRow, Store } from '../store/types.js';
+import { checkUrl, DEFAULT_TARGETS, RefusedTarget, type PostbackTargets } from './address.js';
 
 const SECOND = 1000;
 const HOUR = 3_600_000;
 
 export interface DispatcherOptions {
   store: Store;
-  /** The HTTP client (the runtime's fetch by default). */
+  /** The HTTP client (the runtime's fetch by default; the Node entry gives nodeSend, which checks
+   * the address it connects to). Called with redirect: 'manual': redirects are followed here. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
-  /** Milliseconds since the epoch, for attempt times and retry times (Date.now by default). */
+  /** The network's rules for postback targets, read at every attempt (private addresses refused,
+   * ports 80 and 443, by default). */
+  targets?: () => PostbackTargets;
+  /** Milliseconds since the epoch, for the attempt times in the log (Date.now by default); due
+   * times and leases are the database's. */
   clock?: () => number;
   /** Milliseconds to wait after `failed` unsuccessful attempts before the next one. */
   retryDelay?: (failed: number) => number;
@@ -35,12 +51,16 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** Attempts in flight at once. */
   concurrency?: number;
+  /** Attempts in flight at once to one host (a quarter of `concurrency` by default). */
+  perHost?: number;
   /** How often to look for deliveries falling due (retries, other instances' leases). */
   pollMs?: number;
   /** How long stop() lets attempts in flight finish before it interrupts them. */
   stopGraceMs?: number;
   /** Where unexpected errors (the store failing) are reported. */
   onError?: (error: unknown) => void;
+  /** Told of an attempt whose outcome was not applied: it outlived its lease. */
+  onLeaseLost?: (delivery: DeliveryRow) => void;
 }
 
 export interface Dispatcher {
@@ -66,20 +86,27 @@ export function defaultRetryDelay(failed: number): number {
 export const DEFAULT_MAX_ATTEMPTS = 14;
 
 const USER_AGENT = 'Crumb-Postback/1';
-const MAX_ERROR = 500;
+/** Redirect hops followed, each checked like the first URL. */
+export const MAX_REDIRECTS = 3;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store } = options;
   const send = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const targets = options.targets ?? (() => DEFAULT_TARGETS);
   const clock = options.clock ?? Date.now;
   const retryDelay = options.retryDelay ?? defaultRetryDelay;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const timeoutMs = options.timeoutMs ?? 10 * SECOND;
   const leaseMs = Math.max(options.leaseMs ?? timeoutMs + 30 * SECOND, timeoutMs + SECOND);
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? 32;
+  const perHost = Math.max(1, options.perHost ?? Math.ceil(concurrency / 4));
   const pollMs = options.pollMs ?? SECOND;
   const stopGraceMs = options.stopGraceMs ?? 5 * SECOND;
   const onError = options.onError ?? ((error: unknown) => console.error('postback dispatcher:', error));
+  const onLeaseLost =
+    options.onLeaseLost ??
+    ((d: DeliveryRow) => console.warn(`postback dispatcher: delivery ${d.delivery_id} outlived its lease; its outcome was logged, not applied`));
 
   let running = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -88,6 +115,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let again = false;
   const inFlight = new Set<Promise<void>>();
   const controllers = new Set<AbortController>();
+  /** Attempts in flight per host. */
+  const perHostBusy = new Map<string, number>();
+  const fullHosts = () => [...perHostBusy.values()].filter((n) => n >= perHost).length;
 
   function schedule(ms: number) {
     if (!running) return;
@@ -115,10 +145,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           again = false;
           while (running && inFlight.size < concurrency) {
             const room = concurrency - inFlight.size;
-            const now = clock();
-            const due = await store.claimDeliveries(now, now + leaseMs, room);
-            for (const delivery of due) track(attempt(delivery));
-            if (due.length < room) break;
+            const full = fullHosts();
+            const due = await store.claimDeliveries({ limit: room, lease_ms: leaseMs, per_host: perHost, busy: Object.fromEntries(perHostBusy) });
+            for (const delivery of due) track(delivery);
+            // Fewer than asked: nothing more is due, unless a host just reached its limit (the
+            // claim left its other deliveries, and the next one skips that host).
+            if (!due.length || (due.length < room && fullHosts() === full)) break;
           }
         } while (again && running);
       } catch (error) {
@@ -132,10 +164,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return pumping;
   }
 
-  function track(job: Promise<void>) {
+  function track(delivery: DeliveryRow) {
+    perHostBusy.set(delivery.host, (perHostBusy.get(delivery.host) ?? 0) + 1);
+    const job = attempt(delivery);
     inFlight.add(job);
     void job.finally(() => {
       inFlight.delete(job);
+      const left = perHostBusy.get(delivery.host)! - 1;
+      if (left) perHostBusy.set(delivery.host, left);
+      else perHostBusy.delete(delivery.host);
       // A slot is free: take the next due delivery without waiting for the poll.
       if (running) schedule(0);
     });
@@ -156,36 +193,60 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let error: string | null = null;
     let interrupted = false;
     try {
-      const res = await send(delivery.url, {
-        method: 'GET',
-        headers: { 'User-Agent': USER_AGENT },
-        redirect: 'follow',
-        signal: controller.signal,
-      });
-      status_code = res.status;
-      await res.body?.cancel().catch(() => {});
+      status_code = await deliver(delivery.url, controller.signal);
     } catch (e) {
       interrupted = !timedOut && controller.signal.aborted;
-      error = timedOut ? `timed out after ${timeoutMs} ms` : interrupted ? 'interrupted: the dispatcher stopped' : describe(e);
+      error = timedOut ? 'timeout' : interrupted ? 'interrupted: the dispatcher stopped' : errorClass(e);
+      if (e instanceof DeliveryError) status_code = e.status;
     } finally {
       clearTimeout(timeout);
       controllers.delete(controller);
     }
     const latency_ms = Math.round(performance.now() - started);
-    const delivered = status_code !== null && status_code >= 200 && status_code < 300;
+    const delivered = error === null && status_code !== null && status_code >= 200 && status_code < 300;
     const attempts = delivery.attempts + 1;
     try {
-      await store.finishAttempt(
+      const applied = await store.finishAttempt(
         { delivery_id: delivery.delivery_id, attempted_at, status_code, latency_ms, error },
+        delivery.lease,
         delivered
           ? { delivered: true }
           : // Interrupted by a shutdown: due again at once, for whichever dispatcher runs next, and
             // never the attempt that gives up (the affiliate's server did not answer at all).
-            { delivered: false, retry_at: interrupted ? clock() : attempts >= maxAttempts ? null : clock() + retryDelay(attempts) },
+            { delivered: false, retry_in_ms: interrupted ? 0 : attempts >= maxAttempts ? null : retryDelay(attempts) },
       );
+      if (!applied) onLeaseLost(delivery);
     } catch (e) {
       // Not logged: the lease runs out and the delivery is attempted again.
       onError(e);
+    }
+  }
+
+  /** Requests `url`, following redirects (each hop checked by the rules, and by `send` where it
+   * connects); answers the final status. */
+  async function deliver(url: string, signal: AbortSignal): Promise<number> {
+    let current = url;
+    let redirectStatus = 0;
+    for (let hop = 0; ; hop++) {
+      let res: Response;
+      try {
+        checkUrl(current, targets());
+        res = await send(current, { method: 'GET', headers: { 'User-Agent': USER_AGENT }, redirect: 'manual', signal });
+      } catch (e) {
+        // A hop the rules refuse: the redirect is what is refused, and the log says no more.
+        if (hop > 0 && e instanceof RefusedTarget) throw new DeliveryError('redirect refused', redirectStatus);
+        throw e;
+      }
+      await res.body?.cancel().catch(() => {});
+      const location = REDIRECTS.has(res.status) ? res.headers.get('location') : null;
+      if (location === null) return res.status;
+      if (hop === MAX_REDIRECTS) throw new DeliveryError('too many redirects', res.status);
+      redirectStatus = res.status;
+      try {
+        current = new URL(location, current).href;
+      } catch {
+        throw new DeliveryError('redirect refused', res.status);
+      }
     }
   }
 
@@ -220,22 +281,41 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       let attempted = 0;
       while (attempted < limit) {
         const room = Math.min(concurrency, limit - attempted);
-        const now = clock();
-        const due = await store.claimDeliveries(now, now + leaseMs, room);
+        // One batch at a time, so the per-host limit is the claim's alone.
+        const due = await store.claimDeliveries({ limit: room, lease_ms: leaseMs, per_host: perHost });
         await Promise.all(due.map(attempt));
         attempted += due.length;
-        if (due.length < room) break;
+        // Fewer than asked may only be the per-host limit: stop when nothing at all was due.
+        if (!due.length) break;
       }
       return attempted;
     },
   };
 }
 
-/** "ECONNREFUSED", "getaddrinfo ENOTFOUND p.example", … from fetch's error and its cause. */
-function describe(error: unknown): string {
-  const e = error as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e?.cause;
-  const text = cause?.message ? `${e.message}: ${cause.message}` : (e?.message ?? String(error));
-  const withCode = cause?.code && !text.includes(cause.code) ? `${text} (${cause.code})` : text;
-  return withCode.slice(0, MAX_ERROR);
+/** An attempt that got an answer and still failed: a refused or endless redirect. */
+class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The delivery log's short error class: what went wrong, never the body, an address or a host
+ * (the log is readable through the API, and a postback URL may point inside). */
+export function errorClass(error: unknown): string {
+  if (error instanceof DeliveryError) return error.message;
+  if (error instanceof RefusedTarget) return `refused: ${error.refusal}`;
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = String(e?.code ?? e?.cause?.code ?? '');
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'connection reset';
+  if (code === 'ETIMEDOUT' || code === 'ETIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED'].includes(code)) return 'dns';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return 'unreachable';
+  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|EPROTO$)/.test(code)) return 'tls';
+  if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return 'bad response';
+  return 'network error';
 }

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { previewClick, recordClick, type ClickDeps, type ClickRequest } from '../clicks.js';
 import { cookieAttributes, GIF, heldVisitor, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { CROSS_ORIGIN_SECURITY, type AppDeps } from '../app.js';
+import { StoreOverloaded } from '../store/errors.js';
 
 const JS = 'application/javascript; charset=utf-8';
 
@@ -32,7 +33,16 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
       heldReqid: (offer_id) => readCookie(c, offerCookie(offer_id)),
     };
     // Hono runs this handler for HEAD too (and drops the body it answers).
-    const result = c.req.method === 'HEAD' ? previewClick(deps.network, req) : await recordClick(deps, req);
+    const result =
+      c.req.method === 'HEAD'
+        ? previewClick(deps.network, req)
+        : await recordClick(deps, req).catch((error: unknown) => {
+            // The store cannot take the click now: a pixel still answers its own kind (503,
+            // Retry-After); a tracking link gets the app's 503.
+            if (pixel && error instanceof StoreOverloaded) return busyPixel(cp, error);
+            throw error;
+          });
+    if (result instanceof Response) return result;
     if (!result.attributed) return globalRedirect(deps, cp);
 
     // A plain object of single values: @hono/node-server writes it straight to the socket, where
@@ -62,6 +72,12 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
  * the reqid to d.js (or to its queue stub) when the page has it. */
 export function clickPixelScript(reqid: string): string {
   return `var ckm_request_id = ${jsString(reqid)};\nif (typeof ckm == "function") ckm("reqid", ckm_request_id)\n`;
+}
+
+function busyPixel(cp: 'js' | 'img', error: StoreOverloaded): Response {
+  const headers: Record<string, string> = { ...CROSS_ORIGIN_SECURITY, 'Cache-Control': NO_STORE, 'Retry-After': String(error.retryAfter) };
+  headers['Content-Type'] = cp === 'js' ? JS : 'image/gif';
+  return new Response(cp === 'js' ? clickPixelScript('') : GIF, { status: 503, headers });
 }
 
 /** Unknown or inactive anything: the network's global redirect, or a plain 404 page. Pixels still

@@ -1,6 +1,7 @@
 // GET /p.ashx: the conversion pixel (PROTOCOL.md 5), in its four formats:
 //   f=img  a 1x1 GIF           f=js  JavaScript that writes the affiliate's browser postbacks
 //   f=pb   XML, for servers    none  an HTML page for an iframe, with the same browser postbacks
+// (affiliate code in a sandboxed frame: postbacks/browser.ts)
 // Browser formats are harmless whatever arrives: junk, an unknown offer or no click to credit
 // records nothing and still answers a GIF, a script or a page (never a broken image or a script
 // error); X-Crumb-Result says what happened, for whoever debugs the thank-you page. f=pb answers
@@ -13,10 +14,12 @@ import { z } from 'zod';
 import { crossOriginHeaders, type AppDeps } from '../app.js';
 import { clickForReqid, type ClickLookup } from '../attribution.js';
 import { recordConversion, type BrowserPostback, type ConversionInput } from '../conversions/record.js';
-import { GIF, html, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
+import { GIF, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { xml as xmlText } from '../leads/answer.js';
 import { centsText, numberToCents } from '../money.js';
 import { eventOf, type Offer, type OfferEvent } from '../network.js';
+import { browserPostbackPage, browserPostbackScript, PAGE_POLICY } from '../postbacks/browser.js';
+import { StoreOverloaded } from '../store/errors.js';
 import { BadParams, booleanParam, countParam, idParam, moneyParam, parseParams, readParams, textParam, withoutEmpty, type Params } from '../params.js';
 
 type Format = 'img' | 'js' | 'pb' | 'iframe';
@@ -73,7 +76,14 @@ export function pixelRoutes(deps: AppDeps) {
     // nothing recorded.
     if (c.req.method === 'HEAD') return format === 'pb' ? pbSuccess(false, 'not recorded: HEAD') : answer(format, 'not recorded: HEAD');
 
-    const { conversion, duplicate, browser } = await recordConversion(deps, plan.input);
+    let recorded;
+    try {
+      recorded = await recordConversion(deps, plan.input);
+    } catch (error) {
+      if (error instanceof StoreOverloaded) return busyAnswer(format, error);
+      throw error;
+    }
+    const { conversion, duplicate, browser } = recorded;
     const reason = conversion.status !== 'approved' && conversion.scrub_reason ? `: ${conversion.scrub_reason}` : '';
     const outcome = [
       duplicate ? `duplicate of conversion ${conversion.conversion_id}` : `recorded conversion ${conversion.conversion_id} (${conversion.status}${reason})`,
@@ -200,44 +210,33 @@ function noClick(lookup: ClickLookup, gaveReqid: boolean): string {
 
 // ---- answers -------------------------------------------------------------------------------------
 
-function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = []): Response {
+function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = [], status = 200): Response {
   const headers = { 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome };
-  if (format === 'img') return new Response(GIF, { headers: { ...headers, 'Content-Type': 'image/gif' } });
+  if (format === 'img') return new Response(GIF, { status, headers: { ...headers, 'Content-Type': 'image/gif' } });
   if (format === 'js') {
-    return new Response(conversionPixelScript(postbacks), { headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
+    return new Response(browserPostbackScript(postbacks), { status, headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
   }
-  return new Response(conversionPixelPage(postbacks), { headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
+  return new Response(browserPostbackPage(postbacks), {
+    status,
+    headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_POLICY },
+  });
 }
 
-const TAGS = { 2: 'iframe', 3: 'img', 4: 'script' } as const;
-
-/** The iframe answer: one element per browser postback, every URL escaped for its attribute. */
-function conversionPixelPage(postbacks: BrowserPostback[]): string {
-  const body = postbacks
-    .map(({ type, url }) => {
-      const src = html(url);
-      if (type === 2) return `<iframe src="${src}" width="1" height="1" frameborder="0" hidden></iframe>`;
-      if (type === 3) return `<img src="${src}" width="1" height="1" alt="" hidden>`;
-      return `<script src="${src}"></script>`;
-    })
-    .join('\n');
-  return `<!doctype html>\n<html><head><meta charset="utf-8"><title></title></head><body>\n${body}\n</body></html>\n`;
-}
-
-/** The JavaScript answer: adds the same elements to the page that loaded it. URLs are string
- * literals that cannot end the script; nothing is written with document.write, so it also works
- * when loaded async. */
-function conversionPixelScript(postbacks: BrowserPostback[]): string {
-  if (!postbacks.length) return '';
-  const list = postbacks.map(({ type, url }) => `[${jsString(TAGS[type])},${jsString(url)}]`).join(',');
-  return `(function(){var d=document,p=[${list}];for(var i=0;i<p.length;i++){var e=d.createElement(p[i][0]);e.src=p[i][1];if(p[i][0]!=="script"){e.width=1;e.height=1;e.style.display="none";}(d.body||d.documentElement).appendChild(e);}})();\n`;
+/** The store is too busy to take the conversion: nothing recorded, 503 with Retry-After, and
+ * still an answer of the pixel's own kind. */
+function busyAnswer(format: Format, error: StoreOverloaded): Response {
+  const outcome = `not recorded: ${error.message}`;
+  const res =
+    format === 'pb' ? xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 503, outcome) : answer(format, outcome, [], 503);
+  res.headers.set('Retry-After', String(error.retryAfter));
+  return res;
 }
 
 function pbSuccess(duplicate: boolean, outcome: string): Response {
   return xmlAnswer(`<result><code>0</code><msg>SUCCESS</msg>${duplicate ? '<duplicate>true</duplicate>' : ''}</result>`, 200, outcome);
 }
 
-function xmlAnswer(body: string, status: 200 | 400, outcome: string): Response {
+function xmlAnswer(body: string, status: 200 | 400 | 503, outcome: string): Response {
   return new Response(`<?xml version="1.0" encoding="utf-8"?>${body}`, {
     status,
     headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome },

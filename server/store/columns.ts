@@ -1,7 +1,7 @@
 // The columns each store writes, named as in types.ts: one list for every backend, so that a field
 // added to a row is added to both stores' writes at once. Only these are written, whatever else a
 // caller's object carries.
-import type { ClickRecord, ConversionQuery, LeadRow, NewConversion, NewDelivery, NewLead, NewPostback } from './types.js';
+import type { Attempt, ClickRecord, ConversionQuery, LeadRow, NewConversion, NewDelivery, NewLead, NewPostback } from './types.js';
 
 export const CLICK_COLUMNS = [
   'reqid', 'click_time', 'affiliate_id', 'offer_id', 'campaign_id', 'creative_id', 's1', 's2', 's3', 's4', 's5',
@@ -24,10 +24,31 @@ export const POSTBACK_COLUMNS = [
   'affiliate_id', 'offer_id', 'postback_url', 'postback_status', 'postback_type_id', 'fire_on',
 ] as const satisfies readonly (keyof NewPostback)[];
 
-/** A new outbox row: the delivery, pending, due now. */
-export const DELIVERY_COLUMNS = [
-  'postback_id', 'conversion_id', 'fire_on', 'url', 'status', 'attempts', 'created_at', 'next_attempt_at',
-] as const satisfies readonly (keyof NewDelivery | 'status' | 'attempts' | 'created_at' | 'next_attempt_at')[];
+/** What a new outbox row is given; each store adds the rest (pending, no attempts, due now by the
+ * database's clock). */
+export const DELIVERY_COLUMNS = ['postback_id', 'conversion_id', 'fire_on', 'url', 'host'] as const satisfies readonly (keyof NewDelivery | 'host')[];
+
+/** A new outbox row with its host, the key of the dispatcher's per-host limit. */
+export function withHost(delivery: NewDelivery): NewDelivery & { host: string } {
+  return { postback_id: delivery.postback_id, conversion_id: delivery.conversion_id, fire_on: delivery.fire_on, url: delivery.url, host: deliveryHost(delivery.url) };
+}
+
+/** host[:port] of a delivery URL, lower case ('' when it has none). */
+export function deliveryHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+/** The log line of an attempt whose outcome was not applied: its lease was gone when it finished. */
+export function notApplied(attempt: Attempt): string {
+  return `${attempt.error ?? `HTTP ${attempt.status_code}`} (lease lost: outcome not applied)`;
+}
+
+/** last_error of the deliveries a postback change cancels. */
+export const CANCELLED = { deactivated: 'cancelled: the postback was deactivated', deleted: 'cancelled: the postback was deleted' } as const;
 
 /** conversions.json's sort_field, as a column. */
 export const SORT_COLUMNS: Record<ConversionQuery['sort'], string> = {

@@ -18,17 +18,19 @@
 //   status change's outbox rows only while the status it was rendered from still holds, and the
 //   change itself compares and sets.
 // - Single statements stay single: a click, a claim of deliveries (UPDATE … RETURNING).
-import { definedOnly, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
+import { CANCELLED, definedOnly, CONVERSION_COLUMNS, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, withHost } from './columns.js';
+import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations } from './sqlite-schema.js';
 import { clickKeyRange } from '../reqid.js';
 import {
+  claimParams,
   clickList,
   conversionParams,
   conversionList,
   conversionRow,
   deliveryList,
-  deliveryParams,
   insertInto,
+  insertDeliveryWhere,
   insertWhere,
   leadList,
   leadParams,
@@ -76,6 +78,9 @@ export interface D1Result<T = Row> {
 export interface D1Options {
   /** Ids reserved per round trip for new leads and conversions. */
   idBlock?: number;
+  /** Most writes of this isolate in flight at once; past it a write fails at once with
+   * StoreOverloaded (default: MAX_QUEUED_WRITES, as sqlite.ts). */
+  maxQueued?: number;
 }
 
 /** The newest schema version this code needs (the last migration of sqlite-schema.ts). */
@@ -89,21 +94,24 @@ const D1_STATEMENTS = {
   insertLead: insertInto('leads', ['lead_id', 'conversion_id', ...LEAD_COLUMNS]),
   insertLeadIfClaimed: insertWhere('leads', ['lead_id', 'conversion_id', ...LEAD_COLUMNS], OWN_CLAIM),
   insertConversionForLead: insertWhere('conversions', ['conversion_id', ...CONVERSION_COLUMNS], OWN_LEAD),
-  insertDeliveryForLead: insertWhere('deliveries', DELIVERY_COLUMNS, OWN_LEAD),
+  insertDeliveryForLead: insertDeliveryWhere(OWN_LEAD),
   // A twin (same dedupe key, or the same click's slot) inserts nothing and its outbox rows find no
   // conversion. No conflict target: DO NOTHING covers both unique indexes.
   insertConversion: `${insertInto('conversions', ['conversion_id', ...CONVERSION_COLUMNS])} ON CONFLICT DO NOTHING RETURNING *`,
-  insertDeliveryForConversion: insertWhere(
-    'deliveries',
-    DELIVERY_COLUMNS,
-    'EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id)',
-  ),
+  insertDeliveryForConversion: insertDeliveryWhere('EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id)'),
   // Rendered from the status `was`: written only while it still holds, before the change itself.
-  insertDeliveryForStatus: insertWhere(
-    'deliveries',
-    DELIVERY_COLUMNS,
-    'EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id AND status = @was)',
-  ),
+  insertDeliveryForStatus: insertDeliveryWhere('EXISTS (SELECT 1 FROM conversions WHERE conversion_id = @conversion_id AND status = @was)'),
+  // A postback's pending deliveries, cancelled in the batch that deactivates or deletes it: only
+  // when that statement left it inactive, or gone.
+  cancelIfInactive: `UPDATE deliveries SET status = 'cancelled', last_error = @reason WHERE postback_id = @postback_id AND status = 'pending'
+    AND EXISTS (SELECT 1 FROM postbacks WHERE postback_id = @postback_id AND postback_status = 'inactive')`,
+  cancelIfDeleted: `UPDATE deliveries SET status = 'cancelled', last_error = @reason WHERE postback_id = @postback_id AND status = 'pending'
+    AND NOT EXISTS (SELECT 1 FROM postbacks WHERE postback_id = @postback_id)`,
+  // The attempt's log line, after its outcome in the same batch: changes() says whether the
+  // fenced outcome applied (the lease was still this attempt's).
+  insertAttemptAfter: `INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error)
+    SELECT @delivery_id, @attempted_at, @status_code, @latency_ms, CASE WHEN changes() > 0 THEN @error ELSE @not_applied END WHERE 1
+    RETURNING error IS @error AS applied`,
   // Money follows status, as sqlite-sql.ts's setConversionStatus; and only from the status it was read in.
   changeStatus: `UPDATE conversions SET status = @status,
       payout_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_payout_cents ELSE 0 END,
@@ -143,7 +151,12 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
 
   // Writes in progress, so that close() lets them finish.
   const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(work: Promise<T>): Promise<T> => {
+  const maxQueued = options.maxQueued ?? MAX_QUEUED_WRITES;
+  // Bounded as sqlite.ts's queue is (the dispatcher's own writes exempt: a refused outcome would
+  // only send a postback twice). The work starts only once admitted.
+  const track = <T>(start: () => Promise<T>, bounded = true): Promise<T> => {
+    if (bounded && inFlight.size >= maxQueued) return Promise.reject(new StoreOverloaded('D1 writes in flight', maxQueued));
+    const work = start();
     inFlight.add(work);
     const forget = () => inFlight.delete(work);
     work.then(forget, forget);
@@ -158,7 +171,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     kind: 'd1',
 
     secret(generate) {
-      return track(
+      return track(() =>
         (async () => {
           // Every instance offers one; the first committed wins and all read it back.
           const [, read] = await db.batch<{ value: string }>([
@@ -171,7 +184,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     async recordClick(click) {
-      await track(run(STATEMENTS.insertClick, click).run());
+      await track(() => run(STATEMENTS.insertClick, click).run());
     },
 
     async getClick(reqid) {
@@ -187,11 +200,10 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     insertLead(lead, dedupe, conversion) {
-      return track(
+      return track(() =>
         (async (): Promise<LeadResult> => {
           const lead_id = await leadIds();
           const conversion_id = conversion ? await conversionIds() : null;
-          const now = Date.now();
           // Everything is rendered before anything is written: a throw here writes nothing.
           const convRow: ConversionRow | null = conversion && { ...conversion.conversion, lead_id, conversion_id: conversion_id! };
           const outbox = convRow ? conversion!.deliveries(convRow) : [];
@@ -209,7 +221,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
           }
           if (convRow) {
             statements.push(run(D1_STATEMENTS.insertConversionForLead, { ...conversionParams(convRow), lead_id }));
-            for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForLead, { ...deliveryParams(d, now), lead_id }));
+            for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForLead, { ...withHost(d), lead_id }));
           }
           if (dedupe) statements.push(run(STATEMENTS.leadByEmail, [lead.offer_id, dedupe.email]));
 
@@ -232,7 +244,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     updateLead(lead_id, change, dedupe) {
-      return track(
+      return track(() =>
         (async (): Promise<LeadUpdate | undefined> => {
           const current = await run(STATEMENTS.getLead, [lead_id]).first();
           if (!current) return undefined;
@@ -264,14 +276,13 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     insertConversion(conversion, deliveries) {
-      return track(
+      return track(() =>
         (async (): Promise<ConversionResult> => {
           const row: ConversionRow = { ...conversion, conversion_id: await conversionIds() };
           const outbox = deliveries(row);
-          const now = Date.now();
           const params = conversionParams(row);
           const statements = [run(D1_STATEMENTS.insertConversion, params)];
-          for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForConversion, deliveryParams(d, now)));
+          for (const d of outbox) statements.push(run(D1_STATEMENTS.insertDeliveryForConversion, withHost(d)));
           // Read in the same batch: the earlier conversion holding the dedupe key or the click's slot.
           statements.push(run(STATEMENTS.earlierConversion, params));
           const results = await db.batch(statements);
@@ -294,7 +305,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     setConversionStatus(conversion_id, status, deliveries) {
-      return track(
+      return track(() =>
         (async () => {
           // Compare and set: when another change lands between the read and the batch, nothing of
           // this one is written, and it starts again from what that change left.
@@ -305,8 +316,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
             // Setting the status it already has changes nothing and causes no postbacks.
             if (was === status) return conversionRow(current);
             const outbox = deliveries(conversionRow({ ...current, status }));
-            const now = Date.now();
-            const statements = outbox.map((d) => run(D1_STATEMENTS.insertDeliveryForStatus, { ...deliveryParams(d, now), was }));
+            const statements = outbox.map((d) => run(D1_STATEMENTS.insertDeliveryForStatus, { ...withHost(d), was }));
             statements.push(run(D1_STATEMENTS.changeStatus, { status, conversion_id, was }));
             const results = await db.batch(statements);
             const changed = results[results.length - 1]!.results[0];
@@ -318,17 +328,26 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     async createPostback(p) {
-      return (await track(run(STATEMENTS.insertPostback, p).first<PostbackRow>()))!;
+      return (await track(() => run(STATEMENTS.insertPostback, p).first<PostbackRow>()))!;
     },
 
     async updatePostback(postback_id, change) {
       const given = definedOnly(change);
       const fields = Object.fromEntries(POSTBACK_COLUMNS.map((c) => [c, given[c] ?? null]));
-      return (await track(run(D1_STATEMENTS.updatePostback, { ...fields, postback_id }).first<PostbackRow>())) ?? undefined;
+      const [updated] = await track(() =>
+        db.batch([
+          run(D1_STATEMENTS.updatePostback, { ...fields, postback_id }),
+          run(D1_STATEMENTS.cancelIfInactive, { postback_id, reason: CANCELLED.deactivated }),
+        ]),
+      );
+      return (updated!.results[0] as PostbackRow | undefined) ?? undefined;
     },
 
     async deletePostback(postback_id) {
-      return (await track(run(STATEMENTS.deletePostback, [postback_id]).run())).meta.changes > 0;
+      const [deleted] = await track(() =>
+        db.batch([run(STATEMENTS.deletePostback, [postback_id]), run(D1_STATEMENTS.cancelIfDeleted, { postback_id, reason: CANCELLED.deleted })]),
+      );
+      return deleted!.meta.changes > 0;
     },
 
     async listPostbacks(q) {
@@ -340,26 +359,48 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return (await run(STATEMENTS.postbacksFor, [affiliate_id, offer_id, fire_on]).all<PostbackRow>()).results;
     },
 
-    async claimDeliveries(now, lease_until, limit) {
-      const { results } = await track(run(STATEMENTS.claimDeliveries, { now, lease_until, limit }).all<DeliveryRow>());
+    async claimDeliveries(claim) {
+      const { results } = await track(() => run(STATEMENTS.claimDeliveries, claimParams(claim)).all<DeliveryRow>(), false);
       return results.sort((a, b) => a.delivery_id - b.delivery_id);
     },
 
-    async finishAttempt(attempt, outcome) {
-      // One batch, so the log line and the outcome commit together.
-      await track(
-        db.batch([
-          run(STATEMENTS.insertAttempt, attempt),
+    async finishAttempt(attempt, lease, outcome) {
+      // One batch, so the log line and the outcome commit together; the outcome only under the lease.
+      const fence = { delivery_id: attempt.delivery_id, lease };
+      const [, logged] = await track(
+        () =>
+          db.batch([
           outcome.delivered
-            ? run(STATEMENTS.deliveryDelivered, { delivery_id: attempt.delivery_id, at: attempt.attempted_at })
+            ? run(STATEMENTS.deliveryDelivered, { ...fence, at: attempt.attempted_at })
             : run(STATEMENTS.deliveryFailed, {
-                delivery_id: attempt.delivery_id,
-                status: outcome.retry_at === null ? 'failed' : 'pending',
-                next: outcome.retry_at ?? attempt.attempted_at,
+                ...fence,
+                status: outcome.retry_in_ms === null ? 'failed' : 'pending',
+                retry_in_ms: outcome.retry_in_ms ?? 0,
                 error: attempt.error ?? `HTTP ${attempt.status_code}`,
               }),
-        ]),
+          run(D1_STATEMENTS.insertAttemptAfter, { ...attempt, not_applied: notApplied(attempt) }),
+          ]),
+        false,
       );
+      return Number((logged!.results[0] as { applied: number }).applied) === 1;
+    },
+
+    async resendDelivery(delivery_id) {
+      // The unique resend_of lets one re-send in; the reads in the same batch say what happened.
+      const [inserted, old, again] = await track(() =>
+        db.batch([run(STATEMENTS.resendDelivery, [delivery_id]), run(STATEMENTS.getDelivery, [delivery_id]), run(STATEMENTS.resentAs, [delivery_id])]),
+      );
+      const made = inserted!.results[0] as DeliveryRow | undefined;
+      if (made) return { resent: true, delivery: made };
+      const before = old!.results[0] as DeliveryRow | undefined;
+      if (!before) return { resent: false, reason: 'missing' };
+      if (before.status === 'pending' || before.status === 'delivered') return { resent: false, reason: before.status, delivery: before };
+      const as = again!.results[0] as { delivery_id: number } | undefined;
+      return { resent: false, reason: 'resent', delivery: before, resent_as: as?.delivery_id };
+    },
+
+    async clock() {
+      return Number((await run(STATEMENTS.now).first<{ now: number }>())!.now);
     },
 
     async listDeliveries(q) {
@@ -400,7 +441,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     writeNetwork(base, writes, meta) {
-      return track(
+      return track(() =>
         (async () => {
           // The claim and the writes in one batch: D1 cannot wait for the claim's answer, so each
           // write is conditioned on the claim being this change's own (network-sql.ts).

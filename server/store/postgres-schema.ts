@@ -137,6 +137,19 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX conversions_affiliate ON conversions (affiliate_id);
     `,
   },
+  {
+    // Deliveries under contention: the URL's host (the dispatcher's per-host limit; rows written
+    // before share ''), the lease's fencing token, and the delivery a re-send repeats (at most one
+    // re-send per delivery).
+    version: 4,
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN host text NOT NULL DEFAULT '',
+        ADD COLUMN lease integer NOT NULL DEFAULT 0,
+        ADD COLUMN resend_of bigint;
+      CREATE UNIQUE INDEX deliveries_resend ON deliveries (resend_of) WHERE resend_of IS NOT NULL;
+      CREATE INDEX deliveries_postback ON deliveries (postback_id);
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

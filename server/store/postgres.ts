@@ -14,7 +14,8 @@
 // FOR UPDATE SKIP LOCKED, so each postback is delivered by one instance.
 import postgres from 'postgres';
 import { clickKeyRange } from '../reqid.js';
-import { CONVERSION_COLUMNS, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, SORT_COLUMNS, withHost } from './columns.js';
+import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
@@ -28,6 +29,7 @@ import type {
   ConversionResult,
   ConversionRow,
   DeliveriesFor,
+  DeliveryClaim,
   DeliveryRow,
   LeadResult,
   LeadRow,
@@ -37,6 +39,7 @@ import type {
   NetworkRows,
   Page,
   PostbackRow,
+  ResendResult,
   Store,
 } from './types.js';
 
@@ -49,7 +52,15 @@ export interface PostgresOptions {
   maxBatch?: number;
   /** Click batches in flight at once; more gather meanwhile. */
   batchesInFlight?: number;
+  /** Most clicks waiting for a batch, and most other writes in flight; past either a write fails
+   * at once with StoreOverloaded. */
+  maxQueued?: number;
 }
+
+
+/** PostgreSQL's clock, in milliseconds: every due time and lease is read from it, never from the
+ * instance's (several instances' clocks disagree). */
+const NOW = 'floor(extract(epoch from now()) * 1000)::bigint';
 
 type Sql = postgres.Sql<{ bigint: number; text: string }>;
 type Tx = postgres.ReservedSql<{ bigint: number; text: string }>;
@@ -80,15 +91,21 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     throw new Error(`Cannot open the PostgreSQL database ${redact(options.url)}: ${(error as Error).message}`, { cause: error });
   }
 
-  // Writes in progress, so that close() lets them finish before it ends the pool.
+  // Writes in progress, so that close() lets them finish before it ends the pool; past the bound a
+  // write is refused before it starts (the dispatcher's own, few and bounded by its concurrency,
+  // always go: a refused outcome would only make a delivery go out twice).
+  const maxQueued = options.maxQueued ?? MAX_QUEUED_WRITES;
   const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(work: Promise<T>): Promise<T> => {
+  const track = <T>(start: () => Promise<T>, bounded = true): Promise<T> => {
+    if (bounded && inFlight.size >= maxQueued) return Promise.reject(new StoreOverloaded('PostgreSQL writes in flight', maxQueued));
+    const work = start();
     inFlight.add(work);
     const forget = () => inFlight.delete(work);
     work.then(forget, forget);
     return work;
   };
-  const clicks = clickBatcher(sql, options.maxBatch ?? 1000, options.batchesInFlight ?? 2);
+  const now = sql.unsafe(NOW);
+  const clicks = clickBatcher(sql, options.maxBatch ?? 1000, options.batchesInFlight ?? 2, maxQueued);
   const conversionIds = idBlocks(sql, 'conversions', 'conversion_id');
   let closing: Promise<void> | undefined;
 
@@ -96,13 +113,14 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     kind: 'postgres',
 
     secret(generate) {
-      return track(
+      return track(() =>
         (async () => {
           // Every instance offers one; the first committed wins and all read it back.
           await sql`INSERT INTO meta (key, value) VALUES ('reqid_secret', ${generate()}) ON CONFLICT (key) DO NOTHING`;
           const [row] = await sql`SELECT value FROM meta WHERE key = 'reqid_secret'`;
           return row!.value as string;
         })(),
+        false,
       );
     },
 
@@ -144,7 +162,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     insertLead(lead, dedupe, conversion) {
-      return track(
+      return track(() =>
         transaction(sql, async (tx): Promise<LeadResult> => {
           const [inserted] = await tx`INSERT INTO leads ${tx(lead, LEAD_COLUMNS)} RETURNING *`;
           let stored = inserted as LeadRow;
@@ -202,7 +220,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     updateLead(lead_id, change, dedupe) {
-      return track(
+      return track(() =>
         transaction(sql, async (tx): Promise<LeadUpdate | undefined> => {
           const [current] = await tx`SELECT offer_id FROM leads WHERE lead_id = ${lead_id}`;
           if (!current) return undefined;
@@ -246,7 +264,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     insertConversion(conversion, deliveries) {
-      return track(
+      return track(() =>
         (async (): Promise<ConversionResult> => {
           // The id first, so that the outbox rows (whose URLs name it) are rendered before anything
           // is written; then the conversion and its outbox rows go in one statement, atomic by
@@ -255,7 +273,6 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
           const row = { ...conversion, conversion_id: await conversionIds() } as ConversionRow;
           const outbox = deliveries(row);
           const values = sql(row, [...CONVERSION_COLUMNS, 'conversion_id']);
-          const now = Date.now();
           const [inserted] = outbox.length
             ? await sql`
                 WITH c AS (
@@ -263,9 +280,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
                   ON CONFLICT DO NOTHING
                   RETURNING *
                 ), d AS (
-                  INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, status, attempts, created_at, next_attempt_at)
-                  SELECT x.postback_id, c.conversion_id, x.fire_on, x.url, 'pending', 0, ${now}, ${now}
-                  FROM c, json_to_recordset(${JSON.stringify(outbox)}::text::json) AS x(postback_id bigint, fire_on text, url text)
+                  INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, host, status, attempts, created_at, next_attempt_at)
+                  SELECT x.postback_id, c.conversion_id, x.fire_on, x.url, x.host, 'pending', 0, ${now}, ${now}
+                  FROM c, json_to_recordset(${JSON.stringify(outbox.map(withHost))}::text::json) AS x(postback_id bigint, fire_on text, url text, host text)
                 )
                 SELECT * FROM c`
             : await sql`
@@ -311,7 +328,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     setConversionStatus(conversion_id, status, deliveries) {
-      return track(
+      return track(() =>
         transaction(sql, async (tx) => {
           // Setting the status it already has changes nothing and causes no postbacks. A concurrent
           // identical change waits on the row lock, then finds the status set and writes nothing.
@@ -334,21 +351,36 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     async createPostback(p) {
-      const [row] = await track(sql`INSERT INTO postbacks ${sql(p, POSTBACK_COLUMNS)} RETURNING *`);
+      const [row] = await track(() => sql`INSERT INTO postbacks ${sql(p, POSTBACK_COLUMNS)} RETURNING *`.execute());
       return row as PostbackRow;
     },
 
     async updatePostback(postback_id, change) {
       const columns = POSTBACK_COLUMNS.filter((c) => change[c] !== undefined);
+      // One statement: a deactivated postback's pending deliveries are cancelled with it.
       const [row] = columns.length
-        ? await track(sql`UPDATE postbacks SET ${sql(change, columns)} WHERE postback_id = ${postback_id} RETURNING *`)
+        ? await track(
+            () => sql`
+              WITH p AS (UPDATE postbacks SET ${sql(change, columns)} WHERE postback_id = ${postback_id} RETURNING *), c AS (
+                UPDATE deliveries SET status = 'cancelled', last_error = ${CANCELLED.deactivated}
+                WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p WHERE postback_status = 'inactive')
+              )
+              SELECT * FROM p`.execute(),
+          )
         : await sql`SELECT * FROM postbacks WHERE postback_id = ${postback_id}`;
       return row as PostbackRow | undefined;
     },
 
     async deletePostback(postback_id) {
-      const result = await track(sql`DELETE FROM postbacks WHERE postback_id = ${postback_id}`);
-      return result.count > 0;
+      const [row] = await track(
+        () => sql`
+          WITH p AS (DELETE FROM postbacks WHERE postback_id = ${postback_id} RETURNING postback_id), c AS (
+            UPDATE deliveries SET status = 'cancelled', last_error = ${CANCELLED.deleted}
+            WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p)
+          )
+          SELECT count(*) AS n FROM p`.execute(),
+      );
+      return (row!.n as number) > 0;
     },
 
     async listPostbacks(q) {
@@ -398,7 +430,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     writeNetwork(base, writes, meta) {
-      return track(
+      return track(() =>
         transaction(sql, async (tx) => {
           // The version row is locked until COMMIT: a concurrent change waits, then finds the
           // version moved and claims nothing.
@@ -426,37 +458,78 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return Number(row!.used) === 1;
     },
 
-    async claimDeliveries(now, lease_until, limit) {
-      // SKIP LOCKED: rows another claimer is taking right now are left to it; a row it has already
-      // leased is re-checked after its commit and no longer due.
-      const rows = await track(sql`
-        WITH due AS (
-          SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}
-          ORDER BY next_attempt_at, delivery_id LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED
-        )
-        UPDATE deliveries d SET next_attempt_at = ${lease_until} FROM due WHERE d.delivery_id = due.delivery_id
-        RETURNING d.*`);
+    async claimDeliveries(claim: DeliveryClaim) {
+      const per_host = claim.per_host ?? claim.limit;
+      const busy = claim.busy ?? {};
+      const full = Object.keys(busy).filter((host) => busy[host]! >= per_host);
+      // The `limit` deliveries due longest, skipping hosts at their limit (SKIP LOCKED: rows another
+      // claimer is taking right now are left to it; a row it has already leased is re-checked after
+      // its commit and no longer due); of those, at most the room each host has left. Each claim
+      // raises the lease, the fencing token of finishAttempt.
+      const rows = await track(
+        () => sql`
+          WITH due AS (
+            SELECT delivery_id, host, next_attempt_at FROM deliveries
+            WHERE status = 'pending' AND next_attempt_at <= ${now} AND NOT (host = ANY(${full}::text[]))
+            ORDER BY next_attempt_at, delivery_id LIMIT ${claim.limit}
+            FOR UPDATE SKIP LOCKED
+          ), ranked AS (
+            SELECT delivery_id, host, row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, delivery_id) AS n FROM due
+          ), chosen AS (
+            SELECT r.delivery_id FROM ranked r LEFT JOIN json_each_text(${JSON.stringify(busy)}::text::json) b ON b.key = r.host
+            WHERE r.n <= ${per_host} - coalesce(b.value::integer, 0)
+          )
+          UPDATE deliveries d SET next_attempt_at = ${now} + ${claim.lease_ms}, lease = d.lease + 1
+          FROM chosen WHERE d.delivery_id = chosen.delivery_id
+          RETURNING d.*`.execute(),
+        false,
+      );
       return (rows as unknown as DeliveryRow[]).sort((a, b) => a.delivery_id - b.delivery_id);
     },
 
-    async finishAttempt(attempt: Attempt, outcome: AttemptOutcome) {
-      // One statement, so the log line and the outcome commit together.
-      const logged = sql`
-        INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error)
-        VALUES (${attempt.delivery_id}, ${attempt.attempted_at}, ${attempt.status_code}, ${Math.round(attempt.latency_ms)}, ${attempt.error})`;
-      if (outcome.delivered) {
-        await track(sql`
-          WITH logged AS (${logged})
-          UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ${attempt.attempted_at}, last_error = NULL
-          WHERE delivery_id = ${attempt.delivery_id}`);
-      } else {
-        await track(sql`
-          WITH logged AS (${logged})
-          UPDATE deliveries SET status = ${outcome.retry_at === null ? 'failed' : 'pending'}, attempts = attempts + 1,
-            next_attempt_at = ${outcome.retry_at ?? attempt.attempted_at}, last_error = ${attempt.error ?? `HTTP ${attempt.status_code}`}
-          WHERE delivery_id = ${attempt.delivery_id}`);
-      }
+    async finishAttempt(attempt: Attempt, lease: number, outcome: AttemptOutcome) {
+      // One statement, so the log line and the outcome commit together. Only the attempt holding
+      // the latest lease of a pending delivery writes its outcome; any other writes its log line.
+      const fence = sql`delivery_id = ${attempt.delivery_id} AND lease = ${lease} AND status = 'pending'`;
+      const change = outcome.delivered
+        ? sql`status = 'delivered', attempts = attempts + 1, delivered_at = ${attempt.attempted_at}, last_error = NULL`
+        : sql`status = ${outcome.retry_in_ms === null ? 'failed' : 'pending'}, attempts = attempts + 1,
+              next_attempt_at = ${now} + ${outcome.retry_in_ms ?? 0}, last_error = ${attempt.error ?? `HTTP ${attempt.status_code}`}`;
+      const [result] = await track(
+        () => sql`
+          WITH applied AS (UPDATE deliveries SET ${change} WHERE ${fence} RETURNING 1), logged AS (
+            INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, error)
+            SELECT ${attempt.delivery_id}, ${attempt.attempted_at}, ${attempt.status_code}, ${Math.round(attempt.latency_ms)},
+              CASE WHEN EXISTS (SELECT 1 FROM applied) THEN ${attempt.error}::text ELSE ${notApplied(attempt)} END
+          )
+          SELECT EXISTS (SELECT 1 FROM applied) AS applied`.execute(),
+        false,
+      );
+      return result!.applied as boolean;
+    },
+
+    async resendDelivery(delivery_id) {
+      // At most one re-send per delivery: the unique index on resend_of decides between two at once.
+      const [again] = await track(
+        () => sql`
+          INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, host, status, attempts, created_at, next_attempt_at, resend_of)
+          SELECT postback_id, conversion_id, fire_on, url, host, 'pending', 0, ${now}, ${now}, delivery_id FROM deliveries
+          WHERE delivery_id = ${delivery_id} AND status IN ('failed', 'cancelled')
+          ON CONFLICT (resend_of) WHERE resend_of IS NOT NULL DO NOTHING
+          RETURNING *`.execute(),
+      );
+      if (again) return { resent: true, delivery: again as DeliveryRow };
+      const [old] = await sql`SELECT * FROM deliveries WHERE delivery_id = ${delivery_id}`;
+      if (!old) return { resent: false, reason: 'missing' };
+      const delivery = old as DeliveryRow;
+      if (delivery.status === 'pending' || delivery.status === 'delivered') return { resent: false, reason: delivery.status, delivery };
+      const [resent] = await sql`SELECT delivery_id FROM deliveries WHERE resend_of = ${delivery_id}`;
+      return { resent: false, reason: 'resent', delivery, resent_as: resent?.delivery_id as number | undefined } satisfies ResendResult;
+    },
+
+    async clock() {
+      const [row] = await sql`SELECT ${now} AS now`;
+      return row!.now as number;
     },
 
     async listDeliveries(q) {
@@ -590,7 +663,7 @@ interface ClickBatcher {
   drain(): Promise<void>;
 }
 
-function clickBatcher(sql: Sql, maxBatch: number, maxInFlight: number): ClickBatcher {
+function clickBatcher(sql: Sql, maxBatch: number, maxInFlight: number, maxQueued: number): ClickBatcher {
   type Pending = { click: ClickRecord; resolve: () => void; reject: (error: unknown) => void };
   const queue: Pending[] = [];
   let scheduled = false;
@@ -648,6 +721,7 @@ function clickBatcher(sql: Sql, maxBatch: number, maxInFlight: number): ClickBat
   return {
     add(click) {
       return new Promise<void>((resolve, reject) => {
+        if (queue.length >= maxQueued) return reject(new StoreOverloaded('the PostgreSQL click queue', maxQueued));
         queue.push({ click, resolve, reject });
         schedule();
       });
@@ -677,9 +751,11 @@ async function insertConversionRow(tx: Tx, conversion: NewConversion, deliveries
 
 async function insertDeliveries(tx: Tx, deliveries: NewDelivery[]) {
   if (!deliveries.length) return;
-  const now = Date.now();
-  const rows = deliveries.map((d) => ({ ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now }));
-  await tx`INSERT INTO deliveries ${tx(rows, DELIVERY_COLUMNS)}`;
+  await tx`
+    INSERT INTO deliveries (postback_id, conversion_id, fire_on, url, host, status, attempts, created_at, next_attempt_at)
+    SELECT x.postback_id, x.conversion_id, x.fire_on, x.url, x.host, 'pending', 0, ${tx.unsafe(NOW)}, ${tx.unsafe(NOW)}
+    FROM json_to_recordset(${JSON.stringify(deliveries.map(withHost))}::text::json)
+      AS x(postback_id bigint, conversion_id bigint, fire_on text, url text, host text)`;
 }
 
 function apiKeyRow(r: postgres.Row): ApiKeyRecord {

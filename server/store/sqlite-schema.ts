@@ -141,4 +141,17 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX conversions_affiliate ON conversions (affiliate_id);
     `,
   },
+  {
+    // Deliveries under contention: the URL's host (the dispatcher's per-host limit; rows written
+    // before share ''), the lease's fencing token, and the delivery a re-send repeats (at most one
+    // re-send per delivery).
+    version: 4,
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN host TEXT NOT NULL DEFAULT '';
+      ALTER TABLE deliveries ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN resend_of INTEGER;
+      CREATE UNIQUE INDEX deliveries_resend ON deliveries (resend_of) WHERE resend_of IS NOT NULL;
+      CREATE INDEX deliveries_postback ON deliveries (postback_id);
+    `,
+  },
 ];

@@ -12,11 +12,11 @@ import type {
   ConversionQuery,
   ConversionRow,
   ConversionStatus,
+  DeliveryClaim,
   DeliveryQuery,
   LeadQuery,
   LeadRow,
   NewConversion,
-  NewDelivery,
   NewLead,
   PostbackQuery,
 } from './types.js';
@@ -30,6 +30,15 @@ export const insertInto = (table: string, columns: readonly string[]) =>
  * a write depend on what an earlier statement of the same batch left. */
 export const insertWhere = (table: string, columns: readonly string[], condition: string) =>
   `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `@${c}`).join(', ')} WHERE ${condition}`;
+
+/** SQLite's own clock, in milliseconds: every due time and lease is read from it (the database's
+ * clock, not an instance's). */
+export const NOW = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/** A new outbox row (DELIVERY_COLUMNS), pending and due now, when `condition` holds (`1` always). */
+export const insertDeliveryWhere = (condition: string) =>
+  `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}, status, attempts, created_at, next_attempt_at)
+   SELECT ${DELIVERY_COLUMNS.map((c) => `@${c}`).join(', ')}, 'pending', 0, ${NOW}, ${NOW} WHERE ${condition}`;
 
 /** The statements both stores run as they are. */
 export const STATEMENTS = {
@@ -74,17 +83,36 @@ export const STATEMENTS = {
   deletePostback: 'DELETE FROM postbacks WHERE postback_id = ?',
   postbacksFor: `SELECT * FROM postbacks WHERE affiliate_id = ? AND offer_id IN (?, 0) AND fire_on = ? AND postback_status = 'active'
        ORDER BY postback_id`,
-  insertDelivery: insertInto('deliveries', DELIVERY_COLUMNS),
-  // One statement: atomic by itself in both stores, so two claimers never take the same row.
-  claimDeliveries: `UPDATE deliveries SET next_attempt_at = @lease_until WHERE delivery_id IN (
-         SELECT delivery_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= @now
-         ORDER BY next_attempt_at LIMIT @limit)
+  insertDelivery: insertDeliveryWhere('1'),
+  // One statement, atomic by itself in every store, so two claimers never take the same row: the
+  // `limit` deliveries due longest, skipping hosts at their limit; of those, at most the room each
+  // host has left. Each claim raises the lease, the fencing token of finishAttempt.
+  claimDeliveries: `UPDATE deliveries SET next_attempt_at = ${NOW} + @lease_ms, lease = lease + 1 WHERE delivery_id IN (
+         SELECT r.delivery_id FROM (
+           SELECT d.delivery_id, d.host, row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.delivery_id) AS n
+           FROM (
+             SELECT delivery_id, host, next_attempt_at FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ${NOW} AND host NOT IN (SELECT value FROM json_each(@full))
+             ORDER BY next_attempt_at, delivery_id LIMIT @limit
+           ) d
+         ) r LEFT JOIN json_each(@busy) b ON b.key = r.host
+         WHERE r.n <= @per_host - coalesce(b.value, 0))
        RETURNING *`,
   insertAttempt: insertInto('attempts', ['delivery_id', 'attempted_at', 'status_code', 'latency_ms', 'error']),
+  // Only the attempt holding the latest lease of a pending delivery writes its outcome.
   deliveryDelivered: `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = @at, last_error = NULL
-       WHERE delivery_id = @delivery_id`,
-  deliveryFailed: `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
-       WHERE delivery_id = @delivery_id`,
+       WHERE delivery_id = @delivery_id AND lease = @lease AND status = 'pending'`,
+  deliveryFailed: `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = ${NOW} + @retry_in_ms, last_error = @error
+       WHERE delivery_id = @delivery_id AND lease = @lease AND status = 'pending'`,
+  cancelDeliveries: `UPDATE deliveries SET status = 'cancelled', last_error = @reason WHERE postback_id = @postback_id AND status = 'pending'`,
+  getDelivery: 'SELECT * FROM deliveries WHERE delivery_id = ?',
+  resentAs: 'SELECT delivery_id FROM deliveries WHERE resend_of = ?',
+  // A failed or cancelled delivery as a new pending one; the unique resend_of makes it once.
+  resendDelivery: `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}, status, attempts, created_at, next_attempt_at, resend_of)
+       SELECT ${DELIVERY_COLUMNS.join(', ')}, 'pending', 0, ${NOW}, ${NOW}, delivery_id FROM deliveries
+       WHERE delivery_id = ? AND status IN ('failed', 'cancelled')
+       ON CONFLICT DO NOTHING RETURNING *`,
+  now: `SELECT ${NOW} AS now`,
   attemptsOf: 'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
 } as const;
 
@@ -227,8 +255,17 @@ function page(
 
 // ---- rows ------------------------------------------------------------------------------------------
 
-export function deliveryParams(d: NewDelivery, now: number) {
-  return { ...d, status: 'pending', attempts: 0, created_at: now, next_attempt_at: now };
+/** A claim's parameters: the hosts at their limit, and how many each host has in flight. */
+export function claimParams(claim: DeliveryClaim) {
+  const per_host = claim.per_host ?? claim.limit;
+  const busy = claim.busy ?? {};
+  return {
+    limit: claim.limit,
+    lease_ms: claim.lease_ms,
+    per_host,
+    full: JSON.stringify(Object.keys(busy).filter((host) => busy[host]! >= per_host)),
+    busy: JSON.stringify(busy),
+  };
 }
 
 export function conversionParams(c: NewConversion) {

@@ -13,15 +13,16 @@ import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
-import { definedOnly, EarlierLead } from './columns.js';
+import { CANCELLED, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
+import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
+  claimParams,
   clickList,
   conversionParams,
   conversionList,
   conversionRow,
   deliveryList,
-  deliveryParams,
   leadList,
   leadParams,
   leadRow,
@@ -48,6 +49,7 @@ import type {
   Page,
   PostbackQuery,
   PostbackRow,
+  ResendResult,
   Store,
 } from './types.js';
 
@@ -57,7 +59,10 @@ export interface SqliteOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Most jobs in one transaction; the rest wait for the next. */
   maxBatch?: number;
+  /** Most writes waiting at once; past it a write fails at once with StoreOverloaded. */
+  maxQueued?: number;
 }
+
 
 export function openSqliteStore(options: SqliteOptions): Store {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -67,7 +72,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   db.pragma('busy_timeout = 5000');
   migrate(db);
 
-  const write = writeQueue(db, options.maxBatch ?? 1000);
+  const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
   // Statements by their text, for the SQL the stores share (network-sql.ts).
   const prepared = new Map<string, Database.Statement>();
@@ -182,7 +187,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
         const row = conversionRow(sql.setConversionStatus.get({ status, conversion_id }) as Row);
-        for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, Date.now()));
+        for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
         return row;
       });
     },
@@ -196,12 +201,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
         const current = sql.getPostback.get(postback_id) as PostbackRow | undefined;
         if (!current) return undefined;
         const next = { ...current, ...definedOnly(change), postback_id };
-        return sql.updatePostback.get(next) as PostbackRow;
+        const row = sql.updatePostback.get(next) as PostbackRow;
+        if (row.postback_status === 'inactive') sql.cancelDeliveries.run({ postback_id, reason: CANCELLED.deactivated });
+        return row;
       });
     },
 
     deletePostback(postback_id) {
-      return write(() => sql.deletePostback.run(postback_id).changes > 0);
+      return write(() => {
+        if (!sql.deletePostback.run(postback_id).changes) return false;
+        sql.cancelDeliveries.run({ postback_id, reason: CANCELLED.deleted });
+        return true;
+      });
     },
 
     async listPostbacks(q: PostbackQuery) {
@@ -213,24 +224,41 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return sql.postbacksFor.all(affiliate_id, offer_id, fire_on) as PostbackRow[];
     },
 
-    claimDeliveries(now, lease_until, limit) {
-      return write(() => (sql.claimDeliveries.all({ now, lease_until, limit }) as DeliveryRow[]).sort(byDeliveryId));
+    claimDeliveries(claim) {
+      // The dispatcher's own writes, bounded by its concurrency: never refused for a full queue
+      // (a refused outcome would only make the delivery go out twice).
+      return write(() => (sql.claimDeliveries.all(claimParams(claim)) as DeliveryRow[]).sort(byDeliveryId), UNBOUNDED);
     },
 
-    finishAttempt(attempt: Attempt, outcome: AttemptOutcome) {
+    finishAttempt(attempt: Attempt, lease: number, outcome: AttemptOutcome) {
       return write(() => {
-        sql.insertAttempt.run(attempt);
-        if (outcome.delivered) {
-          sql.deliveryDelivered.run({ delivery_id: attempt.delivery_id, at: attempt.attempted_at });
-        } else {
-          sql.deliveryFailed.run({
-            delivery_id: attempt.delivery_id,
-            status: outcome.retry_at === null ? 'failed' : 'pending',
-            next: outcome.retry_at ?? attempt.attempted_at,
-            error: attempt.error ?? `HTTP ${attempt.status_code}`,
-          });
-        }
+        const fence = { delivery_id: attempt.delivery_id, lease };
+        const applied = outcome.delivered
+          ? sql.deliveryDelivered.run({ ...fence, at: attempt.attempted_at }).changes > 0
+          : sql.deliveryFailed.run({
+              ...fence,
+              status: outcome.retry_in_ms === null ? 'failed' : 'pending',
+              retry_in_ms: outcome.retry_in_ms ?? 0,
+              error: attempt.error ?? `HTTP ${attempt.status_code}`,
+            }).changes > 0;
+        sql.insertAttempt.run({ ...attempt, error: applied ? attempt.error : notApplied(attempt) });
+        return applied;
+      }, UNBOUNDED);
+    },
+
+    resendDelivery(delivery_id) {
+      return write((): ResendResult => {
+        const old = sql.getDelivery.get(delivery_id) as DeliveryRow | undefined;
+        if (!old) return { resent: false, reason: 'missing' };
+        if (old.status === 'pending' || old.status === 'delivered') return { resent: false, reason: old.status, delivery: old };
+        const again = sql.resentAs.get(delivery_id) as { delivery_id: number } | undefined;
+        if (again) return { resent: false, reason: 'resent', delivery: old, resent_as: again.delivery_id };
+        return { resent: true, delivery: sql.resendDelivery.get(delivery_id) as DeliveryRow };
       });
+    },
+
+    async clock() {
+      return (sql.now.get() as { now: number }).now;
     },
 
     async listDeliveries(q: DeliveryQuery) {
@@ -302,14 +330,21 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
 export interface WriteQueue {
   /** Runs `job` in the next group transaction. A job of one statement may say so (`single`): SQLite
-   * undoes a failing statement by itself, so it needs no savepoint of its own. */
-  <T>(job: () => T, single?: boolean): Promise<T>;
+   * undoes a failing statement by itself, so it needs no savepoint of its own. Past `maxQueued`
+   * waiting jobs a job is refused at once (StoreOverloaded), unless it is `unbounded`. */
+  <T>(job: () => T, options?: WriteOptions): Promise<T>;
   drain(): Promise<void>;
 }
 
-const ONE_STATEMENT = true;
+export interface WriteOptions {
+  single?: boolean;
+  unbounded?: boolean;
+}
 
-export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue {
+const ONE_STATEMENT: WriteOptions = { single: true };
+const UNBOUNDED: WriteOptions = { unbounded: true };
+
+export function writeQueue(db: Database.Database, maxBatch: number, maxQueued = Infinity): WriteQueue {
   type Job = { run: () => unknown; single: boolean; resolve: (value: unknown) => void; reject: (error: unknown) => void };
   let queue: Job[] = [];
   let scheduled = false;
@@ -365,9 +400,10 @@ export function writeQueue(db: Database.Database, maxBatch: number): WriteQueue 
     setImmediate(flush);
   }
 
-  const write = <T>(run: () => T, single = false) =>
+  const write = <T>(run: () => T, options: WriteOptions = {}) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ run, single, resolve: resolve as (value: unknown) => void, reject });
+      if (queue.length >= maxQueued && !options.unbounded) return reject(new StoreOverloaded('the SQLite write queue', maxQueued));
+      queue.push({ run, single: options.single ?? false, resolve: resolve as (value: unknown) => void, reject });
       if (!scheduled) schedule();
     });
   return Object.assign(write, {
@@ -406,8 +442,7 @@ function insertConversionRow(sql: Statements, conversion: NewConversion, deliver
   const inserted = sql.insertConversion.get(conversionParams(conversion)) as Row | undefined;
   if (!inserted) return undefined;
   const row = conversionRow(inserted);
-  const now = Date.now();
-  for (const d of deliveries(row)) sql.insertDelivery.run(deliveryParams(d, now));
+  for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
   return row;
 }
 

@@ -240,16 +240,27 @@ export interface NewDelivery {
   url: string;
 }
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/** `cancelled`: its postback was deactivated or deleted before it was delivered. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'cancelled'] as const satisfies readonly DeliveryStatus[];
 
 export interface DeliveryRow extends NewDelivery {
   delivery_id: number;
+  /** The URL's host (name:port), for the dispatcher's per-host limit; '' for rows written before
+   * the store kept it. */
+  host: string;
   status: DeliveryStatus;
   attempts: number;
   created_at: Millis;
+  /** When it is due; while it is leased, when the lease runs out. Database time. */
   next_attempt_at: Millis;
   delivered_at: Millis | null;
   last_error: string | null;
+  /** The fencing token: raised by every claim, so that only the attempt holding the latest lease
+   * can write an outcome. */
+  lease: number;
+  /** The failed or cancelled delivery this one re-sends. */
+  resend_of: number | null;
 }
 
 export interface Attempt {
@@ -260,8 +271,27 @@ export interface Attempt {
   error: string | null;
 }
 
-/** What became of one attempt: delivered, retry at a time, or given up (`retry_at` null). */
-export type AttemptOutcome = { delivered: true } | { delivered: false; retry_at: Millis | null };
+/** What became of one attempt: delivered, retry after a delay (database time), or given up
+ * (`retry_in_ms` null). */
+export type AttemptOutcome = { delivered: true } | { delivered: false; retry_in_ms: number | null };
+
+/** A claim of due deliveries (`claimDeliveries`). */
+export interface DeliveryClaim {
+  /** Most deliveries to take. */
+  limit: number;
+  /** How long each is leased, from the database's clock. */
+  lease_ms: number;
+  /** Most deliveries of one host to take, less those of that host already `busy`. Hosts at their
+   * limit are skipped, so the deliveries of other hosts behind them are taken. */
+  per_host?: number;
+  /** Attempts in flight per host, on this dispatcher. */
+  busy?: Record<string, number>;
+}
+
+/** Re-sending a delivery (`resendDelivery`): the new delivery, or why not. */
+export type ResendResult =
+  | { resent: true; delivery: DeliveryRow }
+  | { resent: false; reason: 'missing' | 'pending' | 'delivered' | 'resent'; delivery?: DeliveryRow; resent_as?: number };
 
 export interface DeliveryQuery {
   delivery_id?: number;
@@ -385,19 +415,31 @@ export interface Store {
   ): Promise<ConversionRow | undefined>;
 
   createPostback(postback: NewPostback): Promise<PostbackRow>;
+  /** Deactivating a postback cancels its pending deliveries, in the same transaction. */
   updatePostback(postback_id: number, change: Partial<NewPostback>): Promise<PostbackRow | undefined>;
+  /** Deleting a postback cancels its pending deliveries, in the same transaction (they stay in the
+   * log). */
   deletePostback(postback_id: number): Promise<boolean>;
   listPostbacks(query: PostbackQuery): Promise<PostbackRow[]>;
   /** Active postbacks of this affiliate for this offer or for every offer (offer_id 0). */
   postbacksFor(affiliate_id: number, offer_id: number, fire_on: FireOn): Promise<PostbackRow[]>;
 
-  /** Takes up to `limit` pending deliveries due at `now` and leases them until `lease_until`, so
-   * that no other dispatcher (in this process or another) takes them meanwhile. A delivery whose
-   * lease runs out without an outcome (a crash) is due again. */
-  claimDeliveries(now: Millis, lease_until: Millis, limit: number): Promise<DeliveryRow[]>;
-  /** Logs the attempt and applies its outcome, in one transaction. */
-  finishAttempt(attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
+  /** Takes pending deliveries due now (the database's clock), those due longest first, and leases
+   * them for `lease_ms`, so that no other dispatcher (in this process or another) takes them
+   * meanwhile; each claim raises the delivery's `lease`. A delivery whose lease runs out without
+   * an outcome (a crash) is due again. */
+  claimDeliveries(claim: DeliveryClaim): Promise<DeliveryRow[]>;
+  /** Logs the attempt and applies its outcome, in one transaction, if the attempt still holds the
+   * delivery's lease (`lease` is the one it was claimed with, and it is still pending). Otherwise
+   * (the lease ran out and another dispatcher claimed it, or the delivery was delivered or
+   * cancelled meanwhile) only the log line is written, saying so; answers whether it applied. */
+  finishAttempt(attempt: Attempt, lease: number, outcome: AttemptOutcome): Promise<boolean>;
   listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRow & { attempt_log: Attempt[] }>>;
+  /** Queues a failed or cancelled delivery again as a new pending delivery (same postback,
+   * conversion and URL; a fresh series of attempts), once: a delivery is re-sent at most once. */
+  resendDelivery(delivery_id: number): Promise<ResendResult>;
+  /** The database's clock, in milliseconds since the epoch (what leases and due times use). */
+  clock(): Promise<Millis>;
 
   /** The whole network as stored, read in one consistent snapshot. */
   loadNetwork(): Promise<NetworkRows>;

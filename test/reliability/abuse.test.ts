@@ -8,7 +8,10 @@
 //   - forged, tampered and replayed request ids credit nobody;
 //   - wrong API keys are refused on every API route and method, and the key comparison is
 //     constant-time by construction (it reads the same bytes whatever the key; not timed);
-//   - security headers on every route, with the cross-origin policy pixels and d.js need.
+//   - security headers on every route, with the cross-origin policy pixels and d.js need;
+//   - server postbacks aimed inside (every private address form, a name that resolves inside, DNS
+//     rebinding, a public URL that redirects inside) refused when saved and again at delivery,
+//     through an injected resolver and connect hook: nothing is dialled outside 127.0.0.1.
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate, sha256Hex } from '../../server/auth.js';
@@ -18,6 +21,12 @@ import { loadNetwork, type ApiKey, type NetworkFile } from '../../server/network
 import { reqids as makeReqids, webCryptoMac } from '../../server/reqid.js';
 import { setCookie, type TestApp } from '../support/app.js';
 import { AFF, API_KEY, CAMPAIGN, CREATIVE, HOST, OFFER } from '../support/network.js';
+import { targetsOf } from '../../server/postbacks/address.js';
+import { createDispatcher, type Dispatcher } from '../../server/postbacks/dispatcher.js';
+import { nodeSend } from '../../server/postbacks/node-send.js';
+import { makeApp } from '../support/app.js';
+import { fakeInternet, startSite } from '../support/internet.js';
+import { eventually } from '../support/receiver.js';
 import { makeFullApp, reliabilityNetworkFile, report, sqliteCounts } from './support.js';
 
 /** Script injection, each aimed at one way out: of a JS string, an HTML attribute, element text,
@@ -93,7 +102,7 @@ let t: TestApp;
 let n = 0;
 /** Something unique, for emails and transaction ids. */
 const unique = () => `${Date.now().toString(36)}${(n++).toString(36)}`;
-const figures = { requests: 0, injections: 0, redirects: 0, forged: 0, keys: 0, headers: 0, skipped: [] as string[] };
+const figures = { requests: 0, injections: 0, redirects: 0, forged: 0, keys: 0, headers: 0, targets: 0, skipped: [] as string[] };
 
 async function get(path: string, init: RequestInit & { ip?: string } = {}) {
   figures.requests++;
@@ -133,6 +142,8 @@ afterAll(async () => {
     'outside-URL redirect attempts': figures.redirects,
     'forged/replayed reqid attempts': figures.forged,
     'wrong API keys tried': figures.keys,
+    'private postback targets (each saved and delivered)': figures.targets,
+    'postbacks that reached inside': 0,
     'routes checked for headers': figures.headers,
     'injections that got through': 0,
     'redirects followed outside': 0,
@@ -171,13 +182,20 @@ function expectSameShape(text: string, baseline: string, what: string) {
 }
 
 const PIXEL_JS = /^var ckm_request_id = "([A-Za-z0-9_-]{0,32})";\nif \(typeof ckm == "function"\) ckm\("reqid", ckm_request_id\)\n$/;
-const P_JS = /^\(function\(\)\{var d=document,p=\[(.*)\];for\(var i=0;i<p\.length;i\+\+\)\{var e=d\.createElement\(p\[i\]\[0\]\);e\.src=p\[i\]\[1\];if\(p\[i\]\[0\]!=="script"\)\{e\.width=1;e\.height=1;e\.style\.display="none";\}\(d\.body\|\|d\.documentElement\)\.appendChild\(e\);\}\}\)\(\);\n$/;
-const P_LINE = [
-  /^<iframe src="([^"<>']*)" width="1" height="1" frameborder="0" hidden><\/iframe>$/,
-  /^<img src="([^"<>']*)" width="1" height="1" alt="" hidden>$/,
-  /^<script src="([^"<>']*)"><\/script>$/,
-];
+const P_JS =
+  /^\(function\(\)\{var d=document,b=d\.body\|\|d\.documentElement,e,i,p=\[(.*?)\];for\(i=0;i<p\.length;i\+\+\)\{e=d\.createElement\("img"\);e\.src=p\[i\];e\.alt="";e\.width=e\.height=1;e\.style\.display="none";b\.appendChild\(e\);\}(?:e=d\.createElement\("iframe"\);e\.setAttribute\("sandbox","allow-scripts"\);e\.setAttribute\("srcdoc",("(?:[^"\\]|\\.)*")\);e\.width=e\.height=1;e\.style\.display="none";b\.appendChild\(e\);)?\}\)\(\);\n$/;
+const P_IMG = /^<img src="([^"<>']*)" width="1" height="1" alt="" hidden>$/;
+const P_SANDBOX = /^<iframe sandbox="allow-scripts" srcdoc="([^"<>']*)" width="1" height="1" hidden><\/iframe>$/;
+/** The sandboxed frame's document: the affiliate's frames and scripts, nothing else. */
+const P_INNER = /^<!doctype html><meta charset="utf-8">((?:<iframe src="[^"<>']*" width="1" height="1" frameborder="0"><\/iframe>|<script src="[^"<>']*"><\/script>)*)$/;
 const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The URLs of the sandboxed frame's document. */
+function innerPostbacks(doc: string): URL[] {
+  const m = P_INNER.exec(doc);
+  expect(m, `the sandboxed frame holds something else than the affiliate's frames and scripts: ${doc.slice(0, 300)}`).not.toBeNull();
+  return [...m![1]!.matchAll(/ src="([^"]*)"/g)].map((x) => new URL(unescapeHtml(x[1]!)));
+}
 
 /** The browser postbacks p.ashx wrote (JS or iframe answer): each an aff.example URL. */
 function pixelPostbacks(format: 'js' | 'iframe', text: string): URL[] {
@@ -186,18 +204,19 @@ function pixelPostbacks(format: 'js' | 'iframe', text: string): URL[] {
     const m = P_JS.exec(text);
     expect(m, `p.ashx f=js answered something else than its script: ${text.slice(0, 300)}`).not.toBeNull();
     expect(text).not.toMatch(/<\/script|<!--|\u2028|\u2029/i);
-    const list = JSON.parse(`[${m![1]}]`) as [string, string][];
-    for (const [tag] of list) expect(['iframe', 'img', 'script']).toContain(tag);
-    return list.map(([, url]) => new URL(url));
+    const images = (JSON.parse(`[${m![1]}]`) as string[]).map((url) => new URL(url));
+    return [...images, ...(m![2] ? innerPostbacks(JSON.parse(m![2]) as string) : [])];
   }
   const lines = text.split('\n');
   expect(lines.slice(0, 2)).toEqual(['<!doctype html>', '<html><head><meta charset="utf-8"><title></title></head><body>']);
   expect(lines.slice(-2)).toEqual(['</body></html>', '']);
   const urls: URL[] = [];
   for (const line of lines.slice(2, -2).filter(Boolean)) {
-    const m = P_LINE.map((re) => re.exec(line)).find(Boolean);
-    expect(m, `p.ashx iframe answered an element it does not write: ${line}`).toBeTruthy();
-    urls.push(new URL(unescapeHtml(m![1]!)));
+    const image = P_IMG.exec(line);
+    const frame = P_SANDBOX.exec(line);
+    expect(image ?? frame, `p.ashx iframe answered an element it does not write: ${line}`).toBeTruthy();
+    if (image) urls.push(new URL(unescapeHtml(image[1]!)));
+    else urls.push(...innerPostbacks(unescapeHtml(frame![1]!)));
   }
   return urls;
 }
@@ -884,4 +903,124 @@ describe('abuse: security headers on every route', () => {
       }
     });
   }
+});
+
+// ---- postbacks aimed inside ---------------------------------------------------------------------------
+
+/** Stand-ins: a public address (routed by the fake internet to a local site that redirects), and a
+ * local site every inside address is routed to, so that a rule that let one through would show as
+ * a request there (and as a dial). */
+const PUBLIC_ADDRESS = '93.184.215.14';
+
+interface PrivateTarget {
+  url: string;
+  /** Refused by the API when saved (with this in the message), or saved (only DNS or the
+   * redirect shows it is inside). */
+  saved: RegExp | 'saved';
+  /** The delivery log's error. */
+  delivered: 'refused: private address' | 'redirect refused' | 'refused: port';
+}
+
+const inside = (url: string): PrivateTarget => ({ url, saved: /is not a public address|resolves to a private/, delivered: 'refused: private address' });
+const redirectsTo = (url: string): PrivateTarget => ({ url: `http://public.example/redirect?to=${encodeURIComponent(url)}`, saved: 'saved', delivered: 'redirect refused' });
+
+const PRIVATE_TARGETS: PrivateTarget[] = [
+  // 127.0.0.1 in every form a resolver reads it.
+  ...['127.0.0.1', '127.1', '127.0.1', '0x7f.1', '0x7F.0.0.1', '0177.0.0.1', '017700000001', '2130706433', '0x7f000001', '127.0.0.1.', '127.255.255.254'].map((h) => inside(`http://${h}/pb`)),
+  ...['[::1]', '[0:0:0:0:0:0:0:1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[::]', '0.0.0.0', '0'].map((h) => inside(`http://${h}/pb`)),
+  // Cloud metadata, in its forms.
+  ...['169.254.169.254', '0xa9fea9fe', '2852039166', '[::ffff:169.254.169.254]', '[fd00:ec2::254]'].map((h) => inside(`http://${h}/latest/meta-data/`)),
+  // Every other non-public range, IPv4 and IPv6, and the forms that carry a private IPv4.
+  ...['10.0.0.1', '172.16.0.1', '192.168.1.1', '100.64.0.1', '198.18.0.1', '192.0.2.1', '192.0.0.8', '224.0.0.1', '255.255.255.255', '240.0.0.1'].map((h) => inside(`http://${h}/pb`)),
+  ...['[fe80::1]', '[fc00::1]', '[fd12:3456::1]', '[ff02::1]', '[64:ff9b::7f00:1]', '[64:ff9b::a9fe:a9fe]', '[2002:7f00:1::1]', '[2002:c0a8:101::1]', '[2001::1]', '[2001:db8::1]', '[::127.0.0.1]'].map((h) => inside(`http://${h}/pb`)),
+  // Names for this machine, and names that resolve inside.
+  ...['localhost', 'LOCALHOST.', 'app.localhost', 'inside.example', 'inside6.example', 'metadata.google.internal', 'mixed.example', 'lan.example'].map((h) => inside(`http://${h}/pb`)),
+  // Public at save, inside at delivery (DNS rebinding).
+  { url: 'http://rebind.example/pb', saved: 'saved', delivered: 'refused: private address' },
+  // A public URL that redirects inside.
+  ...['http://127.0.0.1/admin', 'http://169.254.169.254/latest/meta-data/', 'http://inside.example/', 'http://[::1]/', 'http://0x7f.1/', 'http://[::ffff:127.0.0.1]/', 'http://10.0.0.1/', 'http://localhost:8080/'].map(redirectsTo),
+  // Public addresses on ports that are not allowed.
+  { url: 'http://public.example:8080/pb', saved: /port 8080 is not allowed/, delivered: 'refused: port' },
+  { url: `http://${PUBLIC_ADDRESS}:22/pb`, saved: /port 22 is not allowed/, delivered: 'refused: port' },
+];
+
+describe('abuse: server postbacks aimed inside', () => {
+  let app: TestApp;
+  let dispatcher: Dispatcher | undefined;
+  afterAll(async () => {
+    await dispatcher?.stop();
+    await app?.close();
+  });
+
+  it(`${PRIVATE_TARGETS.length} private targets: refused when saved, refused again at delivery, nothing dialled inside`, async () => {
+    const publicSite = await startSite();
+    const insideSite = await startSite();
+    const internet = fakeInternet({
+      'public.example': [PUBLIC_ADDRESS],
+      'inside.example': ['127.0.0.1'],
+      'inside6.example': ['::1'],
+      'metadata.google.internal': ['169.254.169.254'],
+      'mixed.example': [PUBLIC_ADDRESS, '10.0.0.5'],
+      'lan.example': ['192.168.1.20'],
+      'rebind.example': [PUBLIC_ADDRESS],
+    });
+    internet.route(PUBLIC_ADDRESS, 80, publicSite);
+    const insideAddresses = ['127.0.0.1', '::1', '169.254.169.254', '10.0.0.1', '10.0.0.5', '192.168.1.20', 'fd00:ec2::254', '::ffff:7f00:1'];
+    for (const address of insideAddresses) for (const port of [80, 8080]) internet.route(address, port, insideSite);
+    try {
+      const file = abuseNetworkFile();
+      file.network.postbacks_allow_private = false;
+      app = makeApp({ file, resolveHost: internet.resolve });
+
+      // Saved through the API: refused with the rule named, except those only DNS or a redirect gives away.
+      for (const target of PRIVATE_TARGETS) {
+        figures.targets++;
+        figures.requests++;
+        const res = await app.post('/api/2/affiliate_postback.json', JSON.stringify({ api_key: API_KEY, affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: target.url }), 'application/json');
+        const body = (await res.json()) as any;
+        if (target.saved === 'saved') {
+          expect(res.status, target.url).toBe(200);
+          await app.store.deletePostback(body.postback.postback_id);
+        } else {
+          expect(res.status, target.url).toBe(400);
+          expect(body.errors, target.url).toEqual([{ parameter: 'postback_url', message: expect.stringMatching(target.saved) }]);
+        }
+      }
+      expect(await app.store.listPostbacks({})).toEqual([]);
+      expect(internet.dials).toEqual([]);
+
+      // Written behind the API's back (saved under other rules, or before the DNS changed), then
+      // delivered: refused again, on the address the sender would have connected to.
+      internet.dns['rebind.example'] = ['127.0.0.1'];
+      for (const target of PRIVATE_TARGETS) {
+        await app.store.createPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url: target.url, postback_status: 'active', postback_type_id: 1, fire_on: 'conversion' });
+      }
+      const targets = () => targetsOf(app.network.current);
+      dispatcher = createDispatcher({ store: app.store, targets, fetch: nodeSend({ targets, resolve: internet.resolve, connect: internet.connect }), retryDelay: () => 3_600_000, pollMs: 20, concurrency: 64, perHost: 64 });
+      dispatcher.start();
+      const reqid = setCookie(await app.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`), `crumb_o${OFFER.lead}`)!;
+      figures.requests++;
+      expect((await app.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${reqid}&offer_id=${OFFER.lead}`)).status).toBe(200);
+      const rows = await eventually(async () => {
+        const { rows } = await app.store.listDeliveries({ offset: 0, limit: 1000 });
+        return rows.length === PRIVATE_TARGETS.length && rows.every((d) => d.attempts > 0) && rows;
+      }, 20_000, 'an attempt of every delivery');
+      const byUrl = new Map(rows.map((d) => [d.url, d]));
+      for (const target of PRIVATE_TARGETS) {
+        const delivery = byUrl.get(target.url)!;
+        expect(delivery.attempt_log.map((a) => a.error), target.url).toEqual([target.delivered]);
+        expect(delivery.status, target.url).toBe('pending');
+      }
+      // Dialled: only the public stand-in, once per redirecting URL; nothing reached inside.
+      expect(internet.dials).toEqual(Array(PRIVATE_TARGETS.filter((x) => x.delivered === 'redirect refused').length).fill(`${PUBLIC_ADDRESS}:80`));
+      expect(insideSite.requests).toEqual([]);
+      expect(publicSite.requests.every((r) => r.path === '/redirect')).toBe(true);
+      // The log names no address and keeps no body.
+      const log = JSON.stringify(rows.map((d) => d.attempt_log));
+      for (const secret of [...insideAddresses, 'secret body']) expect(log).not.toContain(secret);
+    } finally {
+      await publicSite.close();
+      await insideSite.close();
+    }
+  });
 });

@@ -61,10 +61,28 @@ describe('the network file', () => {
     expect(network.campaignFor(67890, 12345)?.campaign_id).toBe(3870);
     expect(network.domainFor('LOCALHOST:3000').tracking_domain_id).toBe(1);
     expect(network.cors_origins).toEqual(['https://lp.example.com']);
+    // Postbacks go to public addresses on ports 80 and 443 unless the file says otherwise.
+    expect(network.postbacks_allow_private).toBe(false);
+    expect(network.postback_ports).toEqual([80, 443]);
   });
 
-  it('loads the demo network', () => {
-    expect(loadNetwork(demoNetwork('http://localhost:3000')).offers.size).toBe(1);
+  it('loads the demo network, whose postback receiver is on this machine', () => {
+    const demo = loadNetwork(demoNetwork('http://localhost:3000'));
+    expect(demo.offers.size).toBe(1);
+    expect(demo.postbacks_allow_private).toBe(true);
+  });
+
+  it('takes the postback target settings, and names a bad one', () => {
+    const file = structuredClone(testNetworkFile()) as any;
+    file.network.postbacks_allow_private = false;
+    file.network.postback_ports = [443, 8443];
+    const network = loadNetwork(file);
+    expect([network.postbacks_allow_private, network.postback_ports]).toEqual([false, [443, 8443]]);
+    expect(problems((f) => (f.network.postback_ports = [0, 70000]))).toEqual([
+      'network postback_ports[0]: Too small: expected number to be >=1',
+      'network postback_ports[1]: Too big: expected number to be <=65535',
+    ]);
+    expect(problems((f) => (f.network.postbacks_allow_private = 'yes'))).toEqual(['network postbacks_allow_private: Invalid input: expected boolean, received string']);
   });
 
   it('answers other hosts with the default tracking domain', () => {

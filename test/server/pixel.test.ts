@@ -53,11 +53,29 @@ function browser(): Window {
   return w;
 }
 
-/** The elements an iframe answer puts on its page, as a browser parses it. */
+/** The elements of a page or of the frames written into it, as a browser parses them: [tag, src],
+ * and for the elements inside a sandboxed frame (srcdoc) [tag, src, 'sandboxed']. The frame must
+ * be sandboxed to scripts alone, and hold nothing but the affiliate's frames and scripts. */
+function elementsOf(elements: Element[], w: Window): string[][] {
+  return elements.flatMap((e) => {
+    const tag = e.tagName.toLowerCase();
+    if (tag !== 'iframe' || !e.hasAttribute('srcdoc')) return [[tag, e.getAttribute('src')!]];
+    expect(e.getAttribute('sandbox')).toBe('allow-scripts');
+    expect(e.hasAttribute('src')).toBe(false);
+    const inner = new w.DOMParser().parseFromString(e.getAttribute('srcdoc')!, 'text/html');
+    const nested = [...inner.querySelectorAll('body *, head script')].filter((x) => x.tagName !== 'META');
+    return nested.map((x) => {
+      expect(['IFRAME', 'SCRIPT']).toContain(x.tagName);
+      return [x.tagName.toLowerCase(), x.getAttribute('src')!, 'sandboxed'];
+    });
+  });
+}
+
+/** What an iframe answer puts on its page. */
 function parsePage(text: string) {
   const w = browser();
   const doc = new w.DOMParser().parseFromString(text, 'text/html');
-  return [...doc.body.querySelectorAll('*')].map((e) => [e.tagName.toLowerCase(), e.getAttribute('src')]);
+  return elementsOf([...doc.body.querySelectorAll('*')] as unknown as Element[], w);
 }
 
 /** Runs a JavaScript answer on a thank-you page; answers the elements it added and what it set. */
@@ -65,7 +83,7 @@ function runScript(text: string) {
   const w = browser();
   w.document.body.innerHTML = '<p>Thank you</p>';
   new Function('window', 'document', text)(w, w.document);
-  const added = [...w.document.body.querySelectorAll('*')].slice(1).map((e) => [e.tagName.toLowerCase(), e.getAttribute('src')]);
+  const added = elementsOf([...w.document.body.children].slice(1) as unknown as Element[], w);
   return { added, globals: w as unknown as Record<string, unknown> };
 }
 
@@ -271,60 +289,78 @@ describe('p.ashx browser formats carry the browser postbacks', () => {
     return click(AFF.partner, CREATIVE.lead, OFFER.lead);
   }
 
-  it('writes them into the iframe page with macros filled and URL-encoded', async () => {
+  it('writes them into the iframe page with macros filled and URL-encoded, affiliate code in a sandboxed frame', async () => {
     const { reqid, cookie } = await withPostbacks();
     const res = await pixel(`o=${OFFER.lead}&t=${encodeURIComponent('A&B 1')}`, { cookie });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(parsePage(await res.text())).toEqual([
-      ['iframe', `https://aff.example/frame?c=${reqid}&t=A%26B%201`],
       ['img', 'https://aff.example/img.gif?p=18.00&t=A%26B%201'],
-      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`],
+      ['iframe', `https://aff.example/frame?c=${reqid}&t=A%26B%201`, 'sandboxed'],
+      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`, 'sandboxed'],
     ]);
   });
 
-  it('lets the iframe page be framed by any site', async () => {
+  it('lets the iframe page be framed by any site, and sandboxes the page itself', async () => {
     const { cookie } = await withPostbacks();
     const res = await pixel(`o=${OFFER.lead}`, { cookie });
     expect(res.headers.get('x-frame-options')).toBeNull();
-    expect(res.headers.get('content-security-policy')).toBeNull();
+    expect(res.headers.get('content-security-policy')).toBe('sandbox allow-scripts');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 
-  it('adds them to the page from the JavaScript answer', async () => {
+  it('adds them to the page from the JavaScript answer, affiliate code in a sandboxed frame', async () => {
     const { reqid, cookie } = await withPostbacks();
     const res = await pixel(`o=${OFFER.lead}&t=T7&f=js`, { cookie });
     expect(res.headers.get('content-type')).toBe('application/javascript; charset=utf-8');
     expect(runScript(await res.text()).added).toEqual([
-      ['iframe', `https://aff.example/frame?c=${reqid}&t=T7`],
       ['img', 'https://aff.example/img.gif?p=18.00&t=T7'],
-      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`],
+      ['iframe', `https://aff.example/frame?c=${reqid}&t=T7`, 'sandboxed'],
+      ['script', `https://aff.example/px.js?o=${OFFER.lead}&s=sub1`, 'sandboxed'],
     ]);
+  });
+
+  it('answers only images, and no frame, when the affiliate has only image postbacks', async () => {
+    t = makeApp({ file: withLead({ allow_duplicates: true }) });
+    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: 'https://aff.example/i.gif?c=#reqid#' });
+    const { reqid, cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
+    expect(parsePage(await (await pixel(`o=${OFFER.lead}&t=I1`, { cookie })).text())).toEqual([['img', `https://aff.example/i.gif?c=${reqid}`]]);
+    const script = await (await pixel(`o=${OFFER.lead}&t=I2&f=js`, { cookie })).text();
+    expect(script).not.toContain('iframe');
+    expect(runScript(script).added).toEqual([['img', `https://aff.example/i.gif?c=${reqid}`]]);
   });
 
   it('lets no parameter inject markup or script, in either format', async () => {
     const { cookie } = await withPostbacks();
     const page = await (await pixel(`o=${OFFER.lead}&t=${encodeURIComponent(INJECTION)}`, { cookie })).text();
     expect(page).not.toContain('<script>window');
-    expect(parsePage(page).map(([tag]) => tag)).toEqual(['iframe', 'img', 'script']);
+    expect(parsePage(page).map(([tag]) => tag)).toEqual(['img', 'iframe', 'script']);
     const script = await (await pixel(`o=${OFFER.lead}&t=${encodeURIComponent(INJECTION + '2')}&f=js`, { cookie })).text();
     expect(script).not.toContain('</script>');
     const { added, globals } = runScript(script);
-    expect(added.map(([tag]) => tag)).toEqual(['iframe', 'img', 'script']);
-    expect(added[1]![1]).toBe(`https://aff.example/img.gif?p=18.00&t=${encodeURIComponent(INJECTION + '2')}`);
+    expect(added.map(([tag]) => tag)).toEqual(['img', 'iframe', 'script']);
+    expect(added[0]![1]).toBe(`https://aff.example/img.gif?p=18.00&t=${encodeURIComponent(INJECTION + '2')}`);
     expect(globals.pwned).toBeUndefined();
   });
 
-  it('escapes a postback URL that itself carries markup', async () => {
+  it('escapes a postback URL that itself carries markup, in the page, in the sandboxed frame (escaped twice) and in the script', async () => {
     t = makeApp({ file: withLead({ allow_duplicates: true }) });
-    await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: 3, postback_url: `https://aff.example/x?q=${INJECTION}` });
+    const hostile = [INJECTION, `"></iframe><script>parent.pwned=1</script>`, `&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;`, `' srcdoc='<script>alert(1)</script>`, '&amp;amp;'];
+    for (const [i, h] of hostile.entries()) {
+      await addPostback({ affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_type_id: (i % 3) + 2, postback_url: `https://aff.example/x${i}?q=${h}` });
+    }
+    const expected = (where: 'page' | 'script') =>
+      [...hostile.entries()]
+        .sort(([a], [b]) => Number((a % 3) + 2 !== 3) - Number((b % 3) + 2 !== 3) || a - b)
+        .map(([i, h]) => ((i % 3) + 2 === 3 ? ['img', `https://aff.example/x${i}?q=${h}`] : [(i % 3) + 2 === 2 ? 'iframe' : 'script', `https://aff.example/x${i}?q=${h}`, 'sandboxed']));
     const { cookie } = await click(AFF.partner, CREATIVE.lead, OFFER.lead);
     const page = await (await pixel(`o=${OFFER.lead}&t=1`, { cookie })).text();
-    expect(parsePage(page)).toEqual([['img', `https://aff.example/x?q=${INJECTION}`]]);
+    expect(page).not.toMatch(/<script/i);
+    expect(parsePage(page)).toEqual(expected('page'));
     const script = await (await pixel(`o=${OFFER.lead}&t=2&f=js`, { cookie })).text();
     expect(script).not.toMatch(/<\/script|<!--/i);
     const { added, globals } = runScript(script);
-    expect(added).toEqual([['img', `https://aff.example/x?q=${INJECTION}`]]);
+    expect(added).toEqual(expected('script'));
     expect(globals.pwned).toBeUndefined();
   });
 

@@ -185,3 +185,82 @@ describe('PUT and DELETE affiliate_postback.json', () => {
     expect((await bad.json()).errors[0].parameter).toBe('postback_id');
   });
 });
+
+describe('postback targets (PROTOCOL.md 10): where a server postback may go', () => {
+  /** The test network with the address rules on (the other tests deliver to 127.0.0.1). */
+  function strict(change: { postbacks_allow_private?: boolean; postback_ports?: number[] } = {}) {
+    const file = conversionNetworkFile();
+    file.network.postbacks_allow_private = false;
+    Object.assign(file.network, change);
+    return file;
+  }
+  /** A resolver from a table; nothing here reaches a real DNS server. */
+  const resolveHost = async (hostname: string) => {
+    const table: Record<string, string[]> = { 'aff.example': ['93.184.215.14'], 'inside.example': ['127.0.0.1'], 'lan.example': ['10.1.2.3'] };
+    if (!table[hostname]) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return table[hostname]!;
+  };
+  const create = (postback_url: string, extra: Record<string, unknown> = {}) => call('POST', { affiliate_id: AFF.partner, offer_id: OFFER.lead, postback_url, ...extra });
+
+  it.each([
+    ['http://127.0.0.1/pb', 'the host 127.0.0.1 is not a public address, it is loopback (127.0.0.0/8)'],
+    ['http://127.1/pb', 'the host 127.0.0.1 is not a public address'],
+    ['http://0x7f.1/pb', 'the host 127.0.0.1 is not a public address'],
+    ['http://[::1]/pb', 'the host ::1 is not a public address, it is loopback (::1/128)'],
+    ['http://[::ffff:127.0.0.1]/pb', 'the host ::ffff:7f00:1 is not a public address, it is loopback (127.0.0.0/8), as IPv4-mapped'],
+    ['http://169.254.169.254/latest/meta-data/', 'it is link-local'],
+    ['http://localhost:3000/pb', 'the host 127.0.0.1 is not a public address'],
+    ['https://inside.example/pb?c=#reqid#', 'the host inside.example resolves to a private or otherwise non-public address'],
+    ['https://nowhere.example/pb', 'the host nowhere.example does not resolve (ENOTFOUND)'],
+    ['https://aff.example:8443/pb', 'port 8443 is not allowed for a public address: postbacks go to ports 80, 443 (list others in network.postback_ports)'],
+  ])('refuses %s with a Failure naming postback_url and the rule, and saves nothing', async (url, message) => {
+    t = makeApp({ file: strict(), resolveHost });
+    const res = await create(url);
+    expect(res.status).toBe(400);
+    expect(res.body.request_status).toBe('Failure');
+    expect(res.body.errors).toEqual([{ parameter: 'postback_url', message: expect.stringContaining(message) }]);
+    expect((await list()).body.postbacks).toEqual([]);
+  });
+
+  it('saves a public target, and browser postbacks whatever their host (the visitor requests those, not the server)', async () => {
+    t = makeApp({ file: strict(), resolveHost });
+    expect((await create('https://aff.example/pb?c=#reqid#')).status).toBe(200);
+    expect((await create('http://93.184.215.14/pb')).status).toBe(200);
+    expect((await create('http://127.0.0.1/pixel.gif', { postback_type_id: 3 })).status).toBe(200);
+    expect((await list()).body.postbacks).toHaveLength(3);
+  });
+
+  it('checks a change of target, type or status, and lets a refused target be switched off', async () => {
+    // moving.example is public when saved, and later resolves inside (its DNS changed).
+    const table: Record<string, string[]> = { 'moving.example': ['93.184.215.14'] };
+    t = makeApp({ file: strict(), resolveHost: async (host) => table[host] ?? (await resolveHost(host)) });
+    const made = (await create('https://aff.example/pb')).body.postback;
+    const moved = await call('PUT', { postback_id: made.postback_id, postback_url: 'http://lan.example/pb' });
+    expect(moved.status).toBe(400);
+    expect(moved.body.errors[0]).toMatchObject({ parameter: 'postback_url', message: expect.stringContaining('resolves to a private') });
+    const browser = (await create('http://10.0.0.9/px', { postback_type_id: 4 })).body.postback;
+    expect((await call('PUT', { postback_id: browser.postback_id, postback_type_id: 1 })).status).toBe(400);
+
+    const moving = (await create('https://moving.example/pb')).body.postback;
+    table['moving.example'] = ['10.0.0.1'];
+    expect((await call('PUT', { postback_id: moving.postback_id, postback_status: 'inactive' })).status).toBe(200);
+    expect((await call('PUT', { postback_id: moving.postback_id, offer_id: 0 })).status).toBe(200);
+    expect((await call('PUT', { postback_id: moving.postback_id, postback_status: 'active' })).status).toBe(400);
+    expect((await list()).body.postbacks.map((p: any) => [p.postback_url, p.postback_type_id, p.postback_status])).toEqual([
+      ['https://aff.example/pb', 1, 'active'],
+      ['http://10.0.0.9/px', 4, 'active'],
+      ['https://moving.example/pb', 1, 'inactive'],
+    ]);
+  });
+
+  it('allows private and loopback targets on any port with postbacks_allow_private, and other public ports with postback_ports', async () => {
+    t = makeApp({ file: strict({ postbacks_allow_private: true }), resolveHost });
+    for (const url of ['http://127.0.0.1:4000/pb', 'http://[::1]:9/pb', 'http://lan.example:8080/pb', 'http://169.254.169.254/x']) expect((await create(url)).status, url).toBe(200);
+    expect((await create('https://aff.example:8443/pb')).status).toBe(400);
+    await t.close();
+    t = makeApp({ file: strict({ postback_ports: [443, 8443] }), resolveHost });
+    expect((await create('https://aff.example:8443/pb')).status).toBe(200);
+    expect((await create('http://aff.example/pb')).body.errors[0].message).toContain('port 80 is not allowed for a public address: postbacks go to ports 443, 8443');
+    expect((await create('http://127.0.0.1:8443/pb')).status).toBe(400);
+  });
+});

@@ -5,11 +5,15 @@
 // Each test gets a database of its own, named by the suite; opening the same name twice gives two
 // stores on one database, which is how the suite plays two server instances.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../support/receiver.js';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
 import { legacyReqid } from '../support/legacy-reqid.js';
+import { StoreOverloaded } from '../../server/store/errors.js';
 import {
   CONVERSION_SORTS,
   type Attempt,
+  type DeliveryClaim,
+  type DeliveryRow,
   type ClickRecord,
   type ConversionRow,
   type ConversionSort,
@@ -25,7 +29,7 @@ import {
 
 export interface StoreBackend {
   /** Opens a store on the database called `name`, creating that database when it is new. */
-  open(name: string): Promise<Store>;
+  open(name: string, options?: { maxQueued?: number }): Promise<Store>;
   /** Removes every database this backend made (after the suite). */
   cleanup(): Promise<void>;
 }
@@ -431,6 +435,9 @@ export function storeConformance(name: string, backend: StoreBackend): void {
             next_attempt_at: expect.any(Number),
             delivered_at: null,
             last_error: null,
+            host: 'affiliate.example',
+            lease: 0,
+            resend_of: null,
             attempt_log: [],
           },
         ]);
@@ -895,71 +902,84 @@ export function storeConformance(name: string, backend: StoreBackend): void {
     });
 
     describe('outbox', () => {
-      /** A conversion with `n` outbox rows, due from now on. */
-      async function withDeliveries(store: Store, n: number) {
+      /** A conversion with `n` outbox rows, due from now on; `hosts` spreads them over hosts. */
+      async function withDeliveries(store: Store, n: number, hosts: (i: number) => string = () => 'affiliate.example') {
         const postback_ids = Array.from({ length: n }, (_, i) => i + 1);
-        const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo(postback_ids));
+        const { conversion } = await store.insertConversion(makeConversion(), (row) =>
+          postback_ids.map((postback_id, i) => ({
+            postback_id,
+            conversion_id: row.conversion_id,
+            fire_on: 'conversion' as const,
+            url: `https://${hosts(i)}/pb?id=${row.conversion_id}&p=${postback_id}`,
+          })),
+        );
         return (await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id })).rows;
       }
-      // Deliveries are due from when they were written (the store's clock); these times are later.
-      const now = () => Date.now() + HOUR;
-      const attempt = (delivery_id: number, at: number, change: Partial<Attempt> = {}): Attempt => ({
+      const attempt = (delivery_id: number, change: Partial<Attempt> = {}): Attempt => ({
         delivery_id,
-        attempted_at: at,
+        attempted_at: T0,
         status_code: 200,
         latency_ms: 42,
         error: null,
         ...change,
       });
+      const claim = (store: Store, limit = 10, lease_ms = MINUTE, more: Partial<DeliveryClaim> = {}) => store.claimDeliveries({ limit, lease_ms, ...more });
+      const one = async (store: Store, delivery_id: number) => (await store.listDeliveries({ ...allDeliveries, delivery_id })).rows[0]!;
 
-      it('claims due deliveries up to the limit, in id order, and leases them', async () => {
+      it('claims due deliveries up to the limit, in id order, and leases them on the database clock', async () => {
         const store = await fresh();
         const made = (await withDeliveries(store, 3)).map((d) => d.delivery_id);
-        const at = now();
-        const first = await store.claimDeliveries(at, at + MINUTE, 2);
+        const before = await store.clock();
+        const first = await claim(store, 2);
+        const after = await store.clock();
         expect(first).toHaveLength(2);
-        for (const d of first) expect(d).toMatchObject({ status: 'pending', attempts: 0, next_attempt_at: at + MINUTE });
-        const rest = await store.claimDeliveries(at, at + MINUTE, 2);
+        for (const d of first) {
+          expect(d).toMatchObject({ status: 'pending', attempts: 0, lease: 1, host: 'affiliate.example' });
+          expect(d.next_attempt_at).toBeGreaterThanOrEqual(before + MINUTE);
+          expect(d.next_attempt_at).toBeLessThanOrEqual(after + MINUTE);
+        }
+        const rest = await claim(store, 2);
         expect(rest).toHaveLength(1);
         const claimed = [...first, ...rest].map((d) => d.delivery_id);
         expect(first.map((d) => d.delivery_id)).toEqual([...first.map((d) => d.delivery_id)].sort((x, y) => x - y));
         expect([...claimed].sort((x, y) => x - y)).toEqual(made);
-        expect(await store.claimDeliveries(at, at + MINUTE, 2)).toEqual([]);
+        expect(await claim(store, 2)).toEqual([]);
       });
 
       it('claims the deliveries due longest first', async () => {
         const store = await fresh();
         const [early, late] = (await withDeliveries(store, 2)).map((d) => d.delivery_id);
-        const at = now();
-        // A failed attempt puts the first one back to later than the second.
-        await store.finishAttempt(attempt(early!, at, { status_code: 500 }), { delivered: false, retry_at: at + 1000 });
-        const claimed = await store.claimDeliveries(at + 2000, at + MINUTE, 1);
-        expect(claimed.map((d) => d.delivery_id)).toEqual([late]);
+        const [leased] = await claim(store, 1);
+        expect(leased!.delivery_id).toBe(early);
+        // A failed attempt puts the first one back to an hour from now: the second is due first.
+        await store.finishAttempt(attempt(early!, { status_code: 500 }), leased!.lease, { delivered: false, retry_in_ms: HOUR });
+        expect((await claim(store, 1)).map((d) => d.delivery_id)).toEqual([late]);
       });
 
       it('does not claim a delivery before it is due', async () => {
         const store = await fresh();
         const [made] = await withDeliveries(store, 1);
-        expect(await store.claimDeliveries(made!.next_attempt_at - 1, made!.next_attempt_at + MINUTE, 10)).toEqual([]);
-        expect(await store.claimDeliveries(made!.next_attempt_at, made!.next_attempt_at + MINUTE, 10)).toHaveLength(1);
+        const [leased] = await claim(store);
+        await store.finishAttempt(attempt(made!.delivery_id, { status_code: 503 }), leased!.lease, { delivered: false, retry_in_ms: HOUR });
+        expect(await claim(store)).toEqual([]);
+        expect((await one(store, made!.delivery_id)).next_attempt_at).toBeGreaterThan((await store.clock()) + HOUR - MINUTE);
       });
 
-      it('claims a leased delivery again only once its lease has run out', async () => {
+      it('claims a leased delivery again only once its lease has run out, with a new lease', async () => {
         const store = await fresh();
         const [made] = await withDeliveries(store, 1);
-        const at = now();
-        expect(await store.claimDeliveries(at, at + MINUTE, 10)).toHaveLength(1);
-        expect(await store.claimDeliveries(at + MINUTE - 1, at + 2 * MINUTE, 10)).toEqual([]);
-        const again = await store.claimDeliveries(at + MINUTE, at + 2 * MINUTE, 10);
-        expect(again.map((d) => d.delivery_id)).toEqual([made!.delivery_id]);
+        const [first] = await claim(store, 10, 1500);
+        expect(await claim(store)).toEqual([]);
+        // Waits (bounded) for the database's clock to pass the lease.
+        const again = await eventually(async () => (await claim(store))[0], 10_000, 'the lease to run out');
+        expect(again).toMatchObject({ delivery_id: made!.delivery_id, lease: first!.lease + 1 });
       });
 
       it('gives claimers on two instances at once disjoint deliveries', async () => {
         const db = database();
         const [a, b] = [await db.open(), await db.open()];
         const made = await withDeliveries(a, 40);
-        const at = now();
-        const [fromA, fromB] = await Promise.all([a.claimDeliveries(at, at + MINUTE, 25), b.claimDeliveries(at, at + MINUTE, 25)]);
+        const [fromA, fromB] = await Promise.all([claim(a, 25), claim(b, 25)]);
         const idsA = fromA.map((d) => d.delivery_id);
         const idsB = fromB.map((d) => d.delivery_id);
         expect(idsA.filter((id) => idsB.includes(id))).toEqual([]);
@@ -969,60 +989,59 @@ export function storeConformance(name: string, backend: StoreBackend): void {
       it('marks a delivered attempt, logs it, and never claims that delivery again', async () => {
         const store = await fresh();
         const [made] = await withDeliveries(store, 1);
-        const at = now();
-        await store.claimDeliveries(at, at + MINUTE, 10);
-        const tried = attempt(made!.delivery_id, at + 5);
-        await store.finishAttempt(tried, { delivered: true });
-        const { rows } = await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id });
-        expect(rows[0]).toMatchObject({ status: 'delivered', attempts: 1, delivered_at: at + 5, last_error: null, attempt_log: [tried] });
-        expect(await store.claimDeliveries(at + DAY, at + DAY + MINUTE, 10)).toEqual([]);
+        const [leased] = await claim(store);
+        const tried = attempt(made!.delivery_id, { attempted_at: T0 + 5 });
+        expect(await store.finishAttempt(tried, leased!.lease, { delivered: true })).toBe(true);
+        expect(await one(store, made!.delivery_id)).toMatchObject({ status: 'delivered', attempts: 1, delivered_at: T0 + 5, last_error: null, attempt_log: [tried] });
+        expect(await claim(store)).toEqual([]);
       });
 
-      it('schedules a retry of a failed attempt, with the error it got', async () => {
+      it('schedules a retry of a failed attempt, on the database clock, with the error it got', async () => {
         const store = await fresh();
         const [made] = await withDeliveries(store, 1);
-        const at = now();
-        await store.claimDeliveries(at, at + MINUTE, 10);
-        await store.finishAttempt(attempt(made!.delivery_id, at, { status_code: 503 }), { delivered: false, retry_at: at + 10_000 });
-        const [retrying] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
-        expect(retrying).toMatchObject({ status: 'pending', attempts: 1, next_attempt_at: at + 10_000, last_error: 'HTTP 503', delivered_at: null });
-        expect(await store.claimDeliveries(at + 9_999, at + MINUTE, 10)).toEqual([]);
-        expect(await store.claimDeliveries(at + 10_000, at + MINUTE, 10)).toHaveLength(1);
+        const [leased] = await claim(store);
+        const before = await store.clock();
+        await store.finishAttempt(attempt(made!.delivery_id, { status_code: 503 }), leased!.lease, { delivered: false, retry_in_ms: 10 * MINUTE });
+        const after = await store.clock();
+        const retrying = await one(store, made!.delivery_id);
+        expect(retrying).toMatchObject({ status: 'pending', attempts: 1, last_error: 'HTTP 503', delivered_at: null });
+        expect(retrying.next_attempt_at).toBeGreaterThanOrEqual(before + 10 * MINUTE);
+        expect(retrying.next_attempt_at).toBeLessThanOrEqual(after + 10 * MINUTE);
+        expect(await claim(store)).toEqual([]);
 
-        await store.finishAttempt(attempt(made!.delivery_id, at + 10_000, { status_code: null, error: 'ECONNREFUSED' }), {
-          delivered: false,
-          retry_at: at + 60_000,
-        });
-        const [again] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
-        expect(again).toMatchObject({ status: 'pending', attempts: 2, last_error: 'ECONNREFUSED' });
+        // Due again at once (what an attempt interrupted by a shutdown asks for).
+        const db2 = await fresh();
+        const [other] = await withDeliveries(db2, 1);
+        const [otherLease] = await claim(db2);
+        await db2.finishAttempt(attempt(other!.delivery_id, { status_code: null, error: 'connection refused' }), otherLease!.lease, { delivered: false, retry_in_ms: 0 });
+        expect(await one(db2, other!.delivery_id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'connection refused' });
+        expect((await claim(db2)).map((d) => d.delivery_id)).toEqual([other!.delivery_id]);
       });
 
       it('gives a delivery up when an attempt has no retry time', async () => {
         const store = await fresh();
         const [made] = await withDeliveries(store, 1);
-        const at = now();
-        await store.claimDeliveries(at, at + MINUTE, 10);
-        await store.finishAttempt(attempt(made!.delivery_id, at, { status_code: 410 }), { delivered: false, retry_at: null });
-        const [failed] = (await store.listDeliveries({ ...allDeliveries, delivery_id: made!.delivery_id })).rows;
-        expect(failed).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 410' });
-        expect(await store.claimDeliveries(at + DAY, at + DAY + MINUTE, 10)).toEqual([]);
+        const [leased] = await claim(store);
+        await store.finishAttempt(attempt(made!.delivery_id, { status_code: 410 }), leased!.lease, { delivered: false, retry_in_ms: null });
+        expect(await one(store, made!.delivery_id)).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 410' });
+        expect(await claim(store)).toEqual([]);
       });
 
       it('lists deliveries with every attempt in order, by id, conversion, postback and status, with paging', async () => {
         const store = await fresh();
         const made = await withDeliveries(store, 4);
         const other = await withDeliveries(store, 1);
-        const at = now();
+        const leases = new Map((await claim(store, 10, 0)).map((d) => [d.delivery_id, d.lease]));
         const tries = [
-          attempt(made[0]!.delivery_id, at, { status_code: 500, latency_ms: 7 }),
-          attempt(made[1]!.delivery_id, at + 1, { status_code: null, error: 'timeout', latency_ms: 10_000 }),
-          attempt(made[0]!.delivery_id, at + 2, { latency_ms: 3 }),
+          attempt(made[0]!.delivery_id, { status_code: 500, latency_ms: 7 }),
+          attempt(made[1]!.delivery_id, { attempted_at: T0 + 1, status_code: null, error: 'timeout', latency_ms: 10_000 }),
+          attempt(made[0]!.delivery_id, { attempted_at: T0 + 2, latency_ms: 3 }),
         ];
-        await store.finishAttempt(tries[0]!, { delivered: false, retry_at: at + 1 });
-        await store.finishAttempt(tries[1]!, { delivered: false, retry_at: null });
-        await store.finishAttempt(tries[2]!, { delivered: true });
+        await store.finishAttempt(tries[0]!, leases.get(made[0]!.delivery_id)!, { delivered: false, retry_in_ms: 0 });
+        await store.finishAttempt(tries[1]!, leases.get(made[1]!.delivery_id)!, { delivered: false, retry_in_ms: null });
+        await store.finishAttempt(tries[2]!, leases.get(made[0]!.delivery_id)!, { delivered: true });
 
-        const first = (await store.listDeliveries({ ...allDeliveries, delivery_id: made[0]!.delivery_id })).rows[0]!;
+        const first = await one(store, made[0]!.delivery_id);
         expect(first.attempt_log).toEqual([tries[0], tries[2]]);
         expect(first).toMatchObject({ status: 'delivered', attempts: 2 });
 
@@ -1038,6 +1057,180 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           [made[1]!.delivery_id, 1],
           [made[2]!.delivery_id, 0],
         ]);
+      });
+
+      describe('under contention', () => {
+        it('lets an attempt that outlived its lease change nothing once another instance has delivered it, and logs it as not applied', async () => {
+          const db = database();
+          const [a, b] = [await db.open(), await db.open()];
+          const [made] = await withDeliveries(a, 1);
+          const [stale] = await claim(a, 10, 300);
+          // A's attempt stalls past its lease; B claims the delivery and delivers it.
+          const [fresh] = await eventually(async () => {
+            const got = await claim(b);
+            return got.length ? got : undefined;
+          }, 10_000, 'the lease to run out');
+          expect(fresh!.lease).toBeGreaterThan(stale!.lease);
+          expect(await b.finishAttempt(attempt(made!.delivery_id, { attempted_at: T0 + 2 }), fresh!.lease, { delivered: true })).toBe(true);
+          // A's attempt comes back, failed: its outcome must not flip the delivered one to a retry.
+          const late = attempt(made!.delivery_id, { attempted_at: T0 + 1, status_code: null, error: 'timeout' });
+          expect(await a.finishAttempt(late, stale!.lease, { delivered: false, retry_in_ms: 0 })).toBe(false);
+          const row = await one(a, made!.delivery_id);
+          expect(row).toMatchObject({ status: 'delivered', attempts: 1, last_error: null, delivered_at: T0 + 2 });
+          expect(row.attempt_log.map((x) => x.error)).toEqual([null, 'timeout (lease lost: outcome not applied)']);
+          expect(await claim(a)).toEqual([]);
+        });
+
+        it('lets a stale attempt that succeeded change nothing either, while the new lease holder is still at work', async () => {
+          const db = database();
+          const [a, b] = [await db.open(), await db.open()];
+          const [made] = await withDeliveries(a, 1);
+          const [stale] = await claim(a, 10, 300);
+          const [fresh] = await eventually(async () => {
+            const got = await claim(b);
+            return got.length ? got : undefined;
+          }, 10_000, 'the lease to run out');
+          expect(await a.finishAttempt(attempt(made!.delivery_id), stale!.lease, { delivered: true })).toBe(false);
+          expect(await one(b, made!.delivery_id)).toMatchObject({ status: 'pending', attempts: 0 });
+          expect((await one(b, made!.delivery_id)).attempt_log.map((x) => x.error)).toEqual(['HTTP 200 (lease lost: outcome not applied)']);
+          // The holder's outcome applies.
+          expect(await b.finishAttempt(attempt(made!.delivery_id, { status_code: 500 }), fresh!.lease, { delivered: false, retry_in_ms: HOUR })).toBe(true);
+          expect(await one(b, made!.delivery_id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'HTTP 500' });
+        });
+
+        it("takes lease and due times from the database's clock, not an instance's that is a day ahead", async () => {
+          const db = database();
+          const [a, b] = [await db.open(), await db.open()];
+          const [made] = await withDeliveries(a, 1);
+          const dbNow = await a.clock();
+          const realNow = Date.now;
+          let written: DeliveryRow | undefined;
+          // Instance A's clock is a day ahead (a wrong NTP, a VM resumed from a snapshot).
+          Date.now = () => realNow() + DAY;
+          try {
+            const [leased] = await claim(a, 10, MINUTE);
+            expect(leased!.delivery_id).toBe(made!.delivery_id);
+            // The lease ends a minute after the database's now, not the instance's.
+            expect(leased!.next_attempt_at).toBeLessThan(dbNow + HOUR);
+            // A retry an hour away is an hour away for every instance.
+            await a.finishAttempt(attempt(made!.delivery_id, { status_code: 500 }), leased!.lease, { delivered: false, retry_in_ms: HOUR });
+            // And a delivery written by an instance whose clock is wrong is due now, not tomorrow.
+            [written] = await withDeliveries(a, 1);
+            expect(written!.next_attempt_at).toBeLessThan(dbNow + HOUR);
+          } finally {
+            Date.now = realNow;
+          }
+          expect((await claim(b)).map((d) => d.delivery_id)).toEqual([written!.delivery_id]);
+          expect(await claim(b)).toEqual([]);
+        });
+
+        it('takes at most per_host deliveries of one host, fewer by those busy, and the deliveries of other hosts behind them', async () => {
+          const store = await fresh();
+          // Ten deliveries to a slow host, due first; then two to other hosts.
+          const slow = await withDeliveries(store, 10, () => 'slow.example');
+          const others = await withDeliveries(store, 2, (i) => `fast-${i}.example`);
+          const first = await claim(store, 6, MINUTE, { per_host: 3 });
+          expect(first.map((d) => d.host)).toEqual(['slow.example', 'slow.example', 'slow.example']);
+          expect(first.map((d) => d.delivery_id)).toEqual(slow.slice(0, 3).map((d) => d.delivery_id));
+          // With those three in flight the slow host is full: skipped, the others are taken.
+          const next = await claim(store, 6, MINUTE, { per_host: 3, busy: { 'slow.example': 3 } });
+          expect(next.map((d) => d.delivery_id)).toEqual(others.map((d) => d.delivery_id));
+          // One of the slow host's attempts finished: room for one more of it, not more.
+          const more = await claim(store, 6, MINUTE, { per_host: 3, busy: { 'slow.example': 2, 'fast-0.example': 1 } });
+          expect(more.map((d) => d.delivery_id)).toEqual([slow[3]!.delivery_id]);
+        });
+
+        it('cancels the pending deliveries of a postback that is deactivated or deleted, in the same change, and its attempts in flight apply nothing', async () => {
+          const store = await fresh();
+          const kept = await store.createPostback(makePostback());
+          const paused = await store.createPostback(makePostback());
+          const removed = await store.createPostback(makePostback());
+          const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo([kept.postback_id, paused.postback_id, removed.postback_id]));
+          const rows = (await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id })).rows;
+          const [inFlight] = await claim(store, 1);
+          expect(inFlight!.postback_id).toBe(kept.postback_id);
+          const deliveryOf = (postback_id: number) => rows.find((d) => d.postback_id === postback_id)!.delivery_id;
+
+          await store.updatePostback(paused.postback_id, { postback_status: 'inactive' });
+          expect(await store.deletePostback(removed.postback_id)).toBe(true);
+          expect(await one(store, deliveryOf(paused.postback_id))).toMatchObject({ status: 'cancelled', last_error: 'cancelled: the postback was deactivated' });
+          expect(await one(store, deliveryOf(removed.postback_id))).toMatchObject({ status: 'cancelled', last_error: 'cancelled: the postback was deleted' });
+          expect(await claim(store)).toEqual([]);
+          // Reactivating does not bring cancelled deliveries back.
+          await store.updatePostback(paused.postback_id, { postback_status: 'active' });
+          expect(await claim(store)).toEqual([]);
+
+          // The delivery in flight when its postback is deactivated: its attempt's outcome is not applied.
+          await store.updatePostback(kept.postback_id, { postback_status: 'inactive' });
+          expect(await store.finishAttempt(attempt(inFlight!.delivery_id), inFlight!.lease, { delivered: true })).toBe(false);
+          expect(await one(store, inFlight!.delivery_id)).toMatchObject({ status: 'cancelled', attempts: 0 });
+          // Other changes cancel nothing.
+          const other = await store.createPostback(makePostback());
+          await store.insertConversion(makeConversion(), deliveriesTo([other.postback_id]));
+          await store.updatePostback(other.postback_id, { postback_url: 'https://moved.example/pb' });
+          expect(await claim(store)).toHaveLength(1);
+        });
+
+        it('re-sends a failed or cancelled delivery once, as a new pending delivery with attempts of its own', async () => {
+          const db = database();
+          const [a, b] = [await db.open(), await db.open()];
+          const postback = await a.createPostback(makePostback());
+          const { conversion } = await a.insertConversion(makeConversion(), deliveriesTo([postback.postback_id, 2]));
+          const [failed, pending] = (await a.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id })).rows;
+          const [leased] = await claim(a, 1);
+          await a.finishAttempt(attempt(failed!.delivery_id, { status_code: 404 }), leased!.lease, { delivered: false, retry_in_ms: null });
+
+          // Two admins at once, on two instances: one re-send.
+          const results = await Promise.all([a.resendDelivery(failed!.delivery_id), b.resendDelivery(failed!.delivery_id)]);
+          const resent = results.filter((r) => r.resent);
+          expect(resent).toHaveLength(1);
+          const copy = (resent[0] as { delivery: DeliveryRow }).delivery;
+          expect(copy).toMatchObject({
+            postback_id: failed!.postback_id,
+            conversion_id: failed!.conversion_id,
+            fire_on: 'conversion',
+            url: failed!.url,
+            host: failed!.host,
+            status: 'pending',
+            attempts: 0,
+            resend_of: failed!.delivery_id,
+          });
+          expect(copy.delivery_id).not.toBe(failed!.delivery_id);
+          expect(results.find((r) => !r.resent)).toMatchObject({ resent: false, reason: 'resent', resent_as: copy.delivery_id });
+          expect(await one(a, failed!.delivery_id)).toMatchObject({ status: 'failed', attempts: 1 });
+          expect((await claim(b)).map((d) => d.delivery_id)).toEqual([pending!.delivery_id, copy.delivery_id]);
+
+          expect(await a.resendDelivery(pending!.delivery_id)).toMatchObject({ resent: false, reason: 'pending' });
+          expect(await a.resendDelivery(424242)).toEqual({ resent: false, reason: 'missing' });
+          const [again] = await withDeliveries(a, 1);
+          const [l2] = await claim(a);
+          await a.finishAttempt(attempt(again!.delivery_id), l2!.lease, { delivered: true });
+          expect(await a.resendDelivery(again!.delivery_id)).toMatchObject({ resent: false, reason: 'delivered' });
+          await a.updatePostback(postback.postback_id, { postback_status: 'inactive' });
+          expect((await a.resendDelivery(copy.delivery_id)).resent).toBe(true);
+        });
+      });
+
+      describe('a bounded write queue', () => {
+        it('refuses writes past its bound at once with StoreOverloaded, stores none of them, and takes writes again once it drains', async () => {
+          const store = await backend.open(`t${++databases}`, { maxQueued: 5 });
+          opened.push(store);
+          const clicks = await Promise.all(Array.from({ length: 12 }, (_, i) => makeClick(T0 + i)));
+          const results = await Promise.allSettled(clicks.map((c) => store.recordClick(c)));
+          const refused = results.filter((r) => r.status === 'rejected');
+          expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+          expect(refused).toHaveLength(7);
+          for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreOverloaded);
+          expect((await store.listClicks({ offset: 0, limit: 100 })).total).toBe(5);
+
+          const conversions = await Promise.allSettled(Array.from({ length: 8 }, () => store.insertConversion(makeConversion(), none)));
+          expect(conversions.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+          expect(conversions.filter((r) => r.status === 'rejected' && r.reason instanceof StoreOverloaded)).toHaveLength(3);
+          expect((await store.listConversions(allConversions)).total).toBe(5);
+          // Drained: it takes writes again.
+          await store.recordClick(clicks[11]!);
+          expect(await store.getClick(clicks[11]!.reqid)).toEqual(clicks[11]);
+        });
       });
     });
 

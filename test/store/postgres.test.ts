@@ -7,7 +7,7 @@ import { storeConformance } from './conformance.js';
 describePostgres('postgres store', (schemas) => {
   afterAll(() => schemas.dropAll());
   storeConformance('postgres', {
-    open: async (name) => openStore(await schemas.create(name)),
+    open: async (name, options) => openStore(await schemas.create(name), options),
     cleanup: async () => {},
   });
 });

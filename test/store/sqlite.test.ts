@@ -8,6 +8,6 @@ import { storeConformance } from './conformance.js';
 const dir = mkdtempSync(join(tmpdir(), 'crumb-store-'));
 
 storeConformance('sqlite', {
-  open: (name) => openStore(join(dir, `${name}.db`)),
+  open: (name, options) => openStore(join(dir, `${name}.db`), options),
   cleanup: async () => rmSync(dir, { recursive: true, force: true }),
 });

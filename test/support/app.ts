@@ -9,6 +9,8 @@ import type { DemoOptions } from '../../server/demo/pages.js';
 import type { NetworkFile } from '../../server/network.js';
 import { openNetworkFromFile } from '../../server/network/import.js';
 import type { LiveNetwork } from '../../server/network/live.js';
+import type { Resolve } from '../../server/postbacks/address.js';
+import type { Mac } from '../../server/reqid.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { HOST, SECRET, testNetworkFile } from './network.js';
@@ -46,6 +48,10 @@ export function makeApp(
     /** Serve /d.js (e.g. builtDJs()) and the demo pages, as the Node entry can. */
     dJs?: string;
     demo?: DemoOptions;
+    /** The resolver for postback hosts; tests inject one (never the network's DNS). */
+    resolveHost?: Resolve;
+    /** A synchronous MAC, as the Node entry gives (node:crypto), instead of Web Crypto's. */
+    mac?: Mac;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -63,6 +69,8 @@ export function makeApp(
     onDeliveries: options.onDeliveries,
     dJs: options.dJs,
     demo: options.demo,
+    resolveHost: options.resolveHost,
+    mac: options.mac,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);

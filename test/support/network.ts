@@ -22,6 +22,8 @@ export function testNetworkFile(): NetworkFile {
       global_redirect_url: 'https://network.example/inactive',
       reqid_secret: SECRET,
       suppression: { ips: ['203.0.113.66'], emails: ['blocked@example.com'], transaction_ids: ['FRAUD-1'] },
+      // The tests' postback receivers listen on 127.0.0.1; the address rules' own tests turn it off.
+      postbacks_allow_private: true,
     },
     api_keys: [API_KEY],
     tracking_domains: [

@@ -21,6 +21,6 @@ function database(name: string): Promise<D1Database> {
 }
 
 storeConformance('d1', {
-  open: async (name) => openD1Store(await database(name)),
+  open: async (name, options) => openD1Store(await database(name), { maxQueued: options?.maxQueued }),
   cleanup: async () => {},
 });
