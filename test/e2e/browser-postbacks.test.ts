@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DEMO, DEMO_API_KEY, demoNetwork } from '../../server/demo/network.js';
 import { tempDbPath } from '../support/app.js';
 import { startServer, type ServerProcess } from '../support/process.js';
@@ -118,7 +118,8 @@ ${body}
 </body></html>`,
       });
       if (url.pathname === '/demo/landing') return page('<p>landing</p>');
-      if (url.pathname === '/thanks-iframe') return page(`<iframe src="${tracking}/p.ashx?o=${DEMO.offer}&r=${reqid}&t=IFRAME-1" width="1" height="1"></iframe>`);
+      const t = encodeURIComponent(url.searchParams.get('t') ?? 'IFRAME-1');
+      if (url.pathname === '/thanks-iframe') return page(`<iframe src="${tracking}/p.ashx?o=${DEMO.offer}&r=${reqid}&t=${t}" width="1" height="1"></iframe>`);
       if (url.pathname === '/thanks-js') return page(`<script src="${tracking}/p.ashx?f=js&o=${DEMO.offer}&r=${reqid}&t=JS-1"></script>`);
       return { type: 'text/plain', body: 'not found', status: 404 };
     });
@@ -142,7 +143,13 @@ ${body}
       expect(res.status).toBe(200);
     }
     browser = await launchChromium();
-    context = await browser.newContext();
+  });
+
+  // A visitor of their own per journey: one click, one order (a second order of the same click
+  // would be its duplicate, and fire nothing).
+  beforeEach(async () => {
+    await context?.close().catch(() => {});
+    context = await browser!.newContext();
   });
 
   afterAll(async () => {
@@ -207,7 +214,8 @@ ${body}
   it('image postbacks stay images: an SVG served to one runs no script, though it does as a document', async () => {
     const page = await context!.newPage();
     const reqid = await click(page);
-    await page.goto(`${pages}/thanks-iframe?reqid=${reqid}`);
+    // An order of its own (the transaction id of the first journey's is taken).
+    await page.goto(`${pages}/thanks-iframe?reqid=${reqid}&t=IFRAME-2`);
     await eventually(() => seen.some((u) => u.pathname === '/pixel.svg' && u.searchParams.get('c') === reqid), 20_000, 'the image postback');
     // The control: the same SVG opened as a document runs its scripts and reports.
     const control = await context!.newPage();
