@@ -32,6 +32,8 @@ const schema = z.strictObject({
     reqid_secret: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Origins allowed to post leads by AJAX, besides those of the offer and thank-you URLs. */
     cors_origins: z.array(z.string().refine(isOrigin, 'must be an origin such as https://lp.example.com')).default([]),
+    /** A credential for GET /metrics only (a scraper needs no API key). */
+    metrics_token: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
     suppression: z
       .strictObject({
         ips: z.array(z.string()).default([]),
@@ -114,6 +116,8 @@ export interface Network {
   global_redirect_url: string | null;
   reqid_secret: string | null;
   api_keys: string[];
+  /** Accepted by GET /metrics besides the admin API keys. */
+  metrics_token: string | null;
   /** Every origin allowed to post leads from a browser. */
   cors_origins: string[];
   suppression: { ips: Set<string>; emails: Set<string>; transaction_ids: Set<string> };
@@ -204,6 +208,7 @@ export function loadNetwork(input: unknown): Network {
     global_redirect_url: file.network.global_redirect_url,
     reqid_secret: file.network.reqid_secret ?? null,
     api_keys: file.api_keys,
+    metrics_token: file.network.metrics_token ?? null,
     cors_origins: [...origins],
     suppression: {
       ips: new Set(file.network.suppression.ips),

@@ -12,6 +12,9 @@ import { createApp } from './app.js';
 import { DEMO_API_KEY, demoNetwork } from './demo/network.js';
 import { ensureDemoPostback } from './demo/postback.js';
 import { loadNetwork, NetworkError, type Network } from './network.js';
+import { errorRecord, repeatedErrors } from './ops/logging.js';
+import { logSettings, nodeLog } from './ops/node-log.js';
+import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
@@ -23,7 +26,9 @@ const USAGE = `Usage: npm start -- [options]
   --port N        port to listen on (default 3000, or PORT)
   --host HOST     address to listen on (default all interfaces)
   --sync full     sync SQLite's log on every commit (survives power loss, slower)
-  --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it`;
+  --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it
+  --log-level L   trace, debug (every request), info (default: API calls, warnings, errors), warn, error, silent; or CRUMB_LOG_LEVEL
+  --log-format F  json (one object a line) or pretty (default on a terminal); or CRUMB_LOG_FORMAT`;
 
 function fail(message: string): never {
   console.error(message);
@@ -40,6 +45,8 @@ function options() {
         host: { type: 'string' },
         sync: { type: 'string' },
         'trust-proxy': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -95,6 +102,13 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${args.port}`);
   if (args.sync !== undefined && args.sync !== 'full' && args.sync !== 'normal') fail('--sync must be full or normal');
   const host = args.host;
+  let logging;
+  try {
+    logging = logSettings(args['log-level'], args['log-format']);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const log = nodeLog(logging);
   const shownHost = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const configFile = args.config ?? process.env.CRUMB_CONFIG;
   const dbLocation = args.db ?? process.env.DATABASE_URL ?? (configFile ? DEFAULT_DB : DEMO_DB);
@@ -104,7 +118,8 @@ async function main() {
   let base = `http://${shownHost}:${port}`;
   let network = readNetwork(configFile, base);
   const dJs = readDJs();
-  const store = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
+  const opened = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
+  const { store, ops } = nodeOps({ store: opened, log, stopping: () => stopping });
   const secret = network.reqid_secret ?? (await store.secret(generateSecret));
   const trustProxy = args['trust-proxy'] ?? false;
   const clientIp = (c: Context) => {
@@ -118,23 +133,23 @@ async function main() {
   };
 
   // Delivers the postback outbox: what a previous run left, then whatever conversions queue.
-  const dispatcher = createDispatcher({ store });
+  const dispatcher = createDispatcher({ store, onError: repeatedErrors(log, 'postback dispatcher') });
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = configFile ? undefined : { api_key: DEMO_API_KEY };
-  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+  let app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, ops });
   dispatcher.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
     if (!configFile && port === 0) {
       network = loadNetwork(demoNetwork(base));
-      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo });
+      app = createApp({ store, network, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, ops });
     }
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
     // is in place before the banner invites anyone to click.
     const ready = configFile ? Promise.resolve() : ensureDemoPostback(store, base).then(
       () => {},
-      (error) => console.error('Creating the demo postback failed:', error),
+      (error) => log.error({ err: errorRecord(error) }, 'Creating the demo postback failed'),
     );
     void ready.then(() => console.log(banner(network, base, configFile, dbLocation)));
   }) as Server;
@@ -144,7 +159,7 @@ async function main() {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: finishing requests in flight, then closing the store`);
+    log.info({ signal }, `${signal}: finishing requests in flight, then closing the store`);
     // Stop accepting; requests in flight finish; idle keep-alive connections are closed.
     // Connections busy now go idle once their answer is sent: close those too, until none is left.
     const idle = setInterval(() => server.closeIdleConnections(), 50);
@@ -159,7 +174,7 @@ async function main() {
         await store.close();
         process.exit(0);
       } catch (error) {
-        console.error('Closing the store failed:', error);
+        log.error({ err: errorRecord(error) }, 'Closing the store failed');
         process.exit(1);
       }
     });

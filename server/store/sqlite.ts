@@ -244,6 +244,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
       };
     },
 
+    async outboxStats(now) {
+      const row = sql.outboxStats.get(now) as { pending: number; due: number | null; oldest: number | null };
+      return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
+    },
+
+    async ping() {
+      sql.ping.get();
+    },
+
     async close() {
       await write.drain();
       db.close();
@@ -401,6 +410,11 @@ function statements(db: Database.Database) {
       `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
        WHERE delivery_id = @delivery_id`,
     ),
+    // Pending rows only, through the deliveries_due index; a few even when an affiliate is down.
+    outboxStats: db.prepare(
+      `SELECT count(*) AS pending, sum(next_attempt_at <= ?) AS due, min(created_at) AS oldest FROM deliveries WHERE status = 'pending'`,
+    ),
+    ping: db.prepare('SELECT 1'),
     attemptsOf: db.prepare(
       'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
     ),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../server/app.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
+import type { OpsOptions } from '../../server/ops/index.js';
 import { loadNetwork, type NetworkFile } from '../../server/network.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
@@ -42,6 +43,8 @@ export function makeApp(
     /** Serve /d.js (e.g. builtDJs()) and the demo pages, as the Node entry can. */
     dJs?: string;
     demo?: DemoOptions;
+    /** Health, metrics and log options, as the Node entry passes them. */
+    ops?: OpsOptions;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -57,6 +60,7 @@ export function makeApp(
     onDeliveries: options.onDeliveries,
     dJs: options.dJs,
     demo: options.demo,
+    ops: options.ops,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);
