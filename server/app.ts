@@ -12,6 +12,7 @@ import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
 import { ChangeRefused } from './network/change.js';
 import type { LiveNetwork } from './network/live.js';
+import { mountOps, type OpsOptions } from './ops/index.js';
 import { BadParams } from './params.js';
 import type { Resolve } from './postbacks/address.js';
 import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
    * address is refused when it is saved. Without it only literal addresses are refused then (the
    * dispatcher checks every address at delivery either way). */
   resolveHost?: Resolve;
+  /** Health, metrics and the request log (server/ops/): what the runtime provides of them. */
+  ops?: OpsOptions;
 }
 
 /** What every route may use. */
@@ -110,6 +113,7 @@ export function createApp(options: AppOptions) {
   };
 
   const app = new Hono();
+  const ops = mountOps(app, deps, options.ops);
   app.use('/api/*', sameOriginHeaders);
   app.route('/', clickRoutes(deps));
   app.route('/', leadRoutes(deps));
@@ -128,13 +132,17 @@ export function createApp(options: AppOptions) {
         headers: { ...CROSS_ORIGIN_SECURITY, 'Content-Type': 'text/plain; charset=utf-8' },
       }),
   );
-  app.onError((error, c) => errorAnswer(error, c));
+  app.onError((error, c) => {
+    ops.failed(c, error);
+    return errorAnswer(error, c);
+  });
   return app;
 }
 
 /** The one error path: the API's Failure envelope under /api, plain text elsewhere. A store too
  * busy to take a write is a 503 with Retry-After; a request the client abandoned is a 400; anything
- * else not foreseen is logged and answered 500 without details. */
+ * else not foreseen is answered 500 without details. The request's log line (ops/requests.ts)
+ * carries the error, with its stack for a 500. */
 function errorAnswer(error: Error, c: Context): Response {
   const api = new URL(c.req.url).pathname.startsWith('/api/');
   if (error instanceof BadParams) {
@@ -159,11 +167,9 @@ function errorAnswer(error: Error, c: Context): Response {
   // The client closed the connection before its request was read (a body cut short): nothing of
   // ours failed, and nobody is left to read the answer. One line, not an internal error.
   if (c.req.raw.signal.aborted) {
-    console.warn(`${c.req.method} ${c.req.url}: the client closed the connection before its request was read (${error.message})`);
     const message = 'The request was cut short: the connection closed before all of it arrived';
     return api ? c.json({ request_status: 'Failure', message }, 400) : c.text(message, 400);
   }
-  console.error(`${c.req.method} ${c.req.url} failed:`, error);
   return api
     ? c.json({ request_status: 'Failure', message: 'Internal error: the request was not completed; retry it' }, 500)
     : c.text('Internal error: the request was not completed; retry it', 500);

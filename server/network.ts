@@ -49,6 +49,8 @@ export const settingsSchema = z.strictObject({
   reqid_secret: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Origins allowed to post leads by AJAX, besides those of the offer and thank-you URLs. */
   cors_origins: z.array(z.string().refine(isOrigin, 'must be an origin such as https://lp.example.com')).default([]),
+  /** A credential for GET /metrics only (a scraper needs no API key). */
+  metrics_token: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
   suppression: z
     .strictObject({
       ips: z.array(z.string()).default([]),
@@ -205,6 +207,8 @@ export interface Network {
   cors_origins: string[];
   allowsOrigin(origin: string): boolean;
   suppression: { ips: Set<string>; emails: Set<string>; transaction_ids: Set<string> };
+  /** The /metrics credential besides admin keys; null when none is set. */
+  metrics_token: string | null;
   /** Where server-to-server postbacks may go (postbacks/address.ts). */
   postbacks_allow_private: boolean;
   postback_ports: number[];
@@ -382,6 +386,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
       emails: new Set(settings.suppression.emails.map((e) => e.trim().toLowerCase())),
       transaction_ids: new Set(settings.suppression.transaction_ids),
     },
+    metrics_token: settings.metrics_token ?? null,
     postbacks_allow_private: settings.postbacks_allow_private,
     postback_ports: settings.postback_ports,
     tracking_domains: domains,
@@ -409,7 +414,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
  * secrets): what GET /api/2/network.json answers and what an import reads back. */
 export function networkFileOf(state: NetworkState): NetworkFile {
   const sorted = <T>(map: Map<number, T>) => [...map.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-  const { reqid_secret: _secret, ...settings } = state.settings;
+  const { reqid_secret: _secret, metrics_token: _token, ...settings } = state.settings;
   return {
     network: settings,
     tracking_domains: sorted(state.tracking_domains),

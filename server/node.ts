@@ -15,6 +15,9 @@ import { ensureDemoPostback } from './demo/postback.js';
 import { NetworkError, type Network } from './network.js';
 import { openNetwork, syncNetwork, type FileSource } from './network/import.js';
 import { targetsOf } from './postbacks/address.js';
+import { errorRecord, repeatedErrors } from './ops/logging.js';
+import { logSettings, nodeLog } from './ops/node-log.js';
+import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
@@ -28,7 +31,9 @@ const USAGE = `Usage: npm start -- [options]
   --port N        port to listen on (default 3000, or PORT)
   --host HOST     address to listen on (default all interfaces)
   --sync full     sync SQLite's log on every commit (survives power loss, slower)
-  --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it`;
+  --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it
+  --log-level L   trace, debug (every request), info (default: API calls, warnings, errors), warn, error, silent; or CRUMB_LOG_LEVEL
+  --log-format F  json (one object a line) or pretty (default on a terminal); or CRUMB_LOG_FORMAT`;
 
 function fail(message: string): never {
   console.error(message);
@@ -45,6 +50,8 @@ function options() {
         host: { type: 'string' },
         sync: { type: 'string' },
         'trust-proxy': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -114,6 +121,13 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${args.port}`);
   if (args.sync !== undefined && args.sync !== 'full' && args.sync !== 'normal') fail('--sync must be full or normal');
   const host = args.host;
+  let logging;
+  try {
+    logging = logSettings(args['log-level'], args['log-format']);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const log = nodeLog(logging);
   const shownHost = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const configFile = args.config ?? process.env.CRUMB_CONFIG;
   const dbLocation = args.db ?? process.env.DATABASE_URL ?? (configFile ? DEFAULT_DB : DEMO_DB);
@@ -122,7 +136,8 @@ async function main() {
   // (any free port) the demo links are fixed up once the port is known.
   let base = `http://${shownHost}:${port}`;
   const dJs = readDJs();
-  const store = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
+  const opened = await openStore(dbLocation, { synchronous: args.sync === 'full' ? 'FULL' : 'NORMAL' });
+  const { store, ops } = nodeOps({ store: opened, log, stopping: () => stopping });
   const file = await networkFile(configFile, store, base);
   const isDemo = file?.source === 'demo';
   const live = await open(store, file, configFile);
@@ -144,11 +159,11 @@ async function main() {
   // Delivers the postback outbox: what a previous run left, then whatever conversions queue, each
   // connection checked against the network's address rules on the address it is made to.
   const targets = () => targetsOf(live.current);
-  const dispatcher = createDispatcher({ store, targets, fetch: nodeSend({ targets }) });
+  const dispatcher = createDispatcher({ store, targets, fetch: nodeSend({ targets }), onError: repeatedErrors(log, 'postback dispatcher') });
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost, ops });
   dispatcher.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
@@ -161,7 +176,7 @@ async function main() {
           .then(() => ensureDemoPostback(store, base))
           .then(
             () => {},
-            (error) => console.error('Preparing the demo failed:', error),
+            (error) => log.error({ err: errorRecord(error) }, 'Preparing the demo failed'),
           );
     void ready.then(() => console.log(banner(live.current, base, isDemo ? undefined : configFile ?? 'stored', dbLocation)));
   }) as Server;
@@ -171,7 +186,7 @@ async function main() {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: finishing requests in flight, then closing the store`);
+    log.info({ signal }, `${signal}: finishing requests in flight, then closing the store`);
     // Stop accepting; requests in flight finish; idle keep-alive connections are closed.
     // Connections busy now go idle once their answer is sent: close those too, until none is left.
     const idle = setInterval(() => server.closeIdleConnections(), 50);
@@ -187,7 +202,7 @@ async function main() {
         await store.close();
         process.exit(0);
       } catch (error) {
-        console.error('Closing the store failed:', error);
+        log.error({ err: errorRecord(error) }, 'Closing the store failed');
         process.exit(1);
       }
     });

@@ -399,6 +399,15 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return { resent: false, reason: 'resent', delivery: before, resent_as: as?.delivery_id };
     },
 
+    async outboxStats(now) {
+      const row = (await run(STATEMENTS.outboxStats, [now]).first<{ pending: number; due: number | null; oldest: number | null }>())!;
+      return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
+    },
+
+    async ping() {
+      await run(STATEMENTS.ping).first();
+    },
+
     async clock() {
       return Number((await run(STATEMENTS.now).first<{ now: number }>())!.now);
     },

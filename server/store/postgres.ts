@@ -554,6 +554,17 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       };
     },
 
+    async outboxStats(now) {
+      const [row] = await sql`
+        SELECT count(*) AS pending, count(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, min(created_at) AS oldest
+        FROM deliveries WHERE status = 'pending'`;
+      return { pending: row!.pending as number, due: row!.due as number, oldest_created_at: (row!.oldest as number | null) ?? null };
+    },
+
+    async ping() {
+      await sql`SELECT 1`;
+    },
+
     close() {
       closing ??= (async () => {
         await clicks.drain();

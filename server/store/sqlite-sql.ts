@@ -113,6 +113,9 @@ export const STATEMENTS = {
        WHERE delivery_id = ? AND status IN ('failed', 'cancelled')
        ON CONFLICT DO NOTHING RETURNING *`,
   now: `SELECT ${NOW} AS now`,
+  // Pending rows only, through the deliveries_due index; a few even when an affiliate is down.
+  outboxStats: `SELECT count(*) AS pending, sum(next_attempt_at <= ?) AS due, min(created_at) AS oldest FROM deliveries WHERE status = 'pending'`,
+  ping: 'SELECT 1',
   attemptsOf: 'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
 } as const;
 

@@ -318,6 +318,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return (prepare(q.sql).get(...q.params) as { used: number }).used === 1;
     },
 
+    async outboxStats(now) {
+      const row = sql.outboxStats.get(now) as { pending: number; due: number | null; oldest: number | null };
+      return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
+    },
+
+    async ping() {
+      sql.ping.get();
+    },
+
     async close() {
       await write.drain();
       db.close();

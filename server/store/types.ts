@@ -302,6 +302,16 @@ export interface DeliveryQuery {
   limit: number;
 }
 
+/** The postback outbox at a moment, for monitoring (GET /metrics). */
+export interface OutboxStats {
+  /** Deliveries neither delivered nor given up. */
+  pending: number;
+  /** Of those, the ones due at that moment and not leased to a dispatcher. */
+  due: number;
+  /** When the oldest pending delivery was written; null when none is pending. */
+  oldest_created_at: Millis | null;
+}
+
 /** Builds the outbox rows for a conversion once its id is known, inside its transaction. */
 export type DeliveriesFor = (conversion: ConversionRow) => NewDelivery[];
 
@@ -454,6 +464,12 @@ export interface Store {
   listChanges(query: ChangeQuery): Promise<Page<ChangeRow>>;
   /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
   hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
+
+  /** The outbox's figures at `now` (operations: cheap, from the pending deliveries' index). */
+  outboxStats(now: Millis): Promise<OutboxStats>;
+
+  /** Resolves once the database has answered a query (readiness checks); rejects when it cannot. */
+  ping(): Promise<void>;
 
   /** Commits what is queued and closes. */
   close(): Promise<void>;

@@ -1350,6 +1350,41 @@ export function storeConformance(name: string, backend: StoreBackend): void {
       });
     });
 
+    describe('operations', () => {
+      it('answers a ping', async () => {
+        const store = await fresh();
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('counts the pending deliveries, those due, and when the oldest was written', async () => {
+        const store = await fresh();
+        const later = Date.now() + HOUR;
+        expect(await store.outboxStats(later)).toEqual({ pending: 0, due: 0, oldest_created_at: null });
+        const written = Date.now();
+        const first = await store.insertConversion(makeConversion(), deliveriesTo([1, 2]));
+        await store.insertConversion(makeConversion(), deliveriesTo([3]));
+        const rows = (await store.listDeliveries(allDeliveries)).rows;
+        const oldest = Math.min(...rows.map((d) => d.created_at));
+        expect(oldest).toBeGreaterThanOrEqual(written - 1000);
+        expect(await store.outboxStats(later)).toEqual({ pending: 3, due: 3, oldest_created_at: oldest });
+        // Before they are due, none is.
+        expect((await store.outboxStats(oldest - 1)).due).toBe(0);
+
+        // A leased delivery is pending and not due; a delivered or given-up one is neither.
+        const [claimed] = await store.claimDeliveries({ limit: 1, lease_ms: 2 * HOUR });
+        expect(await store.outboxStats(later)).toMatchObject({ pending: 3, due: 2 });
+        await store.finishAttempt({ delivery_id: claimed!.delivery_id, attempted_at: later, status_code: 200, latency_ms: 5, error: null }, claimed!.lease, { delivered: true });
+        const others = await store.claimDeliveries({ limit: 2, lease_ms: 2 * HOUR });
+        const byConversion = others.filter((d) => d.conversion_id === first.conversion.conversion_id);
+        for (const d of byConversion) {
+          await store.finishAttempt({ delivery_id: d.delivery_id, attempted_at: later, status_code: 410, latency_ms: 5, error: null }, d.lease, { delivered: false, retry_in_ms: null });
+        }
+        const left = await store.outboxStats(later + 2 * HOUR);
+        expect(left.pending).toBe(3 - 1 - byConversion.length);
+        expect(left.due).toBe(left.pending);
+      });
+    });
+
     describe('lifecycle', () => {
       it('commits on close what was queued and not yet written', async () => {
         const db = database();

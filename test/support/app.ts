@@ -11,6 +11,7 @@ import { openNetworkFromFile } from '../../server/network/import.js';
 import type { LiveNetwork } from '../../server/network/live.js';
 import type { Resolve } from '../../server/postbacks/address.js';
 import type { Mac } from '../../server/reqid.js';
+import type { OpsOptions } from '../../server/ops/index.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { Store } from '../../server/store/types.js';
 import { HOST, SECRET, testNetworkFile } from './network.js';
@@ -52,6 +53,8 @@ export function makeApp(
     resolveHost?: Resolve;
     /** A synchronous MAC, as the Node entry gives (node:crypto), instead of Web Crypto's. */
     mac?: Mac;
+    /** Health, metrics and log options, as the Node entry passes them. */
+    ops?: OpsOptions;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -71,6 +74,7 @@ export function makeApp(
     demo: options.demo,
     resolveHost: options.resolveHost,
     mac: options.mac,
+    ops: options.ops,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);

@@ -57,10 +57,11 @@ export function startServer(args: string[], options: { env?: Record<string, stri
   });
 }
 
-/** Runs the entry to completion (for commands that should exit); resolves to its code and output. */
-export function runEntry(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+/** Runs the entry (or another built command, such as dist/server/backup.js) to completion, for
+ * commands that should exit; resolves to its code and output. */
+export function runEntry(args: string[], env: Record<string, string> = {}, entry = ENTRY): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let output = '';
     proc.stdout.on('data', (d) => (output += d));
     proc.stderr.on('data', (d) => (output += d));
