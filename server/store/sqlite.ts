@@ -10,10 +10,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { reqidFloor } from '../reqid.js';
-import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import { CLICK_COLUMNS, CONVERSION_COLUMNS, definedOnly, DELIVERY_COLUMNS, EarlierLead, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
+import * as list from './list-sql.js';
 import { migrations } from './sqlite-schema.js';
 import * as net from './network-sql.js';
+import type { Statement } from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import type {
   ApiKeyRecord,
@@ -32,7 +33,6 @@ import type {
   NewDelivery,
   NetworkRows,
   NewLead,
-  Page,
   PostbackQuery,
   PostbackRow,
   Store,
@@ -58,13 +58,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000);
   const sql = statements(db);
-  // Statements by their text, for the SQL the stores share (network-sql.ts).
+  // Statements by their text, for the SQL the stores share (network-sql.ts, list-sql.ts).
   const prepared = new Map<string, Database.Statement>();
   const prepare = (text: string) => {
     let statement = prepared.get(text);
     if (!statement) prepared.set(text, (statement = db.prepare(text)));
     return statement;
   };
+  const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
+  const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
 
   return {
     kind: 'sqlite',
@@ -87,32 +89,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listClicks(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.reqid !== undefined) {
-        where.push('c.reqid = @reqid');
-        params.reqid = q.reqid;
-      } else {
-        // reqids begin with their time, so a time range is a key range: no index on click_time.
-        if (q.from !== undefined) {
-          where.push('c.reqid >= @from');
-          params.from = reqidFloor(q.from);
-        }
-        if (q.to !== undefined) {
-          where.push('c.reqid < @to');
-          params.to = reqidFloor(q.to);
-        }
-        addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
-      }
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const total = (db.prepare(`SELECT count(*) AS n FROM clicks c ${clause}`).get(params) as { n: number }).n;
-      const rows = db
-        .prepare(
-          `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.is_test = 0) AS conversion_id
-           FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...params, limit: q.limit, offset: q.offset }) as ClickRow[];
-      return { rows, total };
+      const { count, rows } = list.clickList(q);
+      return list.page(all(rows) as unknown as ClickRow[], counted(count), q, (r) => r.reqid);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -137,17 +115,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listLeads(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.lead_id !== undefined) {
-        where.push('lead_id = @lead_id');
-        params.lead_id = q.lead_id;
-      } else {
-        addRange(where, params, q, 'created_at');
-        addEquals(where, params, q, ['offer_id', 'affiliate_id']);
-        if (!q.include_tests) where.push('is_test = 0');
-      }
-      return page(db, 'leads', where, params, 'lead_id', false, q, leadRow);
+      const { count, rows } = list.leadList(q);
+      return list.page(all(rows).map(leadRow), counted(count), q, (r) => r.lead_id);
     },
 
     insertConversion(conversion, deliveries) {
@@ -166,27 +135,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listConversions(q) {
-      const where: string[] = [];
-      const params: Row = {};
-      if (q.conversion_id !== undefined) {
-        where.push('conversion_id = @conversion_id');
-        params.conversion_id = q.conversion_id;
-      } else {
-        addRange(where, params, q, 'conversion_time');
-        addEquals(where, params, q, ['offer_id', 'affiliate_id', 'advertiser_id']);
-        if (q.status) {
-          where.push('status = @status');
-          params.status = q.status;
-        }
-        if (!q.include_tests) where.push('is_test = 0');
-      }
-      return page(db, 'conversions', where, params, SORT_COLUMNS[q.sort], q.descending, q, conversionRow);
+      const { count, rows } = list.conversionList(q);
+      return list.page(all(rows).map(conversionRow), counted(count), q, (r) => r.conversion_id);
     },
 
-    setConversionStatus(conversion_id, status, deliveries) {
+    setConversionStatus(conversion_id, status, deliveries, scope) {
+      const inScope = list.conversionInScope(conversion_id, scope);
       return write(() => {
         // Setting the status it already has changes nothing and causes no postbacks.
-        const current = sql.getConversion.get(conversion_id) as Row | undefined;
+        const current = prepare(inScope.sql).get(...inScope.params) as Row | undefined;
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
         const row = conversionRow(sql.setConversionStatus.get(status, conversion_id) as Row);
@@ -199,25 +156,24 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return write(() => sql.insertPostback.get(p) as PostbackRow);
     },
 
-    updatePostback(postback_id, change) {
+    updatePostback(postback_id, change, scope) {
+      const inScope = list.postbackList({ postback_id, scope });
       return write(() => {
-        const current = sql.getPostback.get(postback_id) as PostbackRow | undefined;
+        const current = prepare(inScope.sql).get(...inScope.params) as PostbackRow | undefined;
         if (!current) return undefined;
         const next = { ...current, ...definedOnly(change), postback_id };
         return sql.updatePostback.get(next) as PostbackRow;
       });
     },
 
-    deletePostback(postback_id) {
-      return write(() => sql.deletePostback.run(postback_id).changes > 0);
+    deletePostback(postback_id, scope) {
+      const inScope = list.postbackScope(scope);
+      const statement = prepare(`DELETE FROM postbacks WHERE postback_id = ?${inScope.sql}`);
+      return write(() => statement.run(postback_id, ...inScope.params).changes > 0);
     },
 
     async listPostbacks(q: PostbackQuery) {
-      const where: string[] = [];
-      const params: Row = {};
-      addEquals(where, params, q, ['postback_id', 'affiliate_id', 'offer_id', 'postback_status']);
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      return db.prepare(`SELECT * FROM postbacks ${clause} ORDER BY postback_id`).all(params) as PostbackRow[];
+      return all(list.postbackList(q)) as unknown as PostbackRow[];
     },
 
     async postbacksFor(affiliate_id, offer_id, fire_on) {
@@ -245,14 +201,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listDeliveries(q: DeliveryQuery) {
-      const where: string[] = [];
-      const params: Row = {};
-      addEquals(where, params, q, ['delivery_id', 'conversion_id', 'postback_id', 'status']);
-      const result = page(db, 'deliveries', where, params, 'delivery_id', false, q, (r) => r as unknown as DeliveryRow);
-      return {
-        total: result.total,
-        rows: result.rows.map((d) => ({ ...d, attempt_log: sql.attemptsOf.all(d.delivery_id) as Attempt[] })),
-      };
+      const { count, rows } = list.deliveryList(q);
+      const result = list.page(all(rows) as unknown as DeliveryRow[], counted(count), q, (d) => d.delivery_id);
+      const attempts = result.rows.length ? (all(list.attemptsOf(result.rows.map((d) => d.delivery_id))) as unknown as Attempt[]) : [];
+      return { ...result, rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })) };
     },
 
     async loadNetwork() {
@@ -296,6 +248,16 @@ export function openSqliteStore(options: SqliteOptions): Store {
         total: (prepare(count.sql).get(...count.params) as { n: number }).n,
         rows: (prepare(rows.sql).all(...rows.params) as Row[]).map(net.changeRow),
       };
+    },
+
+    touchApiKey(key_id, at) {
+      return write(() => {
+        prepare(net.TOUCH_API_KEY).run(at, key_id, at);
+      }, ONE_STATEMENT);
+    },
+
+    async apiKeyUses() {
+      return new Map((prepare(net.API_KEY_USES).all() as { key_id: number; last_used_at: number }[]).map((r) => [r.key_id, r.last_used_at]));
     },
 
     async hasHistory(entity, id) {
@@ -431,13 +393,11 @@ function statements(db: Database.Database) {
     insertPostback: db.prepare(
       `${insertInto('postbacks', POSTBACK_COLUMNS)} RETURNING *`,
     ),
-    getPostback: db.prepare('SELECT * FROM postbacks WHERE postback_id = ?'),
     updatePostback: db.prepare(
       `UPDATE postbacks SET affiliate_id = @affiliate_id, offer_id = @offer_id, postback_url = @postback_url,
        postback_status = @postback_status, postback_type_id = @postback_type_id, fire_on = @fire_on
        WHERE postback_id = @postback_id RETURNING *`,
     ),
-    deletePostback: db.prepare('DELETE FROM postbacks WHERE postback_id = ?'),
     postbacksFor: db.prepare(
       `SELECT * FROM postbacks WHERE affiliate_id = ? AND offer_id IN (?, 0) AND fire_on = ? AND postback_status = 'active'
        ORDER BY postback_id`,
@@ -459,9 +419,6 @@ function statements(db: Database.Database) {
     deliveryFailed: db.prepare(
       `UPDATE deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, last_error = @error
        WHERE delivery_id = @delivery_id`,
-    ),
-    attemptsOf: db.prepare(
-      'SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts WHERE delivery_id = ? ORDER BY attempt_id',
     ),
   };
 }
@@ -489,44 +446,6 @@ function leadRow(r: Row): LeadRow {
 
 function conversionRow(r: Row): ConversionRow {
   return { ...(r as unknown as ConversionRow), is_test: r.is_test === 1, status: r.status as ConversionStatus };
-}
-
-function addEquals<Q extends object>(where: string[], params: Row, q: Q, keys: (keyof Q & string)[], prefix = '') {
-  for (const key of keys) {
-    if (q[key] === undefined) continue;
-    where.push(`${prefix}${key} = @${key}`);
-    params[key] = q[key];
-  }
-}
-
-function addRange(where: string[], params: Row, q: { from?: number; to?: number }, column: string) {
-  if (q.from !== undefined) {
-    where.push(`${column} >= @from`);
-    params.from = q.from;
-  }
-  if (q.to !== undefined) {
-    where.push(`${column} < @to`);
-    params.to = q.to;
-  }
-}
-
-function page<T>(
-  db: Database.Database,
-  table: string,
-  where: string[],
-  params: Row,
-  orderBy: string,
-  descending: boolean,
-  q: { offset: number; limit: number },
-  map: (row: Row) => T,
-): Page<T> {
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (db.prepare(`SELECT count(*) AS n FROM ${table} ${clause}`).get(params) as { n: number }).n;
-  const direction = descending ? 'DESC' : 'ASC';
-  const rows = db
-    .prepare(`SELECT * FROM ${table} ${clause} ORDER BY ${orderBy} ${direction}, rowid ${direction} LIMIT @limit OFFSET @offset`)
-    .all({ ...params, limit: q.limit, offset: q.offset }) as Row[];
-  return { total, rows: rows.map(map) };
 }
 
 function byDeliveryId(a: DeliveryRow, b: DeliveryRow) {
