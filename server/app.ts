@@ -5,6 +5,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { apiRoutes } from './api/index.js';
+import { keyUses, loggable, type KeyUses } from './auth.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import type { Network } from './network.js';
 import { ChangeRefused } from './network/change.js';
@@ -16,7 +17,7 @@ import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
-import type { Store } from './store/types.js';
+import { ReadTimeout, type Store } from './store/types.js';
 
 export interface AppOptions {
   store: Store;
@@ -48,6 +49,8 @@ export interface AppDeps {
   clock: () => number;
   clientIp: (c: Context) => string | undefined;
   onDeliveries: () => void;
+  /** API keys' last use, written at most once a minute per key. */
+  keyUses: KeyUses;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -87,6 +90,7 @@ export function createApp(options: AppOptions) {
     clock: options.clock ?? Date.now,
     clientIp: options.clientIp ?? (() => undefined),
     onDeliveries: options.onDeliveries ?? (() => {}),
+    keyUses: keyUses(options.store),
   };
 
   const app = new Hono();
@@ -125,6 +129,10 @@ function errorAnswer(error: Error, c: Context): Response {
     const message = `The change was not made: ${error.message}`;
     return api ? c.json({ request_status: 'Failure', message, errors: error.problems }, error.status) : c.text(message, error.status);
   }
+  if (error instanceof ReadTimeout) {
+    const message = `The query took longer than ${error.ms / 1000} s and was stopped: ask for fewer days (start_date, end_date) or add filters (offer_id, affiliate_id), then retry`;
+    return api ? c.json({ request_status: 'Failure', message }, 504) : c.text(message, 504);
+  }
   if (error instanceof HTTPException) {
     const status = error.status;
     return api ? c.json({ request_status: 'Failure', message: error.message }, status) : c.text(error.message, status);
@@ -132,11 +140,12 @@ function errorAnswer(error: Error, c: Context): Response {
   // The client closed the connection before its request was read (a body cut short): nothing of
   // ours failed, and nobody is left to read the answer. One line, not an internal error.
   if (c.req.raw.signal.aborted) {
-    console.warn(`${c.req.method} ${c.req.url}: the client closed the connection before its request was read (${error.message})`);
+    console.warn(`${c.req.method} ${loggable(c.req.url)}: the client closed the connection before its request was read (${error.message})`);
     const message = 'The request was cut short: the connection closed before all of it arrived';
     return api ? c.json({ request_status: 'Failure', message }, 400) : c.text(message, 400);
   }
-  console.error(`${c.req.method} ${c.req.url} failed:`, error);
+  // Never the key or post key a URL carries (auth.ts SECRET_PARAMS).
+  console.error(`${c.req.method} ${loggable(c.req.url)} failed:`, error);
   return api
     ? c.json({ request_status: 'Failure', message: 'Internal error: the request was not completed; retry it' }, 500)
     : c.text('Internal error: the request was not completed; retry it', 500);

@@ -135,6 +135,22 @@ export function checkAsked(key: ApiKey, network: Network, asked: Asked): void {
   }
 }
 
+/** Entities every key may read: affiliates build their links with the tracking domains. */
+const NETWORK_WIDE = new Set<string>(['tracking_domains']);
+
+/** Whether an entity of the network (a campaign, an offer, …) is inside the scope: its own
+ * affiliate_id for an affiliate key; its advertiser_id, or its offer's, for an advertiser key. */
+export function entityInScope(network: Network, kind: string, entity: object, scope: Scope): boolean {
+  if (NETWORK_WIDE.has(kind)) return true;
+  const e = entity as { affiliate_id?: number; advertiser_id?: number; offer_id?: number };
+  if (scope.affiliate_id !== undefined && e.affiliate_id !== scope.affiliate_id) return false;
+  if (scope.advertiser_id !== undefined) {
+    const advertiser = e.advertiser_id ?? (e.offer_id === undefined ? undefined : network.offers.get(e.offer_id)?.advertiser_id);
+    if (advertiser !== scope.advertiser_id) return false;
+  }
+  return true;
+}
+
 /** Fields the key's role may not set and the key fixes instead: an affiliate's postbacks are its own. */
 export function forced(key: ApiKey): { affiliate_id?: number } {
   return key.role === 'affiliate' ? { affiliate_id: key.affiliate_id! } : {};

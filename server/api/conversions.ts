@@ -2,18 +2,23 @@
 //   GET|POST /api/2/conversion.json   record a server-to-server conversion for a click
 //   PUT      /api/2/conversion.json   change a conversion's status (ours), firing approval or
 //                                     rejection postbacks
-//   GET      /api/2/conversions.json  the conversion report
+//   GET      /api/2/conversions.json  the conversion report (at most 366 days a call; paged by
+//                                     start_after, the last conversion_id of the previous page)
+// Admin keys record and read every conversion; an advertiser key its offers' conversions; an
+// affiliate key reads its own, without the network's revenue (auth.ts).
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
+import type { Network } from '../network.js';
 import { clickForReqid } from '../attribution.js';
+import { checkAsked, outOfScope, sees, shown } from '../auth.js';
 import { changeStatus, recordConversion } from '../conversions/record.js';
 import {
   BadParams,
   booleanParam,
   countParam,
+  cappedRange,
   dateParam,
-  dateRange,
   dateTimeParam,
   enumParam,
   formatDate,
@@ -65,10 +70,14 @@ const reportParams = z.object({
   advertiser_id: idParam.optional(),
   conversion_status: enumParam(CONVERSION_STATUSES).optional(),
   include_tests: booleanParam.optional(),
+  start_after: idParam.optional(),
   ...pagingParams(500),
   sort_field: enumParam(CONVERSION_SORTS).optional(),
   sort_descending: booleanParam.optional(),
 });
+
+/** The most days one report call reads, as for the summary reports. */
+export const CONVERSION_DAYS = 366;
 
 const WHY_NOT: Record<string, string> = {
   missing: 'is required',
@@ -86,6 +95,8 @@ export function conversionApi(api: Api, deps: AppDeps) {
     const p = parseParams(recordParams, withoutEmpty(c.get('params')));
     const offer = deps.network.offers.get(p.offer_id);
     if (!offer) throw new BadParams([{ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id})` }]);
+    // An advertiser key records conversions of its own offers only.
+    checkAsked(c.get('key'), deps.network, { offer_id: p.offer_id });
     const now = deps.clock();
     if (p.conversion_date !== undefined && p.conversion_date > now + DAY) {
       throw new BadParams([{ parameter: 'conversion_date', message: 'is in the future (send it in UTC)' }]);
@@ -114,33 +125,52 @@ export function conversionApi(api: Api, deps: AppDeps) {
     return success(c, {
       ...(duplicate ? { message: `Duplicate: this conversion was recorded before as conversion ${conversion.conversion_id}` } : {}),
       duplicate,
-      conversion: conversionJson(conversion),
+      conversion: shown(c.get('key'), 'conversion', conversionJson(conversion)),
     });
   });
 
   api.put('/conversion.json', async (c) => {
     const p = parseParams(statusParams, withoutEmpty(c.get('params')));
-    const row = await changeStatus(deps, p.conversion_id, p.conversion_status);
-    if (!row) throw new HTTPException(404, { message: `conversion_id ${p.conversion_id}: no such conversion` });
-    return success(c, { conversion: conversionJson(row) });
+    const row = await changeStatus(deps, p.conversion_id, p.conversion_status, c.get('scope'));
+    if (!row) {
+      if (await deps.store.getConversion(p.conversion_id)) throw outOfScope(c.get('key'), `conversion_id ${p.conversion_id} is outside this key's scope`);
+      throw new HTTPException(404, { message: `conversion_id ${p.conversion_id}: no such conversion` });
+    }
+    return success(c, { conversion: shown(c.get('key'), 'conversion', conversionJson(row)) });
   });
 
   api.get('/conversions.json', async (c) => {
+    const { network } = deps;
+    const key = c.get('key');
+    const scope = c.get('scope');
     const p = parseParams(reportParams, withoutEmpty(c.get('params')));
-    const { rows, total } = await deps.store.listConversions({
-      ...dateRange(p),
+    checkAsked(key, network, p);
+    const sort = p.sort_field ?? 'conversion_date';
+    // The order alone would tell what a hidden field holds.
+    if (!sees(key, 'conversion', sort)) throw outOfScope(key, `sort_field ${sort} sorts by a field this key is not shown`);
+    const range = cappedRange(p, CONVERSION_DAYS, deps.clock(), 'conversions.json');
+    if (p.start_after !== undefined) {
+      const cursor = await deps.store.listConversions({ conversion_id: p.start_after, scope, include_tests: true, sort, descending: false, offset: 0, limit: 1 });
+      if (!cursor.rows.length) throw new BadParams([{ parameter: 'start_after', message: `names no conversion this key can read (${p.start_after}): pass the next_start_after of the previous page` }]);
+    }
+    const page = await deps.store.listConversions({
+      ...range,
       offer_id: p.offer_id,
       affiliate_id: p.affiliate_id,
       advertiser_id: p.advertiser_id,
       status: p.conversion_status,
       include_tests: p.include_tests ?? false,
-      sort: p.sort_field ?? 'conversion_date',
+      sort,
       descending: p.sort_descending ?? false,
+      scope,
+      after: p.start_after,
       ...paging(p),
     });
     return success(c, {
-      total_rows: total,
-      conversions: rows.map((row) => ({ conversion: reportJson(deps, row) })),
+      total_rows: page.total,
+      total_rows_capped: page.capped,
+      next_start_after: page.next,
+      conversions: page.rows.map((row) => ({ conversion: shown(key, 'conversion', reportJson(network, row)) })),
     });
   });
 }
@@ -162,12 +192,12 @@ export function conversionJson(row: ConversionRow) {
 }
 
 /** A conversion as the report shows it: offer and affiliate nested, with their names. */
-function reportJson(deps: AppDeps, row: ConversionRow) {
+function reportJson(network: Network, row: ConversionRow) {
   const { offer_id, affiliate_id, ...rest } = conversionJson(row);
   return {
     conversion_id: rest.conversion_id,
-    offer: { offer_id, offer_name: deps.network.offers.get(offer_id)?.offer_name ?? null },
-    affiliate: { affiliate_id, affiliate_name: deps.network.affiliates.get(affiliate_id)?.affiliate_name ?? null },
+    offer: { offer_id, offer_name: network.offers.get(offer_id)?.offer_name ?? null },
+    affiliate: { affiliate_id, affiliate_name: network.affiliates.get(affiliate_id)?.affiliate_name ?? null },
     advertiser_id: row.advertiser_id,
     campaign_id: row.campaign_id,
     creative_id: row.creative_id,
