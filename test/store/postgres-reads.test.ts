@@ -7,6 +7,8 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
 import { openPostgresStore } from '../../server/store/postgres.js';
 import { ReadTimeout, type Store } from '../../server/store/types.js';
+import { makeApp } from '../support/app.js';
+import { API_KEY } from '../support/network.js';
 import { describePostgres } from '../support/pg.js';
 
 const ids = reqids(webCryptoMac('postgres-reads-secret'));
@@ -48,6 +50,19 @@ describePostgres('list queries on PostgreSQL', (schemas) => {
     }
     // The connection it ran on was rolled back and works again.
     expect((await store!.listClicks({ offset: 0, limit: 10 })).total).toBe(0);
+  });
+
+  it('answers click.json with a 504 Failure when its query runs out of time', async () => {
+    const release = await locked('clicks', { max: 4, readTimeoutMs: 300 });
+    const t = makeApp({ store: store! });
+    try {
+      const res = await t.get(`/api/2/click.json?api_key=${API_KEY}`);
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^The query took longer than 0.3 s and was stopped: ask for fewer days/);
+    } finally {
+      await release();
+    }
+    expect((await t.get(`/api/2/click.json?api_key=${API_KEY}`)).status).toBe(200);
   });
 
   it('leaves connections to the click path however many slow lists are waiting', async () => {
