@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
+import { keyUses, type KeyUses } from './auth.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
@@ -22,7 +23,7 @@ import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
 import { StoreOverloaded } from './store/errors.js';
-import type { Store } from './store/types.js';
+import { ReadTimeout, type Store } from './store/types.js';
 
 export interface AppOptions {
   store: Store;
@@ -65,6 +66,8 @@ export interface AppDeps {
   country: (c: Context) => string | undefined;
   onDeliveries: () => void;
   resolveHost?: Resolve;
+  /** API keys' last use, written at most once a minute per key. */
+  keyUses: KeyUses;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -110,6 +113,7 @@ export function createApp(options: AppOptions) {
     country: options.country ?? countryHeader,
     onDeliveries: options.onDeliveries ?? (() => {}),
     resolveHost: options.resolveHost,
+    keyUses: keyUses(options.store),
   };
 
   const app = new Hono();
@@ -153,6 +157,10 @@ function errorAnswer(error: Error, c: Context): Response {
   if (error instanceof ChangeRefused) {
     const message = `The change was not made: ${error.message}`;
     return api ? c.json({ request_status: 'Failure', message, errors: error.problems }, error.status) : c.text(message, error.status);
+  }
+  if (error instanceof ReadTimeout) {
+    const message = `The query took longer than ${error.ms / 1000} s and was stopped: ask for fewer days (start_date, end_date) or add filters (offer_id, affiliate_id), then retry`;
+    return api ? c.json({ request_status: 'Failure', message }, 504) : c.text(message, 504);
   }
   if (error instanceof HTTPException) {
     const status = error.status;

@@ -179,9 +179,39 @@ export function dateRange(p: { start_date?: number; end_date?: number }): { from
   return { from: p.start_date, to: p.end_date === undefined ? undefined : p.end_date + DAY };
 }
 
-/** A report's start_at_row and row_limit (default 100, at most `maxRows`). */
+/** A report's start_date and end_date as a time range of at most `maxDays` days (`call` names
+ * the list in the error). Without end_date the range ends today (by `now`); without start_date it
+ * starts `maxDays` days before its end, so that no call reads an unbounded range. */
+export function cappedRange(p: { start_date?: number; end_date?: number }, maxDays: number, now: number, call: string): { from: number; to: number } {
+  const end = p.end_date ?? Math.floor(now / DAY) * DAY;
+  const start = p.start_date ?? end - (maxDays - 1) * DAY;
+  const { from, to } = dateRange({ start_date: start, end_date: end });
+  if ((to! - from!) / DAY > maxDays) {
+    throw new BadParams([
+      {
+        parameter: 'end_date',
+        message: `makes a range of ${(to! - from!) / DAY} days; ${call} covers at most ${maxDays} days (start_date to end_date, both included): ask for the rest in further calls`,
+      },
+    ]);
+  }
+  return { from: from!, to: to! };
+}
+
+/** The most rows start_at_row may skip: a skip costs as many rows as it skips, so past this a
+ * list is paged by key (start_after, each page's next_start_after). */
+export const MAX_SKIP = 100_000;
+
+/** A report's start_at_row (at most MAX_SKIP) and row_limit (default 100, at most `maxRows`). */
 export function pagingParams(maxRows: number) {
-  return { start_at_row: countParam(0, 1_000_000_000).optional(), row_limit: countParam(1, maxRows).optional() };
+  return {
+    start_at_row: z
+      .string()
+      .regex(/^\d{1,10}$/, `must be a whole number between 0 and ${MAX_SKIP}`)
+      .transform(Number)
+      .refine((n) => n <= MAX_SKIP, `must be at most ${MAX_SKIP}: page on with start_after (the next_start_after of the previous page)`)
+      .optional(),
+    row_limit: countParam(1, maxRows).optional(),
+  };
 }
 
 /** The filters click.json and leads.json share: dates, offer, affiliate, paging. */

@@ -1,27 +1,42 @@
-// GET /api/2/click.json
+// GET /api/2/click.json: clicks in time order, inside the key's scope (an affiliate's own, an
+// advertiser's offers'), at most 31 days per call, paged by start_after (the last click_id of the
+// previous page, answered as next_start_after) or a bounded start_at_row.
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
-import { BadParams, dateRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
+import { checkAsked } from '../auth.js';
+import { BadParams, cappedRange, formatDate, paging, parseParams, reportParams, textParam, withoutEmpty } from '../params.js';
 import type { ClickRow } from '../store/types.js';
 import { success, type Api } from './index.js';
 
-const clickParams = z.object({ click_id: z.string().optional(), ...reportParams(10_000) });
+/** The most days one call reads: a month of clicks is the largest range a network's busiest
+ * key reads by key within the statement timeout. */
+export const CLICK_DAYS = 31;
+
+const clickParams = z.object({ click_id: z.string().optional(), start_after: textParam(100).optional(), ...reportParams(10_000) });
 
 export function clickApi(api: Api, deps: AppDeps) {
   api.get('/click.json', async (c) => {
+    const { network } = deps;
     const p = parseParams(clickParams, withoutEmpty(c.get('params')));
-    const range = dateRange(p);
-    if (p.click_id !== undefined && (await deps.reqids.verify(p.click_id)) === null) {
-      throw new BadParams([{ parameter: 'click_id', message: 'is not a request id issued by this network' }]);
+    checkAsked(c.get('key'), network, p);
+    const range = p.click_id === undefined ? cappedRange(p, CLICK_DAYS, deps.clock(), 'click.json') : {};
+    for (const name of ['click_id', 'start_after'] as const) {
+      if (p[name] !== undefined && (await deps.reqids.verify(p[name])) === null) {
+        throw new BadParams([{ parameter: name, message: 'is not a request id issued by this network' }]);
+      }
     }
-    const { rows, total } = await deps.store.listClicks({
+    const page = await deps.store.listClicks({
       reqid: p.click_id,
       ...range,
       offer_id: p.offer_id,
       affiliate_id: p.affiliate_id,
+      scope: c.get('scope'),
+      after: p.start_after,
       ...paging(p),
     });
-    return success(c, { response: { clicks: rows.map(clickJson), total_rows: total } });
+    return success(c, {
+      response: { clicks: page.rows.map(clickJson), total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next },
+    });
   });
 }
 

@@ -2,19 +2,24 @@
 //   GET|POST /api/2/conversion.json   record a server-to-server conversion for a click
 //   PUT      /api/2/conversion.json   change a conversion's status (ours), firing approval or
 //                                     rejection postbacks
-//   GET      /api/2/conversions.json  the conversion report
+//   GET      /api/2/conversions.json  the conversion report (at most 366 days a call; paged by
+//                                     start_after, the last conversion_id of the previous page)
+// Admin keys record and read every conversion; an advertiser key its offers' conversions; an
+// affiliate key reads its own, without the network's revenue (auth.ts).
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
+import type { Network } from '../network.js';
 import { clickForReqid } from '../attribution.js';
+import { checkAsked, outOfScope, sees, shown } from '../auth.js';
 import { changeStatus, recordConversion } from '../conversions/record.js';
 import { eventOf } from '../network.js';
 import {
   BadParams,
   booleanParam,
   countParam,
+  cappedRange,
   dateParam,
-  dateRange,
   dateTimeParam,
   enumParam,
   formatDate,
@@ -66,10 +71,14 @@ const reportParams = z.object({
   advertiser_id: idParam.optional(),
   conversion_status: enumParam(CONVERSION_STATUSES).optional(),
   include_tests: booleanParam.optional(),
+  start_after: idParam.optional(),
   ...pagingParams(500),
   sort_field: enumParam(CONVERSION_SORTS).optional(),
   sort_descending: booleanParam.optional(),
 });
+
+/** The most days one report call reads, as for the summary reports. */
+export const CONVERSION_DAYS = 366;
 
 const WHY_NOT: Record<string, string> = {
   missing: 'is required',
@@ -88,6 +97,8 @@ export function conversionApi(api: Api, deps: AppDeps) {
     const { network } = deps;
     const offer = network.offers.get(p.offer_id);
     if (!offer) throw new BadParams([{ parameter: 'offer_id', message: `names no offer of this network (${p.offer_id})` }]);
+    // An advertiser key records conversions of its own offers only.
+    checkAsked(c.get('key'), deps.network, { offer_id: p.offer_id });
     // event_id 0 (or none) is the base conversion; an unknown or inactive event records nothing.
     const event = p.event_id ? eventOf(offer, p.event_id) : null;
     if (event === undefined || event?.status === 'inactive') {
@@ -127,33 +138,52 @@ export function conversionApi(api: Api, deps: AppDeps) {
       ...(duplicate ? { message: `Duplicate: this conversion was recorded before as conversion ${conversion.conversion_id}` } : {}),
       ...(refused ? { message: `Recorded as scrubbed, not paid: ${lookup.refusal} (credited nothing new)` } : {}),
       duplicate,
-      conversion: conversionJson(conversion),
+      conversion: shown(c.get('key'), 'conversion', conversionJson(conversion)),
     });
   });
 
   api.put('/conversion.json', async (c) => {
     const p = parseParams(statusParams, withoutEmpty(c.get('params')));
-    const row = await changeStatus(deps, p.conversion_id, p.conversion_status);
-    if (!row) throw new HTTPException(404, { message: `conversion_id ${p.conversion_id}: no such conversion` });
-    return success(c, { conversion: conversionJson(row) });
+    const row = await changeStatus(deps, p.conversion_id, p.conversion_status, c.get('scope'));
+    if (!row) {
+      if (await deps.store.getConversion(p.conversion_id)) throw outOfScope(c.get('key'), `conversion_id ${p.conversion_id} is outside this key's scope`);
+      throw new HTTPException(404, { message: `conversion_id ${p.conversion_id}: no such conversion` });
+    }
+    return success(c, { conversion: shown(c.get('key'), 'conversion', conversionJson(row)) });
   });
 
   api.get('/conversions.json', async (c) => {
+    const { network } = deps;
+    const key = c.get('key');
+    const scope = c.get('scope');
     const p = parseParams(reportParams, withoutEmpty(c.get('params')));
-    const { rows, total } = await deps.store.listConversions({
-      ...dateRange(p),
+    checkAsked(key, network, p);
+    const sort = p.sort_field ?? 'conversion_date';
+    // The order alone would tell what a hidden field holds.
+    if (!sees(key, 'conversion', sort)) throw outOfScope(key, `sort_field ${sort} sorts by a field this key is not shown`);
+    const range = cappedRange(p, CONVERSION_DAYS, deps.clock(), 'conversions.json');
+    if (p.start_after !== undefined) {
+      const cursor = await deps.store.listConversions({ conversion_id: p.start_after, scope, include_tests: true, sort, descending: false, offset: 0, limit: 1 });
+      if (!cursor.rows.length) throw new BadParams([{ parameter: 'start_after', message: `names no conversion this key can read (${p.start_after}): pass the next_start_after of the previous page` }]);
+    }
+    const page = await deps.store.listConversions({
+      ...range,
       offer_id: p.offer_id,
       affiliate_id: p.affiliate_id,
       advertiser_id: p.advertiser_id,
       status: p.conversion_status,
       include_tests: p.include_tests ?? false,
-      sort: p.sort_field ?? 'conversion_date',
+      sort,
       descending: p.sort_descending ?? false,
+      scope,
+      after: p.start_after,
       ...paging(p),
     });
     return success(c, {
-      total_rows: total,
-      conversions: rows.map((row) => ({ conversion: reportJson(deps, row) })),
+      total_rows: page.total,
+      total_rows_capped: page.capped,
+      next_start_after: page.next,
+      conversions: page.rows.map((row) => ({ conversion: shown(key, 'conversion', reportJson(network, row)) })),
     });
   });
 }
@@ -175,19 +205,19 @@ export function conversionJson(row: ConversionRow) {
 }
 
 /** A conversion as the report shows it: offer and affiliate nested, with their names. */
-function reportJson(deps: AppDeps, row: ConversionRow) {
+function reportJson(network: Network, row: ConversionRow) {
   const { offer_id, affiliate_id, ...rest } = conversionJson(row);
   return {
     conversion_id: rest.conversion_id,
-    offer: { offer_id, offer_name: deps.network.offers.get(offer_id)?.offer_name ?? null },
-    affiliate: { affiliate_id, affiliate_name: deps.network.affiliates.get(affiliate_id)?.affiliate_name ?? null },
+    offer: { offer_id, offer_name: network.offers.get(offer_id)?.offer_name ?? null },
+    affiliate: { affiliate_id, affiliate_name: network.affiliates.get(affiliate_id)?.affiliate_name ?? null },
     advertiser_id: row.advertiser_id,
     campaign_id: row.campaign_id,
     creative_id: row.creative_id,
     click_id: rest.click_id,
     lead_id: row.lead_id,
     event_id: row.event_id,
-    event_name: row.event_id ? (eventOfId(deps, row.offer_id, row.event_id)?.event_name ?? null) : null,
+    event_name: row.event_id ? (eventOfId(network, row.offer_id, row.event_id)?.event_name ?? null) : null,
     payout: rest.payout,
     revenue: rest.revenue,
     // (ours) What it earns when approved; payout and revenue count it only while it is.
@@ -212,7 +242,7 @@ function reportJson(deps: AppDeps, row: ConversionRow) {
   };
 }
 
-function eventOfId(deps: AppDeps, offer_id: number, event_id: number) {
-  const offer = deps.network.offers.get(offer_id);
+function eventOfId(network: Network, offer_id: number, event_id: number) {
+  const offer = network.offers.get(offer_id);
   return offer && eventOf(offer, event_id);
 }

@@ -3,17 +3,21 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from '../app.js';
-import { authenticate } from '../auth.js';
+import { authenticate, outOfScope, permit } from '../auth.js';
 import { limitBody } from '../http.js';
 import type { ApiKey } from '../network.js';
 import { readParams, type Params } from '../params.js';
+import type { Scope } from '../store/types.js';
 import { clickApi } from './clicks.js';
 import { leadApi } from './leads.js';
 import { conversionApi } from './conversions.js';
 import { postbackApi } from './postbacks.js';
 import { networkApi } from './network.js';
+import { keyApi } from './keys.js';
 
-export type ApiEnv = { Variables: { params: Params; key: ApiKey } };
+/** What the middleware hands every handler: the parameters, the calling key, and the rows it may
+ * see (its scope, for the store's queries). */
+export type ApiEnv = { Variables: { params: Params; key: ApiKey; scope: Scope } };
 export type Api = Hono<ApiEnv>;
 
 export const MAX_API_BODY = 64 * 1024;
@@ -42,6 +46,9 @@ export function apiRoutes(deps: AppDeps): Api {
     if (!key) {
       throw new HTTPException(401, { message: 'api_key is not a valid API key for this network: use an admin key of the network file, or a key created with api_keys.json' });
     }
+    deps.keyUses.note(key, deps.clock());
+    // What the key may call (auth.ts): a 403 naming its scope before any handler runs.
+    c.set('scope', permit(key, c.req.method, c.req.path.replace(/^\/api\/2/, '')));
     c.set('params', params);
     c.set('key', key);
     await next();
@@ -51,6 +58,7 @@ export function apiRoutes(deps: AppDeps): Api {
   conversionApi(api, deps);
   postbackApi(api, deps);
   networkApi(api, deps);
+  keyApi(api, deps);
   return api;
 }
 
@@ -58,12 +66,10 @@ export function success(c: Context, body: Record<string, unknown>): Response {
   return c.json({ request_status: 'Success', ...body });
 }
 
-/** The calling key, when it is an admin key; else a 403 naming the key's scope. */
+/** The calling key, when it is an admin key; else a 403 naming the key's scope. (The middleware
+ * has refused scoped keys already for every call auth.ts does not open to them.) */
 export function requireAdmin(c: Context<ApiEnv>): ApiKey {
   const key = c.get('key');
-  if (key.role !== 'admin') {
-    const scope = key.role === 'advertiser' ? `advertiser ${key.advertiser_id}` : `affiliate ${key.affiliate_id}`;
-    throw new HTTPException(403, { message: `This call needs an admin key; this key is scoped to ${scope}` });
-  }
+  if (key.role !== 'admin') throw outOfScope(key, 'This call needs an admin key');
   return key;
 }

@@ -1,9 +1,12 @@
-// GET /api/2/leads.json: leads, filtered and paged like click.json. Test leads only with
-// include_tests=true; lead_id (CAKE's hex form, such as 0000002A) wins over the other filters.
+// GET /api/2/leads.json: leads, filtered and paged like click.json (at most 92 days a call; paged by
+// start_after, a lead id). Test leads only with include_tests=true; lead_id (CAKE's hex form, such
+// as 0000002A) wins over the other filters. Leads carry the customers' personal fields: admin and
+// advertiser keys (its offers' leads) only (auth.ts).
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { formatLeadId, parseLeadId } from '../conversions/record.js';
-import { booleanParam, dateRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
+import { checkAsked } from '../auth.js';
+import { booleanParam, cappedRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
 import type { LeadRow } from '../store/types.js';
 import { success, type Api } from './index.js';
 
@@ -18,21 +21,34 @@ const leadId = z
     return id;
   });
 
-const leadParams = z.object({ lead_id: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
+const leadParams = z.object({ lead_id: leadId.optional(), start_after: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
+
+/** The most days one call reads (leads are a fraction of clicks: a quarter's worth). */
+export const LEAD_DAYS = 92;
 
 export function leadApi(api: Api, deps: AppDeps) {
   api.get('/leads.json', async (c) => {
     const p = parseParams(leadParams, withoutEmpty(c.get('params')));
-    const range = dateRange(p);
-    const { rows, total } = await deps.store.listLeads({
+    checkAsked(c.get('key'), deps.network, p);
+    const range = p.lead_id === undefined ? cappedRange(p, LEAD_DAYS, deps.clock(), 'leads.json') : {};
+    const page = await deps.store.listLeads({
       lead_id: p.lead_id,
       ...range,
       offer_id: p.offer_id,
       affiliate_id: p.affiliate_id,
       include_tests: p.include_tests ?? false,
+      scope: c.get('scope'),
+      after: p.start_after,
       ...paging(p),
     });
-    return success(c, { response: { leads: rows.map(leadJson), total_rows: total } });
+    return success(c, {
+      response: {
+        leads: page.rows.map(leadJson),
+        total_rows: page.total,
+        total_rows_capped: page.capped,
+        next_start_after: page.next === null ? null : formatLeadId(page.next),
+      },
+    });
   });
 }
 

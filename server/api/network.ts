@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
-import { keySource, randomSecret, sha256Hex } from '../auth.js';
+import { checkAsked, entityInScope, keySource, outOfScope, randomSecret, sha256Hex } from '../auth.js';
 import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, settingsSchema, NetworkError, type Campaign, type EntityKind, type Network } from '../network.js';
 import { ChangeRefused, changeNetwork } from '../network/change.js';
 import { fileWrites, parseFileText } from '../network/import.js';
@@ -122,15 +122,21 @@ function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
         { ...entity, is_default: entity === network.domainFor(undefined) }
       : entity;
 
+  // Admin keys read every entity; an affiliate key its own campaigns, every key the tracking
+  // domains (auth.ts says who may call this at all).
   api.get(path, (c) => {
-    requireAdmin(c);
     const network = deps.network;
+    const key = c.get('key');
+    const scope = c.get('scope');
     const p = parseParams(listParams, withoutEmpty(c.get('params'))) as Record<string, number | string | undefined>;
-    const all = [...(network.state[kind] as Map<number, object>).values()];
+    checkAsked(key, network, p as { affiliate_id?: number; advertiser_id?: number; offer_id?: number });
+    const every = [...(network.state[kind] as Map<number, object>).values()];
+    const all = key.role === 'admin' ? every : every.filter((e) => entityInScope(network, kind, e, scope));
     // One by its id; tracking domains keep section 7's list answer, the id a filter.
     if (p[idKey] !== undefined && kind !== 'tracking_domains') {
       const found = (network.state[kind] as Map<number, object>).get(p[idKey] as number);
       if (!found) throw new HTTPException(404, { message: `${idKey} ${p[idKey]}: there is no such ${singular.replace('_', ' ')}` });
+      if (!entityInScope(network, kind, found, scope)) throw outOfScope(key, `${idKey} ${p[idKey]} is outside this key's scope`);
       return success(c, { [singular]: present(network, found) });
     }
     const filters = [idKey, statusKey, ...PARENTS[kind]].filter((f) => p[f] !== undefined);

@@ -6,10 +6,13 @@
 //   GET    /api/2/postback_deliveries.json   the outbox and every attempt (ours)
 //   POST   /api/2/postback_deliveries.json   re-send a failed or cancelled delivery (ours)
 // `fire_on` (conversion, approval, rejection; default conversion) is ours: CAKE's documents mix
-// when a postback fires up with its type.
+// when a postback fires up with its type. An affiliate key manages its own postbacks (affiliate_id
+// is its own, whether sent or not) and reads its own deliveries; every read and write is scoped in
+// the store's query (auth.ts).
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
+import { checkAsked, forced, outOfScope } from '../auth.js';
 import { isHttpUrl } from '../network.js';
 import { checkPostbackUrl, targetsOf } from '../postbacks/address.js';
 import {
@@ -26,9 +29,12 @@ import {
 } from '../params.js';
 import { definedOnly } from '../store/columns.js';
 import { DELIVERY_STATUSES, POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow, type ResendResult } from '../store/types.js';
-import { success, type Api } from './index.js';
+import { success, type Api, type ApiEnv } from './index.js';
+import type { Context } from 'hono';
 
 const MAX_URL = 2000;
+/** The most postbacks one list answers (and its default: an affiliate has a handful). */
+const MAX_POSTBACKS = 1000;
 
 const urlParam = z
   .string()
@@ -66,6 +72,8 @@ const listParams = z.object({
   affiliate_id: idParam.optional(),
   offer_id: offerOrAllParam.optional(),
   postback_status: fields.postback_status.optional(),
+  start_after: idParam.optional(),
+  row_limit: pagingParams(MAX_POSTBACKS).row_limit,
 });
 
 const idParams = z.object({ postback_id: idParam });
@@ -75,6 +83,7 @@ const deliveryParams = z.object({
   conversion_id: idParam.optional(),
   postback_id: idParam.optional(),
   status: enumParam(DELIVERY_STATUSES).optional(),
+  start_after: idParam.optional(),
   ...pagingParams(500),
 });
 
@@ -84,46 +93,59 @@ export function postbackApi(api: Api, deps: AppDeps) {
   const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));
 
   api.post('/affiliate_postback.json', async (c) => {
-    const p = read(createParams, c.get('params'));
+    const key = c.get('key');
+    // An affiliate key's postbacks are its own: affiliate_id may be left out, and another is refused.
+    const p = read(createParams, { ...stringsOf(forced(key)), ...withoutEmpty(c.get('params')) });
+    checkAsked(key, deps.network, p);
     await check(deps, p, true);
     return success(c, { postback: postbackJson(await deps.store.createPostback(p)) });
   });
 
   api.get('/affiliate_postback.json', async (c) => {
-    const p = read(listParams, c.get('params'));
-    const rows = await deps.store.listPostbacks(p);
-    return success(c, { total_rows: rows.length, postbacks: rows.map(postbackJson) });
+    const { start_after, row_limit, ...p } = read(listParams, c.get('params'));
+    checkAsked(c.get('key'), deps.network, p);
+    const limit = row_limit ?? MAX_POSTBACKS;
+    const found = await deps.store.listPostbacks({ ...p, scope: c.get('scope'), after: start_after, limit });
+    const rows = found.slice(0, limit);
+    return success(c, {
+      total_rows: rows.length,
+      next_start_after: found.length > limit ? rows[rows.length - 1]!.postback_id : null,
+      postbacks: rows.map(postbackJson),
+    });
   });
 
   api.put('/affiliate_postback.json', async (c) => {
     const { postback_id, ...change } = read(updateParams, c.get('params'));
-    const current = await existing(deps, postback_id);
+    checkAsked(c.get('key'), deps.network, change);
+    const current = await existing(deps, c, postback_id);
     // The target is checked again when it, the type or the status changes: a postback the rules
     // now refuse can still be deactivated or moved, not pointed anywhere new or switched back on.
     const retarget = change.postback_url !== undefined || change.postback_type_id !== undefined || change.postback_status === 'active';
     await check(deps, { ...current, ...definedOnly(change) }, retarget);
-    const row = await deps.store.updatePostback(postback_id, change);
+    const row = await deps.store.updatePostback(postback_id, change, c.get('scope'));
     if (!row) throw gone(postback_id);
     return success(c, { postback: postbackJson(row) });
   });
 
   api.delete('/affiliate_postback.json', async (c) => {
     const { postback_id } = read(idParams, c.get('params'));
-    const current = await existing(deps, postback_id);
-    if (!(await deps.store.deletePostback(postback_id))) throw gone(postback_id);
+    const current = await existing(deps, c, postback_id);
+    if (!(await deps.store.deletePostback(postback_id, c.get('scope')))) throw gone(postback_id);
     return success(c, { message: `Postback ${postback_id} deleted`, postback: postbackJson(current) });
   });
 
   api.get('/postback_deliveries.json', async (c) => {
     const p = read(deliveryParams, c.get('params'));
-    const { rows, total } = await deps.store.listDeliveries({
+    const page = await deps.store.listDeliveries({
       delivery_id: p.delivery_id,
       conversion_id: p.conversion_id,
       postback_id: p.postback_id,
       status: p.status,
+      scope: c.get('scope'),
+      after: p.start_after,
       ...paging(p),
     });
-    return success(c, { total_rows: total, deliveries: rows.map(deliveryJson) });
+    return success(c, { total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next, deliveries: page.rows.map(deliveryJson) });
   });
 
   // A failed (or cancelled) delivery queued again: a new delivery of the same URL, with attempts of
@@ -153,6 +175,10 @@ function notResent(delivery_id: number, result: Extract<ResendResult, { resent: 
   }
 }
 
+function stringsOf(values: Record<string, number>): Params {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+}
+
 /** What the network file must agree with: the affiliate and offer exist, browser postbacks
  * (iframe, image, JavaScript) fire only on conversion (at approval or rejection there is no page),
  * and a server postback goes only where the address rules allow (postbacks/address.ts; browser
@@ -179,10 +205,13 @@ async function check(deps: AppDeps, p: NewPostback, target: boolean) {
   if (errors.length) throw new BadParams(errors);
 }
 
-async function existing(deps: AppDeps, postback_id: number): Promise<PostbackRow> {
-  const [row] = await deps.store.listPostbacks({ postback_id });
-  if (!row) throw gone(postback_id);
-  return row;
+/** The postback, read inside the key's scope: a 403 naming the scope when it is someone else's,
+ * a 404 when there is none. */
+async function existing(deps: AppDeps, c: Context<ApiEnv>, postback_id: number): Promise<PostbackRow> {
+  const [row] = await deps.store.listPostbacks({ postback_id, scope: c.get('scope') });
+  if (row) return row;
+  if ((await deps.store.listPostbacks({ postback_id })).length) throw outOfScope(c.get('key'), `postback_id ${postback_id} is another affiliate's postback`);
+  throw gone(postback_id);
 }
 
 function gone(postback_id: number) {

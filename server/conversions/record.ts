@@ -14,6 +14,7 @@ import type {
   FireOn,
   NewConversion,
   PostbackRow,
+  Scope,
   Store,
 } from '../store/types.js';
 import { fillTokens } from '../tokens.js';
@@ -191,6 +192,8 @@ export async function changeStatus(
   deps: ConversionDeps,
   conversion_id: number,
   status: ConversionStatus,
+  /** Only a conversion inside this scope is changed (a key's, auth.ts). */
+  scope?: Scope,
 ): Promise<ConversionRow | undefined> {
   const current = await deps.store.getConversion(conversion_id);
   if (!current) return undefined;
@@ -202,7 +205,7 @@ export async function changeStatus(
     const rows = fire_on ? renderDeliveries(postbacks, changed, click, fire_on) : [];
     queued = rows.length;
     return rows;
-  });
+  }, scope);
   if (queued) deps.onDeliveries();
   return row;
 }

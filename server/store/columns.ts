@@ -1,7 +1,7 @@
 // The columns each store writes, named as in types.ts: one list for every backend, so that a field
 // added to a row is added to both stores' writes at once. Only these are written, whatever else a
 // caller's object carries.
-import type { Attempt, ClickRecord, ConversionQuery, LeadRow, NewConversion, NewDelivery, NewLead, NewPostback } from './types.js';
+import type { Attempt, ClickRecord, LeadRow, NewConversion, NewDelivery, NewLead, NewPostback } from './types.js';
 
 export const CLICK_COLUMNS = [
   'reqid', 'click_time', 'affiliate_id', 'offer_id', 'campaign_id', 'creative_id', 's1', 's2', 's3', 's4', 's5',
@@ -49,16 +49,6 @@ export function notApplied(attempt: Attempt): string {
 
 /** last_error of the deliveries a postback change cancels. */
 export const CANCELLED = { deactivated: 'cancelled: the postback was deactivated', deleted: 'cancelled: the postback was deleted' } as const;
-
-/** conversions.json's sort_field, as a column. */
-export const SORT_COLUMNS: Record<ConversionQuery['sort'], string> = {
-  conversion_id: 'conversion_id',
-  conversion_date: 'conversion_time',
-  offer_id: 'offer_id',
-  affiliate_id: 'affiliate_id',
-  payout: 'payout_cents',
-  revenue: 'revenue_cents',
-};
 
 /** The fields of a change that are given: what an update writes over the current row. */
 export function definedOnly<T extends object>(change: T): Partial<T> {

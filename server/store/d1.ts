@@ -24,22 +24,17 @@ import { migrations } from './sqlite-schema.js';
 import { clickKeyRange } from '../reqid.js';
 import {
   claimParams,
-  clickList,
   conversionParams,
-  conversionList,
   conversionRow,
-  deliveryList,
   insertInto,
   insertDeliveryWhere,
   insertWhere,
-  leadList,
   leadParams,
   leadRow,
-  postbackList,
   STATEMENTS,
-  type PageQuery,
   type Row,
 } from './sqlite-sql.js';
+import * as list from './list-sql.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import type {
@@ -117,9 +112,6 @@ const D1_STATEMENTS = {
       payout_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_payout_cents ELSE 0 END,
       revenue_cents = CASE WHEN @status = 'approved' AND is_test = 0 THEN computed_revenue_cents ELSE 0 END
     WHERE conversion_id = @conversion_id AND status = @was RETURNING *`,
-  // One statement instead of read, merge, write: a field not given keeps its value.
-  updatePostback: `UPDATE postbacks SET ${POSTBACK_COLUMNS.map((c) => `${c} = coalesce(@${c}, ${c})`).join(', ')}
-    WHERE postback_id = @postback_id RETURNING *`,
   schemaVersion: 'SELECT max(version) AS version FROM schema_migrations',
 } as const;
 
@@ -162,9 +154,15 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     work.then(forget, forget);
     return work;
   };
-  const page = async <T>(q: PageQuery, map: (row: Row) => T): Promise<Page<T>> => {
-    const [count, rows] = await db.batch([run(q.count.sql, q.count.params), run(q.rows.sql, q.rows.params)]);
-    return { total: (count!.results[0] as { n: number }).n, rows: rows!.results.map(map) };
+  // The shared list SQL (list-sql.ts): the count and the page in one batch, one snapshot.
+  const listed = async <T, K>(
+    statements: list.ListStatements,
+    q: { limit: number; count_cap?: number },
+    map: (row: Row) => T,
+    keyOf: (row: T) => K,
+  ): Promise<Page<T, K>> => {
+    const [count, rows] = await db.batch([run(statements.count.sql, statements.count.params), run(statements.rows.sql, statements.rows.params)]);
+    return list.page(rows!.results.map(map), Number((count!.results[0] as { n: number }).n), q, keyOf);
   };
 
   return {
@@ -196,7 +194,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       // range holds ids of both formats).
       const range =
         q.reqid === undefined ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await run(STATEMENTS.anyClick, [lo, hi]).first()) !== null) : {};
-      return page(clickList(q, range), (r) => r as unknown as ClickRow);
+      return listed(list.clickList(q, range), q, (r) => r as unknown as ClickRow, (r) => r.reqid);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -235,7 +233,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     listLeads(q) {
-      return page(leadList(q), leadRow);
+      return listed(list.leadList(q), q, leadRow, (r) => r.lead_id);
     },
 
     async getLead(lead_id) {
@@ -301,16 +299,18 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     listConversions(q) {
-      return page(conversionList(q), conversionRow);
+      return listed(list.conversionList(q), q, conversionRow, (r) => r.conversion_id);
     },
 
-    setConversionStatus(conversion_id, status, deliveries) {
+    setConversionStatus(conversion_id, status, deliveries, scope) {
+      const inScope = list.conversionInScope(conversion_id, scope);
       return track(() =>
         (async () => {
           // Compare and set: when another change lands between the read and the batch, nothing of
           // this one is written, and it starts again from what that change left.
           for (let tries = 0; tries < 10; tries++) {
-            const current = await run(STATEMENTS.getConversion, [conversion_id]).first();
+            // Read inside the scope; the change below names the status read, so it stays inside too.
+            const current = await run(inScope.sql, inScope.params).first();
             if (!current) return undefined;
             const was = current.status as string;
             // Setting the status it already has changes nothing and causes no postbacks.
@@ -331,28 +331,45 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return (await track(() => run(STATEMENTS.insertPostback, p).first<PostbackRow>()))!;
     },
 
-    async updatePostback(postback_id, change) {
+    async updatePostback(postback_id, change, scope) {
       const given = definedOnly(change);
-      const fields = Object.fromEntries(POSTBACK_COLUMNS.map((c) => [c, given[c] ?? null]));
+      const fields = POSTBACK_COLUMNS.map((c) => given[c] ?? null);
+      const inScope = list.postbackScope(scope);
       const [updated] = await track(() =>
         db.batch([
-          run(D1_STATEMENTS.updatePostback, { ...fields, postback_id }),
+          run(
+            `UPDATE postbacks SET ${POSTBACK_COLUMNS.map((c) => `${c} = coalesce(?, ${c})`).join(', ')} WHERE postback_id = ?${inScope.sql} RETURNING *`,
+            [...fields, postback_id, ...inScope.params],
+          ),
           run(D1_STATEMENTS.cancelIfInactive, { postback_id, reason: CANCELLED.deactivated }),
         ]),
       );
       return (updated!.results[0] as PostbackRow | undefined) ?? undefined;
     },
 
-    async deletePostback(postback_id) {
+    async deletePostback(postback_id, scope) {
+      const inScope = list.postbackScope(scope);
       const [deleted] = await track(() =>
-        db.batch([run(STATEMENTS.deletePostback, [postback_id]), run(D1_STATEMENTS.cancelIfDeleted, { postback_id, reason: CANCELLED.deleted })]),
+        db.batch([
+          run(`DELETE FROM postbacks WHERE postback_id = ?${inScope.sql}`, [postback_id, ...inScope.params]),
+          run(D1_STATEMENTS.cancelIfDeleted, { postback_id, reason: CANCELLED.deleted }),
+        ]),
       );
       return deleted!.meta.changes > 0;
     },
 
     async listPostbacks(q) {
-      const { sql, params } = postbackList(q);
+      const { sql, params } = list.postbackList(q);
       return (await run(sql, params).all<PostbackRow>()).results;
+    },
+
+    async touchApiKey(key_id, at) {
+      await track(() => run(net.TOUCH_API_KEY, [at, key_id, at]).run());
+    },
+
+    async apiKeyUses() {
+      const { results } = await run(net.API_KEY_USES).all<{ key_id: number; last_used_at: number }>();
+      return new Map(results.map((r) => [r.key_id, r.last_used_at]));
     },
 
     async postbacksFor(affiliate_id, offer_id, fire_on) {
@@ -413,10 +430,11 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     },
 
     async listDeliveries(q) {
-      const result = await page(deliveryList(q), (r) => r as unknown as DeliveryRow);
-      // Every page's attempt logs in one round trip.
+      const result = await listed(list.deliveryList(q), q, (r) => r as unknown as DeliveryRow, (d) => d.delivery_id);
+      // Every page's attempt logs in one round trip (a statement per delivery: D1 binds at most
+      // 100 parameters to one).
       const logs = result.rows.length ? await db.batch<Attempt>(result.rows.map((d) => run(STATEMENTS.attemptsOf, [d.delivery_id]))) : [];
-      return { total: result.total, rows: result.rows.map((d, i) => ({ ...d, attempt_log: logs[i]!.results })) };
+      return { ...result, rows: result.rows.map((d, i) => ({ ...d, attempt_log: logs[i]!.results })) };
     },
 
     async loadNetwork() {

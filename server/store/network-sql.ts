@@ -33,6 +33,9 @@ export const NETWORK_VERSION = 'SELECT version FROM network_version WHERE id = 1
 export const NETWORK_CHANGES = 'SELECT * FROM network_changes WHERE version > ? AND version <= ? ORDER BY change_id';
 export const NETWORK_SETTINGS = 'SELECT data FROM network_settings WHERE id = 1';
 export const API_KEYS = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM api_keys ORDER BY key_id`;
+/** A key's last use, only ever moved forward (instances record uses in any order). */
+export const TOUCH_API_KEY = 'UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)';
+export const API_KEY_USES = 'SELECT key_id, last_used_at FROM api_keys WHERE last_used_at IS NOT NULL';
 export const FILE_APPLIED = "SELECT key, value FROM meta WHERE key IN ('network_file_hash', 'network_file_source')";
 export const entityRows = (entity: NetworkEntity) => `SELECT data FROM ${entity} ORDER BY ${NETWORK_TABLES[entity].key}`;
 

@@ -14,11 +14,12 @@
 // FOR UPDATE SKIP LOCKED, so each postback is delivered by one instance.
 import postgres from 'postgres';
 import { clickKeyRange } from '../reqid.js';
-import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, SORT_COLUMNS, withHost } from './columns.js';
+import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
+import * as list from './list-sql.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
-import { NETWORK_ENTITIES } from './types.js';
+import { NETWORK_ENTITIES, ReadTimeout } from './types.js';
 import { redact } from './url.js';
 import type {
   ApiKeyRecord,
@@ -37,7 +38,6 @@ import type {
   NewConversion,
   NewDelivery,
   NetworkRows,
-  Page,
   PostbackRow,
   ResendResult,
   Store,
@@ -55,8 +55,13 @@ export interface PostgresOptions {
   /** Most clicks waiting for a batch, and most other writes in flight; past either a write fails
    * at once with StoreOverloaded. */
   maxQueued?: number;
+  /** The statement timeout of list queries (click.json, conversions.json, …), in ms. */
+  readTimeoutMs?: number;
 }
 
+/** A list query running longer is stopped (and answered as such): long enough for a month of
+ * clicks read by key, short enough that no call holds a connection for long. */
+export const READ_TIMEOUT_MS = 5000;
 
 /** PostgreSQL's clock, in milliseconds: every due time and lease is read from it, never from the
  * instance's (several instances' clocks disagree). */
@@ -64,7 +69,6 @@ const NOW = 'floor(extract(epoch from now()) * 1000)::bigint';
 
 type Sql = postgres.Sql<{ bigint: number; text: string }>;
 type Tx = postgres.ReservedSql<{ bigint: number; text: string }>;
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 const NUL = /\u0000/g;
 
@@ -106,6 +110,21 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   };
   const now = sql.unsafe(NOW);
   const clicks = clickBatcher(sql, options.maxBatch ?? 1000, options.batchesInFlight ?? 2, maxQueued);
+  // List queries take at most half the pool, so that however many run at once, clicks, leads
+  // and conversions always find a connection; each runs under a statement timeout.
+  const readTimeout = options.readTimeoutMs ?? READ_TIMEOUT_MS;
+  const reads = gate(Math.max(1, Math.floor((max ?? 10) / 2)));
+  const reading = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
+    reads(() =>
+      transaction(sql, async (tx) => {
+        // One snapshot for the count and the page; the timeout ends with the transaction.
+        await Promise.all([tx.unsafe('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY'), tx.unsafe(`SET LOCAL statement_timeout = ${readTimeout}`)]);
+        return work(tx);
+      }),
+    ).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === QUERY_CANCELED) throw new ReadTimeout(readTimeout);
+      throw error;
+    });
   const conversionIds = idBlocks(sql, 'conversions', 'conversion_id');
   let closing: Promise<void> | undefined;
 
@@ -134,31 +153,17 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     async listClicks(q) {
-      // reqids begin with their time, so a time range is a key range: no index on click_time
-      // (which makes the range exact where it holds ids of both formats, reqid.ts).
+      // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
+      // range holds ids of both formats).
       const range =
         q.reqid === undefined
           ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0)
           : {};
-      const where = () => {
-        const conds: Fragment[] = [];
-        if (q.reqid !== undefined) {
-          conds.push(sql`c.reqid = ${q.reqid}`);
-        } else {
-          if (range.lo !== undefined) conds.push(sql`c.reqid >= ${range.lo}`);
-          if (range.hi !== undefined) conds.push(sql`c.reqid < ${range.hi}`);
-          if (q.from !== undefined) conds.push(sql`c.click_time >= ${q.from}`);
-          if (q.to !== undefined) conds.push(sql`c.click_time < ${q.to}`);
-          if (q.offer_id !== undefined) conds.push(sql`c.offer_id = ${q.offer_id}`);
-          if (q.affiliate_id !== undefined) conds.push(sql`c.affiliate_id = ${q.affiliate_id}`);
-        }
-        return whereClause(sql, conds);
-      };
-      const [count] = await sql`SELECT count(*) AS n FROM clicks c ${where()}`;
-      const rows = await sql`
-        SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND NOT v.is_test) AS conversion_id
-        FROM clicks c ${where()} ORDER BY c.reqid LIMIT ${q.limit} OFFSET ${q.offset}`;
-      return { rows: rows as unknown as ClickRow[], total: count!.n as number };
+      const { count, rows } = list.clickList(q, range);
+      return reading(async (tx) => {
+        const [n, found] = await Promise.all([run(tx, count), run(tx, rows)]);
+        return list.page(found as unknown as ClickRow[], Number(n[0]!.n), q, (r) => r.reqid);
+      });
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -197,21 +202,12 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       );
     },
 
-    async listLeads(q) {
-      const where = () => {
-        const conds: Fragment[] = [];
-        if (q.lead_id !== undefined) {
-          conds.push(sql`lead_id = ${q.lead_id}`);
-        } else {
-          if (q.from !== undefined) conds.push(sql`created_at >= ${q.from}`);
-          if (q.to !== undefined) conds.push(sql`created_at < ${q.to}`);
-          if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
-          if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
-          if (!q.include_tests) conds.push(sql`NOT is_test`);
-        }
-        return whereClause(sql, conds);
-      };
-      return page<LeadRow>(sql, 'leads', where, 'lead_id', 'lead_id', false, q);
+    listLeads(q) {
+      const { count, rows } = list.leadList(q);
+      return reading(async (tx) => {
+        const [n, found] = await Promise.all([run(tx, count), run(tx, rows)]);
+        return list.page(found as unknown as LeadRow[], Number(n[0]!.n), q, (r) => r.lead_id);
+      });
     },
 
     async getLead(lead_id) {
@@ -308,42 +304,35 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return row as ConversionRow | undefined;
     },
 
-    async listConversions(q) {
-      const where = () => {
-        const conds: Fragment[] = [];
-        if (q.conversion_id !== undefined) {
-          conds.push(sql`conversion_id = ${q.conversion_id}`);
-        } else {
-          if (q.from !== undefined) conds.push(sql`conversion_time >= ${q.from}`);
-          if (q.to !== undefined) conds.push(sql`conversion_time < ${q.to}`);
-          if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
-          if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
-          if (q.advertiser_id !== undefined) conds.push(sql`advertiser_id = ${q.advertiser_id}`);
-          if (q.status) conds.push(sql`status = ${q.status}`);
-          if (!q.include_tests) conds.push(sql`NOT is_test`);
-        }
-        return whereClause(sql, conds);
-      };
-      return page<ConversionRow>(sql, 'conversions', where, SORT_COLUMNS[q.sort], 'conversion_id', q.descending, q);
+    listConversions(q) {
+      const { count, rows } = list.conversionList(q);
+      return reading(async (tx) => {
+        const [n, found] = await Promise.all([run(tx, count), run(tx, rows)]);
+        return list.page(found as unknown as ConversionRow[], Number(n[0]!.n), q, (r) => r.conversion_id);
+      });
     },
 
-    setConversionStatus(conversion_id, status, deliveries) {
+    setConversionStatus(conversion_id, status, deliveries, scope) {
+      const where = list.conversionWhere(conversion_id, scope);
+      const inScope = list.conversionInScope(conversion_id, scope);
       return track(() =>
         transaction(sql, async (tx) => {
           // Setting the status it already has changes nothing and causes no postbacks. A concurrent
           // identical change waits on the row lock, then finds the status set and writes nothing.
-          // Money follows status: counted while approved (never for a test), 0 otherwise.
-          const [changed] = await tx`
-            UPDATE conversions SET status = ${status},
-              payout_cents = CASE WHEN ${status} = 'approved' AND NOT is_test THEN computed_payout_cents ELSE 0 END,
-              revenue_cents = CASE WHEN ${status} = 'approved' AND NOT is_test THEN computed_revenue_cents ELSE 0 END
-            WHERE conversion_id = ${conversion_id} AND status <> ${status}
-            RETURNING *`;
+          // Only a conversion inside the scope is changed (the same condition as its list). Money
+          // follows status: counted while approved (never for a test), 0 otherwise.
+          const [changed] = await run(tx, {
+            sql: `UPDATE conversions v SET status = ?,
+                    payout_cents = CASE WHEN ? = 'approved' AND NOT v.is_test THEN v.computed_payout_cents ELSE 0 END,
+                    revenue_cents = CASE WHEN ? = 'approved' AND NOT v.is_test THEN v.computed_revenue_cents ELSE 0 END
+                  ${where.sql} AND v.status <> ? RETURNING v.*`,
+            params: [status, status, status, ...where.params, status],
+          });
           if (!changed) {
-            const [current] = await tx`SELECT * FROM conversions WHERE conversion_id = ${conversion_id}`;
-            return current as ConversionRow | undefined;
+            const [current] = await run(tx, inScope);
+            return current as unknown as ConversionRow | undefined;
           }
-          const row = changed as ConversionRow;
+          const row = changed as unknown as ConversionRow;
           await insertDeliveries(tx, deliveries(row));
           return row;
         }),
@@ -355,41 +344,50 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return row as PostbackRow;
     },
 
-    async updatePostback(postback_id, change) {
+    async updatePostback(postback_id, change, scope) {
       const columns = POSTBACK_COLUMNS.filter((c) => change[c] !== undefined);
+      const inScope = list.postbackScope(scope);
       // One statement: a deactivated postback's pending deliveries are cancelled with it.
       const [row] = columns.length
-        ? await track(
-            () => sql`
-              WITH p AS (UPDATE postbacks SET ${sql(change, columns)} WHERE postback_id = ${postback_id} RETURNING *), c AS (
-                UPDATE deliveries SET status = 'cancelled', last_error = ${CANCELLED.deactivated}
-                WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p WHERE postback_status = 'inactive')
+        ? await track(() =>
+            sql
+              .unsafe(
+                net.numbered(
+                  `WITH p AS (UPDATE postbacks SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE postback_id = ?${inScope.sql} RETURNING *), c AS (
+                     UPDATE deliveries SET status = 'cancelled', last_error = ?
+                     WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p WHERE postback_status = 'inactive')
+                   )
+                   SELECT * FROM p`,
+                ),
+                [...columns.map((c) => change[c]), postback_id, ...inScope.params, CANCELLED.deactivated] as never[],
               )
-              SELECT * FROM p`.execute(),
+              .execute(),
           )
-        : await sql`SELECT * FROM postbacks WHERE postback_id = ${postback_id}`;
+        : await run(sql, list.postbackList({ postback_id, scope }));
       return row as PostbackRow | undefined;
     },
 
-    async deletePostback(postback_id) {
-      const [row] = await track(
-        () => sql`
-          WITH p AS (DELETE FROM postbacks WHERE postback_id = ${postback_id} RETURNING postback_id), c AS (
-            UPDATE deliveries SET status = 'cancelled', last_error = ${CANCELLED.deleted}
-            WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p)
+    async deletePostback(postback_id, scope) {
+      const inScope = list.postbackScope(scope);
+      const [row] = await track(() =>
+        sql
+          .unsafe(
+            net.numbered(
+              `WITH p AS (DELETE FROM postbacks WHERE postback_id = ?${inScope.sql} RETURNING postback_id), c AS (
+                 UPDATE deliveries SET status = 'cancelled', last_error = ?
+                 WHERE status = 'pending' AND postback_id IN (SELECT postback_id FROM p)
+               )
+               SELECT count(*) AS n FROM p`,
+            ),
+            [postback_id, ...inScope.params, CANCELLED.deleted] as never[],
           )
-          SELECT count(*) AS n FROM p`.execute(),
+          .execute(),
       );
-      return (row!.n as number) > 0;
+      return Number(row!.n) > 0;
     },
 
     async listPostbacks(q) {
-      const conds: Fragment[] = [];
-      if (q.postback_id !== undefined) conds.push(sql`postback_id = ${q.postback_id}`);
-      if (q.affiliate_id !== undefined) conds.push(sql`affiliate_id = ${q.affiliate_id}`);
-      if (q.offer_id !== undefined) conds.push(sql`offer_id = ${q.offer_id}`);
-      if (q.postback_status !== undefined) conds.push(sql`postback_status = ${q.postback_status}`);
-      return (await sql`SELECT * FROM postbacks ${whereClause(sql, conds)} ORDER BY postback_id`) as unknown as PostbackRow[];
+      return (await run(sql, list.postbackList(q))) as unknown as PostbackRow[];
     },
 
     async postbacksFor(affiliate_id, offer_id, fire_on) {
@@ -450,6 +448,15 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       const [n] = await sql.unsafe(net.numbered(count.sql), count.params as never[]);
       const found = await sql.unsafe(net.numbered(rows.sql), rows.params as never[]);
       return { total: Number(n!.n), rows: found.map(net.changeRow) };
+    },
+
+    async touchApiKey(key_id, at) {
+      await track(() => sql.unsafe(net.numbered(net.TOUCH_API_KEY), [at, key_id, at]).execute());
+    },
+
+    async apiKeyUses() {
+      const rows = await sql.unsafe(net.API_KEY_USES);
+      return new Map(rows.map((r) => [Number(r.key_id), Number(r.last_used_at)]));
     },
 
     async hasHistory(entity, id) {
@@ -532,26 +539,14 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return row!.now as number;
     },
 
-    async listDeliveries(q) {
-      const where = () => {
-        const conds: Fragment[] = [];
-        if (q.delivery_id !== undefined) conds.push(sql`delivery_id = ${q.delivery_id}`);
-        if (q.conversion_id !== undefined) conds.push(sql`conversion_id = ${q.conversion_id}`);
-        if (q.postback_id !== undefined) conds.push(sql`postback_id = ${q.postback_id}`);
-        if (q.status !== undefined) conds.push(sql`status = ${q.status}`);
-        return whereClause(sql, conds);
-      };
-      const result = await page<DeliveryRow>(sql, 'deliveries', where, 'delivery_id', 'delivery_id', false, q);
-      const ids = result.rows.map((d) => d.delivery_id);
-      const attempts = ids.length
-        ? ((await sql`
-            SELECT delivery_id, attempted_at, status_code, latency_ms, error FROM attempts
-            WHERE delivery_id = ANY(${ids}::bigint[]) ORDER BY attempt_id`) as unknown as Attempt[])
-        : [];
-      return {
-        total: result.total,
-        rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })),
-      };
+    listDeliveries(q) {
+      const { count, rows } = list.deliveryList(q);
+      return reading(async (tx) => {
+        const [n, found] = await Promise.all([run(tx, count), run(tx, rows)]);
+        const result = list.page(found as unknown as DeliveryRow[], Number(n[0]!.n), q, (d) => d.delivery_id);
+        const attempts = result.rows.length ? ((await run(tx, list.attemptsOf(result.rows.map((d) => d.delivery_id)))) as unknown as Attempt[]) : [];
+        return { ...result, rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })) };
+      });
     },
 
     async outboxStats(now) {
@@ -573,6 +568,32 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       })();
       return closing;
     },
+  };
+}
+
+/** SQLSTATE of a statement stopped by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/** A shared statement (list-sql.ts, network-sql.ts) on a pool or a transaction's connection. */
+function run(sql: Sql | Tx, statement: { sql: string; params: unknown[] }) {
+  return sql.unsafe(net.numbered(statement.sql), statement.params as never[]);
+}
+
+/** Runs at most `limit` works at once; the others wait their turn, in order. */
+function gate(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await work();
+    } finally {
+      // The turn passes to the next in line, or is given back.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
   };
 }
 
@@ -782,27 +803,3 @@ function apiKeyRow(r: postgres.Row): ApiKeyRecord {
     revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
   };
 }
-
-function whereClause(sql: Sql, conds: Fragment[]): Fragment {
-  if (!conds.length) return sql``;
-  return sql`WHERE ${conds.flatMap((c, i) => (i ? [sql`AND`, c] : [c]))}`;
-}
-
-async function page<T>(
-  sql: Sql,
-  table: 'leads' | 'conversions' | 'deliveries',
-  where: () => Fragment,
-  orderBy: string,
-  key: string,
-  descending: boolean,
-  q: { offset: number; limit: number },
-): Promise<Page<T>> {
-  const direction = descending ? 'DESC' : 'ASC';
-  const [count] = await sql`SELECT count(*) AS n FROM ${sql(table)} ${where()}`;
-  // Ties on the sort column go by the key in the same direction, so pages never overlap.
-  const rows = await sql`
-    SELECT * FROM ${sql(table)} ${where()}
-    ORDER BY ${sql.unsafe(`${orderBy} ${direction}, ${key} ${direction}`)} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  return { total: count!.n as number, rows: rows as unknown as T[] };
-}
-

@@ -5,20 +5,14 @@
 //
 // Parameters are named (`@name`), as better-sqlite3 binds them from an object; d1.ts numbers them
 // for D1 (`?1`, `?2`, …) with `numbered()`. A statement uses either names or plain `?`, never both.
-import type { KeyRange } from '../reqid.js';
-import { CLICK_COLUMNS, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS, SORT_COLUMNS } from './columns.js';
+import { CLICK_COLUMNS, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
 import type {
-  ClickQuery,
-  ConversionQuery,
   ConversionRow,
   ConversionStatus,
   DeliveryClaim,
-  DeliveryQuery,
-  LeadQuery,
   LeadRow,
   NewConversion,
   NewLead,
-  PostbackQuery,
 } from './types.js';
 
 export type Row = Record<string, unknown>;
@@ -120,141 +114,6 @@ export const STATEMENTS = {
 } as const;
 
 export type StatementName = keyof typeof STATEMENTS;
-
-// ---- listing queries -------------------------------------------------------------------------------
-
-/** A statement with its named parameters. */
-export interface Query {
-  sql: string;
-  params: Row;
-}
-
-/** A page of a listing: the count of the whole list and the rows of the page. */
-export interface PageQuery {
-  count: Query;
-  rows: Query;
-}
-
-/** `range`: the reqid key range of the time range (reqid.ts clickKeyRange), found by the caller
- * with one or two index probes. */
-export function clickList(q: ClickQuery, range: KeyRange): PageQuery {
-  const where: string[] = [];
-  const params: Row = {};
-  if (q.reqid !== undefined) {
-    where.push('c.reqid = @reqid');
-    params.reqid = q.reqid;
-  } else {
-    // reqids begin with their time, so a time range is a key range: no index on click_time (the
-    // time filter makes the range exact where it holds ids of both formats).
-    if (range.lo !== undefined) {
-      where.push('c.reqid >= @lo');
-      params.lo = range.lo;
-    }
-    if (range.hi !== undefined) {
-      where.push('c.reqid < @hi');
-      params.hi = range.hi;
-    }
-    addRange(where, params, q, 'c.click_time');
-    addEquals(where, params, q, ['offer_id', 'affiliate_id'], 'c.');
-  }
-  const clause = whereClause(where);
-  return {
-    count: { sql: `SELECT count(*) AS n FROM clicks c ${clause}`, params },
-    rows: {
-      sql: `SELECT c.*, (SELECT min(v.conversion_id) FROM conversions v WHERE v.reqid = c.reqid AND v.event_id = 0 AND v.is_test = 0) AS conversion_id
-           FROM clicks c ${clause} ORDER BY c.reqid LIMIT @limit OFFSET @offset`,
-      params: { ...params, limit: q.limit, offset: q.offset },
-    },
-  };
-}
-
-export function leadList(q: LeadQuery): PageQuery {
-  const where: string[] = [];
-  const params: Row = {};
-  if (q.lead_id !== undefined) {
-    where.push('lead_id = @lead_id');
-    params.lead_id = q.lead_id;
-  } else {
-    addRange(where, params, q, 'created_at');
-    addEquals(where, params, q, ['offer_id', 'affiliate_id']);
-    if (!q.include_tests) where.push('is_test = 0');
-  }
-  return page('leads', where, params, 'lead_id', false, q);
-}
-
-export function conversionList(q: ConversionQuery): PageQuery {
-  const where: string[] = [];
-  const params: Row = {};
-  if (q.conversion_id !== undefined) {
-    where.push('conversion_id = @conversion_id');
-    params.conversion_id = q.conversion_id;
-  } else {
-    addRange(where, params, q, 'conversion_time');
-    addEquals(where, params, q, ['offer_id', 'affiliate_id', 'advertiser_id']);
-    if (q.status) {
-      where.push('status = @status');
-      params.status = q.status;
-    }
-    if (!q.include_tests) where.push('is_test = 0');
-  }
-  return page('conversions', where, params, SORT_COLUMNS[q.sort], q.descending, q);
-}
-
-export function postbackList(q: PostbackQuery): Query {
-  const where: string[] = [];
-  const params: Row = {};
-  addEquals(where, params, q, ['postback_id', 'affiliate_id', 'offer_id', 'postback_status']);
-  return { sql: `SELECT * FROM postbacks ${whereClause(where)} ORDER BY postback_id`, params };
-}
-
-export function deliveryList(q: DeliveryQuery): PageQuery {
-  const where: string[] = [];
-  const params: Row = {};
-  addEquals(where, params, q, ['delivery_id', 'conversion_id', 'postback_id', 'status']);
-  return page('deliveries', where, params, 'delivery_id', false, q);
-}
-
-function whereClause(where: string[]): string {
-  return where.length ? `WHERE ${where.join(' AND ')}` : '';
-}
-
-function addEquals<Q extends object>(where: string[], params: Row, q: Q, keys: (keyof Q & string)[], prefix = '') {
-  for (const key of keys) {
-    if (q[key] === undefined) continue;
-    where.push(`${prefix}${key} = @${key}`);
-    params[key] = q[key];
-  }
-}
-
-function addRange(where: string[], params: Row, q: { from?: number; to?: number }, column: string) {
-  if (q.from !== undefined) {
-    where.push(`${column} >= @from`);
-    params.from = q.from;
-  }
-  if (q.to !== undefined) {
-    where.push(`${column} < @to`);
-    params.to = q.to;
-  }
-}
-
-function page(
-  table: string,
-  where: string[],
-  params: Row,
-  orderBy: string,
-  descending: boolean,
-  q: { offset: number; limit: number },
-): PageQuery {
-  const clause = whereClause(where);
-  const direction = descending ? 'DESC' : 'ASC';
-  return {
-    count: { sql: `SELECT count(*) AS n FROM ${table} ${clause}`, params },
-    rows: {
-      sql: `SELECT * FROM ${table} ${clause} ORDER BY ${orderBy} ${direction}, rowid ${direction} LIMIT @limit OFFSET @offset`,
-      params: { ...params, limit: q.limit, offset: q.offset },
-    },
-  };
-}
 
 // ---- rows ------------------------------------------------------------------------------------------
 

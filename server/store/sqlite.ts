@@ -11,24 +11,20 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
+import * as list from './list-sql.js';
 import * as net from './network-sql.js';
+import type { Statement } from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import { CANCELLED, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
   claimParams,
-  clickList,
   conversionParams,
-  conversionList,
   conversionRow,
-  deliveryList,
-  leadList,
   leadParams,
   leadRow,
-  postbackList,
   STATEMENTS,
-  type PageQuery,
   type Row,
   type StatementName,
 } from './sqlite-sql.js';
@@ -46,7 +42,6 @@ import type {
   LeadUpdate,
   NewConversion,
   NetworkRows,
-  Page,
   PostbackQuery,
   PostbackRow,
   ResendResult,
@@ -74,13 +69,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
-  // Statements by their text, for the SQL the stores share (network-sql.ts).
+  // Statements by their text, for the SQL the stores share (network-sql.ts, list-sql.ts).
   const prepared = new Map<string, Database.Statement>();
   const prepare = (text: string) => {
     let statement = prepared.get(text);
     if (!statement) prepared.set(text, (statement = db.prepare(text)));
     return statement;
   };
+  const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
+  const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
 
   return {
     kind: 'sqlite',
@@ -106,7 +103,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
       // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
       // range holds ids of both formats).
       const range = q.reqid === undefined ? await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined) : {};
-      return page(db, clickList(q, range), (r) => r as unknown as ClickRow);
+      const { count, rows } = list.clickList(q, range);
+      return list.page(all(rows) as unknown as ClickRow[], counted(count), q, (r) => r.reqid);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -133,7 +131,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listLeads(q) {
-      return page(db, leadList(q), leadRow);
+      const { count, rows } = list.leadList(q);
+      return list.page(all(rows).map(leadRow), counted(count), q, (r) => r.lead_id);
     },
 
     async getLead(lead_id) {
@@ -177,13 +176,15 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listConversions(q) {
-      return page(db, conversionList(q), conversionRow);
+      const { count, rows } = list.conversionList(q);
+      return list.page(all(rows).map(conversionRow), counted(count), q, (r) => r.conversion_id);
     },
 
-    setConversionStatus(conversion_id, status, deliveries) {
+    setConversionStatus(conversion_id, status, deliveries, scope) {
+      const inScope = list.conversionInScope(conversion_id, scope);
       return write(() => {
         // Setting the status it already has changes nothing and causes no postbacks.
-        const current = sql.getConversion.get(conversion_id) as Row | undefined;
+        const current = prepare(inScope.sql).get(...inScope.params) as Row | undefined;
         if (!current) return undefined;
         if (current.status === status) return conversionRow(current);
         const row = conversionRow(sql.setConversionStatus.get({ status, conversion_id }) as Row);
@@ -196,9 +197,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return write(() => sql.insertPostback.get(p) as PostbackRow);
     },
 
-    updatePostback(postback_id, change) {
+    updatePostback(postback_id, change, scope) {
+      const inScope = list.postbackList({ postback_id, scope });
       return write(() => {
-        const current = sql.getPostback.get(postback_id) as PostbackRow | undefined;
+        const current = prepare(inScope.sql).get(...inScope.params) as PostbackRow | undefined;
         if (!current) return undefined;
         const next = { ...current, ...definedOnly(change), postback_id };
         const row = sql.updatePostback.get(next) as PostbackRow;
@@ -207,17 +209,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
       });
     },
 
-    deletePostback(postback_id) {
+    deletePostback(postback_id, scope) {
+      const inScope = list.postbackScope(scope);
+      const statement = prepare(`DELETE FROM postbacks WHERE postback_id = ?${inScope.sql}`);
       return write(() => {
-        if (!sql.deletePostback.run(postback_id).changes) return false;
+        if (!statement.run(postback_id, ...inScope.params).changes) return false;
         sql.cancelDeliveries.run({ postback_id, reason: CANCELLED.deleted });
         return true;
       });
     },
 
     async listPostbacks(q: PostbackQuery) {
-      const { sql: text, params } = postbackList(q);
-      return db.prepare(text).all(params) as PostbackRow[];
+      return all(list.postbackList(q)) as unknown as PostbackRow[];
     },
 
     async postbacksFor(affiliate_id, offer_id, fire_on) {
@@ -262,11 +265,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listDeliveries(q: DeliveryQuery) {
-      const result = page(db, deliveryList(q), (r) => r as unknown as DeliveryRow);
-      return {
-        total: result.total,
-        rows: result.rows.map((d) => ({ ...d, attempt_log: sql.attemptsOf.all(d.delivery_id) as Attempt[] })),
-      };
+      const { count, rows } = list.deliveryList(q);
+      const result = list.page(all(rows) as unknown as DeliveryRow[], counted(count), q, (d) => d.delivery_id);
+      const attempts = result.rows.length ? (all(list.attemptsOf(result.rows.map((d) => d.delivery_id))) as unknown as Attempt[]) : [];
+      return { ...result, rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })) };
     },
 
     async loadNetwork() {
@@ -311,6 +313,16 @@ export function openSqliteStore(options: SqliteOptions): Store {
         total: (prepare(count.sql).get(...count.params) as { n: number }).n,
         rows: (prepare(rows.sql).all(...rows.params) as Row[]).map(net.changeRow),
       };
+    },
+
+    touchApiKey(key_id, at) {
+      return write(() => {
+        prepare(net.TOUCH_API_KEY).run(at, key_id, at);
+      }, ONE_STATEMENT);
+    },
+
+    async apiKeyUses() {
+      return new Map((prepare(net.API_KEY_USES).all() as { key_id: number; last_used_at: number }[]).map((r) => [r.key_id, r.last_used_at]));
     },
 
     async hasHistory(entity, id) {
@@ -453,11 +465,6 @@ function insertConversionRow(sql: Statements, conversion: NewConversion, deliver
   const row = conversionRow(inserted);
   for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
   return row;
-}
-
-function page<T>(db: Database.Database, q: PageQuery, map: (row: Row) => T): Page<T> {
-  const total = (db.prepare(q.count.sql).get(q.count.params) as { n: number }).n;
-  return { total, rows: (db.prepare(q.rows.sql).all(q.rows.params) as Row[]).map(map) };
 }
 
 function byDeliveryId(a: DeliveryRow, b: DeliveryRow) {

@@ -51,13 +51,32 @@ export interface ClickQuery {
   to?: Millis;
   offer_id?: number;
   affiliate_id?: number;
+  scope?: Scope;
+  /** Keyset paging: only clicks after this reqid (the last of the previous page). */
+  after?: string;
   offset: number;
   limit: number;
+  /** Count at most this many (default COUNT_CAP of list-sql.ts). */
+  count_cap?: number;
 }
 
-export interface Page<T> {
+/** One page of a list. */
+export interface Page<T, K = number> {
   rows: T[];
+  /** The rows of the whole list (the cursor and offset aside), counted up to a cap. */
   total: number;
+  /** True when more rows match than `total` says: the count stopped at its cap. */
+  capped: boolean;
+  /** The key of the page's last row when more rows follow (pass it as `after`); else null. */
+  next: K | null;
+}
+
+/** A list query's time may run out (PostgreSQL's statement timeout): it is stopped, not left to
+ * hold a connection, and the caller says so. */
+export class ReadTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`the query ran longer than ${ms} ms and was stopped`);
+  }
 }
 
 export type LeadMethod = 'server' | 'browser' | 'session';
@@ -125,8 +144,12 @@ export interface LeadQuery {
   offer_id?: number;
   affiliate_id?: number;
   include_tests: boolean;
+  scope?: Scope;
+  /** Keyset paging: only leads after this lead_id. */
+  after?: number;
   offset: number;
   limit: number;
+  count_cap?: number;
 }
 
 export const CONVERSION_STATUSES = ['approved', 'pending', 'rejected', 'reversed', 'scrubbed'] as const;
@@ -189,8 +212,12 @@ export interface ConversionQuery {
   include_tests: boolean;
   sort: ConversionSort;
   descending: boolean;
+  scope?: Scope;
+  /** Keyset paging: only conversions after this one in the sort order (its conversion_id). */
+  after?: number;
   offset: number;
   limit: number;
+  count_cap?: number;
 }
 export const CONVERSION_SORTS = ['conversion_id', 'conversion_date', 'offer_id', 'affiliate_id', 'payout', 'revenue'] as const;
 export type ConversionSort = (typeof CONVERSION_SORTS)[number];
@@ -229,6 +256,10 @@ export interface PostbackQuery {
   affiliate_id?: number;
   offer_id?: number;
   postback_status?: 'active' | 'inactive';
+  scope?: Scope;
+  /** Only postbacks after this postback_id, at most `limit` of them. */
+  after?: number;
+  limit?: number;
 }
 
 /** One server-to-server postback to deliver: a row of the outbox, written in the same transaction
@@ -298,8 +329,12 @@ export interface DeliveryQuery {
   conversion_id?: number;
   postback_id?: number;
   status?: DeliveryStatus;
+  scope?: Scope;
+  /** Keyset paging: only deliveries after this delivery_id. */
+  after?: number;
   offset: number;
   limit: number;
+  count_cap?: number;
 }
 
 /** The postback outbox at a moment, for monitoring (GET /metrics). */
@@ -391,7 +426,9 @@ export interface Store {
   /** Resolves once the click is committed. */
   recordClick(click: ClickRecord): Promise<void>;
   getClick(reqid: string): Promise<ClickRecord | undefined>;
-  listClicks(query: ClickQuery): Promise<Page<ClickRow>>;
+  /** The list methods apply the query's scope in their SQL, page by key (`after`) or a bounded
+   * offset, count up to a cap, and may reject with ReadTimeout. */
+  listClicks(query: ClickQuery): Promise<Page<ClickRow, string>>;
 
   /** Writes the lead and, for offers that pay per lead, its conversion and outbox rows, in one
    * transaction; or nothing, when `dedupe` finds an earlier lead. */
@@ -422,14 +459,17 @@ export interface Store {
     conversion_id: number,
     status: ConversionStatus,
     deliveries: DeliveriesFor,
+    /** Only a conversion inside this scope is changed (else: undefined). */
+    scope?: Scope,
   ): Promise<ConversionRow | undefined>;
 
   createPostback(postback: NewPostback): Promise<PostbackRow>;
-  /** Deactivating a postback cancels its pending deliveries, in the same transaction. */
-  updatePostback(postback_id: number, change: Partial<NewPostback>): Promise<PostbackRow | undefined>;
+  /** Deactivating a postback cancels its pending deliveries, in the same transaction. `scope`:
+   * only a postback inside it is changed. */
+  updatePostback(postback_id: number, change: Partial<NewPostback>, scope?: Scope): Promise<PostbackRow | undefined>;
   /** Deleting a postback cancels its pending deliveries, in the same transaction (they stay in the
-   * log). */
-  deletePostback(postback_id: number): Promise<boolean>;
+   * log). `scope`: only a postback inside it is deleted. */
+  deletePostback(postback_id: number, scope?: Scope): Promise<boolean>;
   listPostbacks(query: PostbackQuery): Promise<PostbackRow[]>;
   /** Active postbacks of this affiliate for this offer or for every offer (offer_id 0). */
   postbacksFor(affiliate_id: number, offer_id: number, fire_on: FireOn): Promise<PostbackRow[]>;
@@ -461,7 +501,12 @@ export interface Store {
    * transaction, if the network is still at `base` (the version the change was checked against);
    * answers the new version, or null when another change came first (check again and retry). */
   writeNetwork(base: number, writes: NetworkWrite[], meta: NetworkChangeMeta): Promise<number | null>;
-  listChanges(query: ChangeQuery): Promise<Page<ChangeRow>>;
+  listChanges(query: ChangeQuery): Promise<Omit<Page<ChangeRow>, 'capped' | 'next'>>;
+  /** Records a use of an API key (`last_used_at`, only ever moved forward). Not a network change:
+   * no version, no change log. */
+  touchApiKey(key_id: number, at: Millis): Promise<void>;
+  /** Every key's last recorded use. */
+  apiKeyUses(): Promise<Map<number, Millis>>;
   /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
   hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
 

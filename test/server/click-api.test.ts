@@ -75,7 +75,7 @@ describe('GET /api/2/click.json', () => {
     expect(page.body.response.total_rows).toBe(4);
     expect(page.body.response.clicks.map((c: any) => c.click_id)).toEqual(all.slice(1, 3));
     const past = await clickJson(`api_key=${API_KEY}&start_at_row=10`);
-    expect(past.body.response).toEqual({ clicks: [], total_rows: 4 });
+    expect(past.body.response).toEqual({ clicks: [], total_rows: 4, total_rows_capped: false, next_start_after: null });
   });
 
   it('defaults to 100 rows and allows up to 10000', async () => {

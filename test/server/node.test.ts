@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import { tempDbPath } from '../support/app.js';
-import { testNetworkFile } from '../support/network.js';
+import { API_KEY, testNetworkFile } from '../support/network.js';
 import { runEntry, startServer, type ServerProcess } from '../support/process.js';
 
 let server: ServerProcess | undefined;
@@ -104,6 +104,26 @@ describe('npm start (the Node entry)', () => {
     server = await startServer(['--db', db]);
     const res = await fetch(`${server.url}/api/2/click.json?api_key=demo-api-key&click_id=${reqid}`);
     expect(((await res.json()) as any).response.total_rows).toBe(1);
+  });
+
+  it('keeps the demo key to demo mode: started on the demo database with --config, the demo key is revoked', async () => {
+    const db = tempDbPath();
+    server = await startServer(['--db', db]);
+    const clicks = (base: string, key: string) => fetch(`${base}/api/2/click.json?api_key=${key}`).then((r) => r.status);
+    expect(await clicks(server.url, 'demo-api-key')).toBe(200);
+    expect(await server.stop()).toBe(0);
+    const file = `${tempDbPath()}.json`;
+    writeFileSync(file, JSON.stringify(testNetworkFile()));
+    server = await startServer(['--config', file, '--db', db]);
+    expect(server.output()).toContain('network: Test Network');
+    expect(server.output()).not.toContain('demo-api-key');
+    expect(await clicks(server.url, 'demo-api-key')).toBe(401);
+    expect(await clicks(server.url, API_KEY)).toBe(200);
+    // And it stays revoked when the database is then served as it is, without --config.
+    expect(await server.stop()).toBe(0);
+    server = await startServer(['--db', db]);
+    expect(server.output()).toContain('(kept in the store)');
+    expect(await clicks(server.url, 'demo-api-key')).toBe(401);
   });
 
   it('on SIGTERM finishes the requests in flight, closes the store and exits 0', async () => {

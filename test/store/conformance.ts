@@ -24,6 +24,8 @@ import {
   type NewLead,
   type NetworkWrite,
   type NewPostback,
+  type Page,
+  type Scope,
   type Store,
 } from '../../server/store/types.js';
 
@@ -290,7 +292,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(page.rows.map((r) => r.s1)).toEqual(['c2', 'c3', 'c4']);
         expect(page.total).toBe(7);
         const past = await store.listClicks({ offset: 10, limit: 3 });
-        expect(past).toEqual({ rows: [], total: 7 });
+        expect(past).toEqual({ rows: [], total: 7, capped: false, next: null });
       });
 
       it('list by reqid alone when one is given, whatever the other filters say', async () => {
@@ -353,7 +355,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null, updated_at: null });
         expect(Object.keys(result.lead.fields)).toEqual(Object.keys(lead.fields));
         const listed = await store.listLeads({ ...allLeads, lead_id: result.lead.lead_id });
-        expect(listed).toEqual({ rows: [result.lead], total: 1 });
+        expect(listed).toEqual({ rows: [result.lead], total: 1, capped: false, next: null });
         expect(Object.keys(listed.rows[0]!.fields)).toEqual(Object.keys(lead.fields));
       });
 
@@ -775,7 +777,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           expect(page.total).toBe(6);
           // payout descending, ties by id descending: r2, r0, r3, r1, r5, r4.
           expect(page.rows.map((r) => r.conversion_id)).toEqual([rows[0]!.conversion_id, rows[3]!.conversion_id]);
-          expect(await store.listConversions({ ...allConversions, offset: 6, limit: 2 })).toEqual({ rows: [], total: 6 });
+          expect(await store.listConversions({ ...allConversions, offset: 6, limit: 2 })).toEqual({ rows: [], total: 6, capped: false, next: null });
         });
       });
     });
@@ -1382,6 +1384,242 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         const left = await store.outboxStats(later + 2 * HOUR);
         expect(left.pending).toBe(3 - 1 - byConversion.length);
         expect(left.due).toBe(left.pending);
+      });
+    });
+
+    describe('scope (PROTOCOL.md 10: enforced in the query)', () => {
+      // Advertiser 5 owns offer 12345, advertiser 6 offer 666; affiliates 67890 and 4242 send both.
+      const MINE = { affiliate: 67890, other: 4242, advertiser: 5, otherAdvertiser: 6, offer: 12345, otherOffer: 666 };
+      const offerOf = (offer_id: number, advertiser_id: number) => ({
+        offer_id, offer_name: `Offer ${offer_id}`, advertiser_id, status: 'active', offer_url: 'https://lp.example/?r=#reqid#',
+      });
+      async function withOffers() {
+        const store = await fresh();
+        await store.writeNetwork(0, [
+          { entity: 'network', id: 1, before: null, after: { name: 'N', internal_affiliate_id: 1 } },
+          { entity: 'offers', id: MINE.offer, before: null, after: offerOf(MINE.offer, MINE.advertiser) },
+          { entity: 'offers', id: MINE.otherOffer, before: null, after: offerOf(MINE.otherOffer, MINE.otherAdvertiser) },
+        ], { source: 'file test', at: T0 });
+        return store;
+      }
+      /** Every (affiliate, offer) pair once, and a refused click that belongs to nobody. */
+      const PAIRS = [
+        [MINE.affiliate, MINE.offer],
+        [MINE.affiliate, MINE.otherOffer],
+        [MINE.other, MINE.offer],
+        [MINE.other, MINE.otherOffer],
+      ] as const;
+      const advertiserOf = (offer: number) => (offer === MINE.offer ? MINE.advertiser : MINE.otherAdvertiser);
+
+      it('keeps an affiliate to its own clicks and an advertiser to its offers\' clicks, whatever the filters ask', async () => {
+        const store = await withOffers();
+        const clicks = await Promise.all(PAIRS.map(([affiliate_id, offer_id], i) => makeClick(T0 + i * MINUTE, { affiliate_id, offer_id, s1: `${affiliate_id}/${offer_id}` })));
+        const refused = await makeClick(T0 + 10 * MINUTE, { affiliate_id: null, offer_id: null, campaign_id: null, disposition: 'unknown creative' });
+        for (const c of [...clicks, refused]) await store.recordClick(c);
+        const subs = async (q: Partial<Parameters<Store['listClicks']>[0]>) => {
+          const page = await store.listClicks({ offset: 0, limit: 100, ...q });
+          expect(page.total).toBe(page.rows.length);
+          return page.rows.map((r) => r.s1);
+        };
+        const affiliate = { affiliate_id: MINE.affiliate };
+        const advertiser = { advertiser_id: MINE.advertiser };
+        expect(await subs({ scope: affiliate })).toEqual(['67890/12345', '67890/666']);
+        expect(await subs({ scope: advertiser })).toEqual(['67890/12345', '4242/12345']);
+        // A filter naming someone else's rows finds nothing: the scope is a condition of the query.
+        expect(await subs({ scope: affiliate, affiliate_id: MINE.other })).toEqual([]);
+        expect(await subs({ scope: advertiser, offer_id: MINE.otherOffer })).toEqual([]);
+        expect(await subs({ scope: affiliate, reqid: clicks[2]!.reqid })).toEqual([]);
+        expect(await subs({ scope: advertiser, reqid: clicks[3]!.reqid })).toEqual([]);
+        expect(await subs({ scope: affiliate, reqid: clicks[1]!.reqid })).toEqual(['67890/666']);
+        expect(await subs({ scope: { ...affiliate, ...advertiser } })).toEqual(['67890/12345']);
+        expect(await subs({})).toHaveLength(5);
+      });
+
+      it('keeps an affiliate to its own leads and an advertiser to its offers\' leads', async () => {
+        const store = await withOffers();
+        for (const [i, [affiliate_id, offer_id]] of PAIRS.entries()) {
+          await store.insertLead(makeLead({ affiliate_id, offer_id, created_at: T0 + i, email: `${affiliate_id}-${offer_id}@example.com` }), null, null);
+        }
+        const emails = async (q: Partial<Parameters<Store['listLeads']>[0]>) =>
+          (await store.listLeads({ ...allLeads, ...q })).rows.map((r) => r.email);
+        expect(await emails({ scope: { affiliate_id: MINE.other } })).toEqual(['4242-12345@example.com', '4242-666@example.com']);
+        expect(await emails({ scope: { advertiser_id: MINE.otherAdvertiser } })).toEqual(['67890-666@example.com', '4242-666@example.com']);
+        expect(await emails({ scope: { advertiser_id: MINE.advertiser }, offer_id: MINE.otherOffer })).toEqual([]);
+        const theirs = (await store.listLeads({ ...allLeads, scope: { affiliate_id: MINE.other } })).rows[0]!;
+        expect(await emails({ scope: { affiliate_id: MINE.affiliate }, lead_id: theirs.lead_id })).toEqual([]);
+      });
+
+      it('keeps an affiliate to its own conversions and an advertiser to the conversions recorded for it', async () => {
+        const store = await withOffers();
+        const rows: ConversionRow[] = [];
+        for (const [i, [affiliate_id, offer_id]] of PAIRS.entries()) {
+          rows.push((await store.insertConversion(makeConversion({ affiliate_id, offer_id, advertiser_id: advertiserOf(offer_id), conversion_time: T0 + i }), none)).conversion);
+        }
+        const ids = async (q: Partial<Parameters<Store['listConversions']>[0]>) =>
+          (await store.listConversions({ ...allConversions, ...q })).rows.map((r) => r.conversion_id);
+        const id = (i: number) => rows[i]!.conversion_id;
+        expect(await ids({ scope: { affiliate_id: MINE.affiliate } })).toEqual([id(0), id(1)]);
+        expect(await ids({ scope: { advertiser_id: MINE.advertiser } })).toEqual([id(0), id(2)]);
+        expect(await ids({ scope: { advertiser_id: MINE.advertiser }, advertiser_id: MINE.otherAdvertiser })).toEqual([]);
+        expect(await ids({ scope: { affiliate_id: MINE.affiliate }, conversion_id: id(3) })).toEqual([]);
+        // An offer handed to another advertiser later leaves its earlier conversions with the one billed.
+        await store.writeNetwork(1, [{ entity: 'offers', id: MINE.offer, before: null, after: offerOf(MINE.offer, MINE.otherAdvertiser) }], { source: 'key 1', at: T0 + 1 });
+        expect(await ids({ scope: { advertiser_id: MINE.otherAdvertiser } })).toEqual([id(1), id(3)]);
+      });
+
+      it('changes the status of a conversion only inside the scope', async () => {
+        const store = await withOffers();
+        const postback = await store.createPostback(makePostback({ fire_on: 'rejection', affiliate_id: MINE.other }));
+        const { conversion } = await store.insertConversion(makeConversion({ affiliate_id: MINE.other, offer_id: MINE.otherOffer, advertiser_id: MINE.otherAdvertiser }), none);
+        expect(await store.setConversionStatus(conversion.conversion_id, 'rejected', deliveriesTo([postback.postback_id], 'rejection'), { advertiser_id: MINE.advertiser })).toBeUndefined();
+        expect(await store.setConversionStatus(conversion.conversion_id, 'rejected', deliveriesTo([postback.postback_id], 'rejection'), { affiliate_id: MINE.affiliate })).toBeUndefined();
+        expect((await store.getConversion(conversion.conversion_id))!.status).toBe('approved');
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(0);
+        const changed = await store.setConversionStatus(conversion.conversion_id, 'rejected', deliveriesTo([postback.postback_id], 'rejection'), { advertiser_id: MINE.otherAdvertiser });
+        expect(changed!.status).toBe('rejected');
+        expect((await store.listDeliveries(allDeliveries)).total).toBe(1);
+      });
+
+      it('keeps an affiliate to its own postbacks, for reading, changing and deleting', async () => {
+        const store = await withOffers();
+        const mine = await store.createPostback(makePostback({ affiliate_id: MINE.affiliate }));
+        const theirs = await store.createPostback(makePostback({ affiliate_id: MINE.other, offer_id: MINE.otherOffer }));
+        const scope = { affiliate_id: MINE.affiliate };
+        expect(await store.listPostbacks({ scope })).toEqual([mine]);
+        expect(await store.listPostbacks({ scope, postback_id: theirs.postback_id })).toEqual([]);
+        expect(await store.listPostbacks({ scope: { advertiser_id: MINE.otherAdvertiser } })).toEqual([theirs]);
+        expect(await store.updatePostback(theirs.postback_id, { postback_url: 'https://evil.example/steal' }, scope)).toBeUndefined();
+        expect(await store.deletePostback(theirs.postback_id, scope)).toBe(false);
+        expect(await store.listPostbacks({ postback_id: theirs.postback_id })).toEqual([theirs]);
+        expect(await store.updatePostback(mine.postback_id, { postback_status: 'inactive' }, scope)).toEqual({ ...mine, postback_status: 'inactive' });
+        expect(await store.deletePostback(mine.postback_id, scope)).toBe(true);
+      });
+
+      it('keeps an affiliate to the deliveries of its own conversions, also once their postback is gone', async () => {
+        const store = await withOffers();
+        const mine = await store.createPostback(makePostback({ affiliate_id: MINE.affiliate }));
+        const theirs = await store.createPostback(makePostback({ affiliate_id: MINE.other }));
+        const a = await store.insertConversion(makeConversion({ affiliate_id: MINE.affiliate }), deliveriesTo([mine.postback_id]));
+        const b = await store.insertConversion(makeConversion({ affiliate_id: MINE.other }), deliveriesTo([theirs.postback_id]));
+        const of = async (scope: Scope, q: Partial<Parameters<Store['listDeliveries']>[0]> = {}) =>
+          (await store.listDeliveries({ ...allDeliveries, scope, ...q })).rows.map((d) => d.conversion_id);
+        expect(await of({ affiliate_id: MINE.affiliate })).toEqual([a.conversion.conversion_id]);
+        expect(await of({ affiliate_id: MINE.other })).toEqual([b.conversion.conversion_id]);
+        expect(await of({ affiliate_id: MINE.affiliate }, { conversion_id: b.conversion.conversion_id })).toEqual([]);
+        await store.deletePostback(mine.postback_id);
+        expect(await of({ affiliate_id: MINE.affiliate })).toEqual([a.conversion.conversion_id]);
+      });
+    });
+
+    describe('paging by key, and counts that stop at a cap', () => {
+      /** Every page of a list, walked by the key each page answers. */
+      async function walk<T, K>(list: (after: K | undefined) => Promise<Page<T, K>>): Promise<T[][]> {
+        const pages: T[][] = [];
+        let after: K | undefined;
+        for (;;) {
+          const page = await list(after);
+          pages.push(page.rows);
+          if (page.next === null) return pages;
+          after = page.next;
+        }
+      }
+
+      it('walks clicks by reqid, each page after the last one\'s, the total of the whole list on every page', async () => {
+        const store = await fresh();
+        const clicks = await Promise.all(Array.from({ length: 7 }, (_, i) => makeClick(T0 + i * MINUTE, { s1: `c${i}` })));
+        await Promise.all(clicks.map((c) => store.recordClick(c)));
+        const first = await store.listClicks({ offset: 0, limit: 3 });
+        expect(first).toMatchObject({ total: 7, capped: false, next: clicks[2]!.reqid });
+        const second = await store.listClicks({ after: first.next!, offset: 0, limit: 3 });
+        expect(second.rows.map((r) => r.s1)).toEqual(['c3', 'c4', 'c5']);
+        expect(second.total).toBe(7);
+        const pages = await walk((after: string | undefined) => store.listClicks({ after, offset: 0, limit: 3 }));
+        expect(pages.map((p) => p.map((r) => r.s1))).toEqual([['c0', 'c1', 'c2'], ['c3', 'c4', 'c5'], ['c6']]);
+        // A last page that is exactly full says no more follow.
+        expect((await store.listClicks({ after: clicks[3]!.reqid, offset: 0, limit: 3 })).next).toBeNull();
+        const ranged = await walk((after: string | undefined) => store.listClicks({ from: T0 + MINUTE, to: T0 + 5 * MINUTE, after, offset: 0, limit: 2 }));
+        expect(ranged.flat().map((r) => r.s1)).toEqual(['c1', 'c2', 'c3', 'c4']);
+      });
+
+      it('walks leads and deliveries by id', async () => {
+        const store = await fresh();
+        const leads: number[] = [];
+        for (let i = 0; i < 5; i++) leads.push((await store.insertLead(makeLead({ email: `w${i}@example.com` }), null, null)).lead.lead_id);
+        const leadPages = await walk((after: number | undefined) => store.listLeads({ ...allLeads, after, limit: 2 }));
+        expect(leadPages.map((p) => p.map((r) => r.lead_id))).toEqual([leads.slice(0, 2), leads.slice(2, 4), leads.slice(4)]);
+        const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo([1, 2, 3, 4, 5]));
+        const deliveryPages = await walk((after: number | undefined) => store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id, after, limit: 2 }));
+        expect(deliveryPages.map((p) => p.length)).toEqual([2, 2, 1]);
+        const ids = deliveryPages.flat().map((d) => d.delivery_id);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        expect(new Set(ids).size).toBe(5);
+      });
+
+      it('pages postbacks by id', async () => {
+        const store = await fresh();
+        const made = [];
+        for (let i = 0; i < 5; i++) made.push((await store.createPostback(makePostback({ offer_id: i }))).postback_id);
+        // One more than the limit: the caller learns that more follow.
+        expect((await store.listPostbacks({ limit: 2 })).map((p) => p.postback_id)).toEqual(made.slice(0, 3));
+        expect((await store.listPostbacks({ after: made[2], limit: 2 })).map((p) => p.postback_id)).toEqual(made.slice(3));
+      });
+
+      for (const sort of CONVERSION_SORTS) {
+        for (const descending of [false, true]) {
+          it(`walks conversions sorted by ${sort} ${descending ? 'descending' : 'ascending'} by key, in the order of one big page, ties included`, async () => {
+            const store = await fresh();
+            // Ties on every sort column, so the cursor's id must break them.
+            for (let i = 0; i < 9; i++) {
+              await store.insertConversion(
+                makeConversion({ conversion_time: T0 + (i % 3) * HOUR, offer_id: 1 + (i % 2), affiliate_id: 10 + (i % 4), payout_cents: 100 * (i % 3), revenue_cents: 50 * (i % 2) }),
+                none,
+              );
+            }
+            const whole = (await store.listConversions({ ...allConversions, sort, descending })).rows.map((r) => r.conversion_id);
+            const pages = await walk((after: number | undefined) => store.listConversions({ ...allConversions, sort, descending, after, limit: 2 }));
+            expect(pages.flat().map((r) => r.conversion_id)).toEqual(whole);
+            expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 2, 1]);
+          });
+        }
+      }
+
+      it('reads a conversion cursor inside the scope only', async () => {
+        const store = await fresh();
+        const theirs = (await store.insertConversion(makeConversion({ affiliate_id: 2, payout_cents: 500 }), none)).conversion;
+        await store.insertConversion(makeConversion({ affiliate_id: 1, payout_cents: 100 }), none);
+        await store.insertConversion(makeConversion({ affiliate_id: 1, payout_cents: 900 }), none);
+        const after = (cursor: number) =>
+          store.listConversions({ ...allConversions, sort: 'payout', scope: { affiliate_id: 1 }, after: cursor });
+        expect((await after(theirs.conversion_id)).rows).toEqual([]);
+      });
+
+      it('counts up to the cap and says when it stopped there', async () => {
+        const store = await fresh();
+        const clicks = await Promise.all(Array.from({ length: 5 }, (_, i) => makeClick(T0 + i)));
+        await Promise.all(clicks.map((c) => store.recordClick(c)));
+        expect(await store.listClicks({ offset: 0, limit: 2, count_cap: 3 })).toMatchObject({ total: 3, capped: true });
+        expect(await store.listClicks({ offset: 0, limit: 2, count_cap: 5 })).toMatchObject({ total: 5, capped: false });
+        for (let i = 0; i < 4; i++) await store.insertConversion(makeConversion(), none);
+        expect(await store.listConversions({ ...allConversions, count_cap: 2 })).toMatchObject({ total: 2, capped: true });
+        expect((await store.listConversions({ ...allConversions, count_cap: 2 })).rows).toHaveLength(4);
+      });
+    });
+
+    describe('API key uses', () => {
+      const key = (key_id: number) => ({ key_id, key_hash: String(key_id).repeat(64).slice(0, 64), role: 'affiliate', advertiser_id: null, affiliate_id: 7, label: null, source: 'api', created_at: T0, revoked_at: null });
+
+      it('records the last use of a key, only ever forward, without a new network version', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        await a.writeNetwork(0, [{ entity: 'api_keys', id: 1, before: null, after: key(1) }, { entity: 'api_keys', id: 2, before: null, after: key(2) }], { source: 'key 1', at: T0 });
+        await a.touchApiKey(1, T0 + MINUTE);
+        await b.touchApiKey(1, T0 + 30_000);
+        expect(await b.apiKeyUses()).toEqual(new Map([[1, T0 + MINUTE]]));
+        expect(await a.networkVersion()).toBe(1);
+        // Revoking the key (a network change) keeps its last use.
+        await a.writeNetwork(1, [{ entity: 'api_keys', id: 1, before: key(1), after: { ...key(1), revoked_at: T0 + HOUR } }], { source: 'key 1', at: T0 + HOUR });
+        expect((await a.apiKeyUses()).get(1)).toBe(T0 + MINUTE);
+        expect((await a.loadNetwork()).api_keys[0]).toEqual({ ...key(1), revoked_at: T0 + HOUR });
       });
     });
 
