@@ -50,10 +50,11 @@ function mountMetrics(app: Hono, deps: AppDeps, metrics: AppMetrics) {
     // (Prometheus `params`): an admin API key or the network's metrics token.
     const header = c.req.header('authorization');
     const given = (header && /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]) || c.req.query('api_key');
-    const { network } = deps;
     if (!given) return unauthorized('/metrics needs a credential: an admin API key or network.metrics_token, as "Authorization: Bearer KEY" or ?api_key=KEY');
-    const key = await authenticate(network, given);
-    const token = network.metrics_token !== null && sameText(given, network.metrics_token);
+    // The network's keys are the store's once it is loaded.
+    await deps.live.ready.catch(() => {});
+    const key = await authenticate(deps.network, given);
+    const token = deps.network.metrics_token !== null && sameText(given, deps.network.metrics_token!);
     if (key?.role !== 'admin' && !token) return unauthorized('/metrics: that is neither an admin API key nor the network.metrics_token of this network');
     const { contentType, body } = await metrics.expose();
     return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': NO_STORE } });

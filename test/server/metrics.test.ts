@@ -166,9 +166,11 @@ describe('what /metrics says', () => {
     await t!.post('/d.ashx', form({ ckm_campaign_id: CAMPAIGN.cpl, ckm_key: 'solar-post-key', first_name: 'Ada', email: 'ada@example.com' }), FORM);
     await t!.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${reqid}&offer_id=${OFFER.lead}&unique_id=u1`);
     await t!.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${reqid}&offer_id=${OFFER.lead}&unique_id=u1`);
-    await t!.get(`/p.ashx?o=${OFFER.lead}&r=${reqid}&t=order-2&f=img`);
+    // Another click's order (a click has one base conversion).
+    const other = await click(t!);
+    await t!.get(`/p.ashx?o=${OFFER.lead}&r=${other.reqid}&t=order-2&f=img`);
     const m = await scrape();
-    expect(m.value('crumb_clicks_recorded_total', { attributed: 'true' })).toBe(1);
+    expect(m.value('crumb_clicks_recorded_total', { attributed: 'true' })).toBe(2);
     expect(m.value('crumb_clicks_recorded_total', { attributed: 'false' })).toBe(1);
     expect(m.value('crumb_leads_recorded_total')).toBe(2);
     expect(m.value('crumb_duplicates_total', { kind: 'lead' })).toBe(1);
@@ -177,7 +179,7 @@ describe('what /metrics says', () => {
     expect(m.value('crumb_conversions_recorded_total', { source: 'lead' })).toBe(1);
     expect(m.value('crumb_duplicates_total', { kind: 'conversion' })).toBe(1);
     // Every write was timed until its commit, and none is waiting now.
-    expect(m.value('crumb_store_write_seconds_count', { write: 'click' })).toBe(2);
+    expect(m.value('crumb_store_write_seconds_count', { write: 'click' })).toBe(3);
     expect(m.value('crumb_store_write_seconds_count', { write: 'lead' })).toBe(3);
     expect(m.value('crumb_store_write_seconds_count', { write: 'conversion' })).toBe(3);
     expect(m.value('crumb_store_writes_waiting')).toBe(0);
@@ -193,8 +195,9 @@ describe('what /metrics says', () => {
     );
     expect(res.status).toBe(200);
     const { reqid } = await click(t!);
+    const other = await click(t!);
     await t!.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${reqid}&offer_id=${OFFER.lead}&unique_id=ok`);
-    await t!.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${reqid}&offer_id=${OFFER.lead}&unique_id=gone`);
+    await t!.get(`/api/2/conversion.json?api_key=${API_KEY}&click_id=${other.reqid}&offer_id=${OFFER.lead}&unique_id=gone`);
     const before = await scrape();
     expect(before.value('crumb_postbacks_pending')).toBe(2);
     expect(before.value('crumb_postbacks_due')).toBe(2);
