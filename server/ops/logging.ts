@@ -61,8 +61,11 @@ const TRACKING = new Set(['/', '/d.ashx', '/p.ashx', '/d.js']);
  * more (their counts and latencies are in /metrics), so a click stays a click; a JSON line per click
  * costs about a fifth of its CPU. Everything else (the API, posting documents, the demo) is a person
  * or an integration working with the network: `info`. */
-export function requestLevel(route: string, status: number): 'debug' | 'info' | 'error' {
+export function requestLevel(route: string, status: number): 'debug' | 'info' | 'warn' | 'error' {
   if (PROBES.has(route)) return 'debug';
+  // Shed load (503, Retry-After) and a read stopped by its timeout (504) are foreseen answers:
+  // a warning each, no stack.
+  if (status === 503 || status === 504) return 'warn';
   if (status >= 500) return 'error';
   return TRACKING.has(route) ? 'debug' : 'info';
 }

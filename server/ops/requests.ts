@@ -54,7 +54,7 @@ export function observeRequests(app: Hono, log: Log, metrics: RequestMetrics | u
     // Ours (5xx): the error, with its stack the first time; the client's (a bad parameter, a body
     // cut short): its message.
     const error = errors.get(request);
-    if (error && status < 500) record.error = scrub(error.message);
+    if (error && (status < 500 || status === 503 || status === 504)) record.error = scrub(error.message);
     else if (error) {
       const err = errorRecord(error);
       const now = Date.now();

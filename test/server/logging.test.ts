@@ -1,7 +1,7 @@
 // The request log (server/ops/logging.ts, requests.ts): one JSON line per request at most, its
 // level, and never a secret or a personal field, read from the log pino actually writes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliveryLog, redactTarget, repeatedErrors, scrub } from '../../server/ops/logging.js';
+import { deliveryLog, redactTarget, repeatedErrors, requestLevel, scrub } from '../../server/ops/logging.js';
 import { prettyLine } from '../../server/ops/node-log.js';
 import { nodeOps } from '../../server/ops/node-ops.js';
 import type { Store } from '../../server/store/types.js';
@@ -139,6 +139,16 @@ describe('request lines', () => {
     expect(line).toMatchObject({ level: 'info', status: 400 });
     expect(line!.error).toContain('row_limit');
     expect(line!.err).toBeUndefined();
+  });
+});
+
+describe('levels', () => {
+  it('logs tracking paths at debug, API calls at info, shed load and stopped reads as warnings, other 5xx as errors', () => {
+    expect(requestLevel('/', 302)).toBe('debug');
+    expect(requestLevel('/api/2/click.json', 200)).toBe('info');
+    expect(requestLevel('/', 503)).toBe('warn');
+    expect(requestLevel('/api/2/click.json', 504)).toBe('warn');
+    expect(requestLevel('/api/2/click.json', 500)).toBe('error');
   });
 });
 
