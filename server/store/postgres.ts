@@ -155,12 +155,13 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     async listClicks(q) {
       // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
       // range holds ids of both formats).
-      const range =
-        q.reqid === undefined
-          ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0)
-          : {};
-      const { count, rows } = list.clickList(q, range);
+      // The probes run in the read transaction too: under its timeout and its snapshot.
       return reading(async (tx) => {
+        const range =
+          q.reqid === undefined
+            ? await clickKeyRange(q.from, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0)
+            : {};
+        const { count, rows } = list.clickList(q, range);
         const [n, found] = await Promise.all([run(tx, count), run(tx, rows)]);
         return list.page(found as unknown as ClickRow[], Number(n[0]!.n), q, (r) => r.reqid);
       });
