@@ -12,7 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { checkAsked, entityInScope, keySource, outOfScope, randomSecret, sha256Hex } from '../auth.js';
-import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, settingsSchema, NetworkError, type Campaign, type EntityKind, type Network } from '../network.js';
+import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, publicSettings, settingsSchema, NetworkError, type Campaign, type EntityKind, type Network, type Settings } from '../network.js';
 import { ChangeRefused, changeNetwork } from '../network/change.js';
 import { fileWrites, parseFileText } from '../network/import.js';
 import { BadParams, dateParam, dateRange, enumParam, formatDate, idParam, paging, pagingParams, parseParams, textParam, withoutEmpty, type Params } from '../params.js';
@@ -234,7 +234,10 @@ function campaignRule(network: Network, before: Campaign | null, after: Campaign
 
 /** What the change log shows of an entity: a key's hash never. */
 function shown(entity: string, value: unknown): unknown {
-  if (entity !== 'api_keys' || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // The change log keeps the settings whole; the API never shows their secrets.
+  if (entity === 'network') return publicSettings(value as Settings);
+  if (entity !== 'api_keys') return value;
   const { key_hash: _hash, ...rest } = value as Record<string, unknown>;
   return rest;
 }
