@@ -168,7 +168,7 @@ async function main() {
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost, ops });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, dJs, demo, resolveHost, ops });
   dispatcher.start();
   // Removes what the network's retention_days no longer keeps, a small batch at a time.
   const retention = createRetention({
