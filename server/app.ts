@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
+import { referenceRoutes } from './api/reference.js';
 import { keyUses, type KeyUses } from './auth.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
@@ -133,6 +134,7 @@ export function createApp(options: AppOptions) {
   app.route('/', pixelRoutes(deps));
   app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
   app.route('/api/2', apiRoutes(deps));
+  app.route('/api', referenceRoutes());
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
 
 

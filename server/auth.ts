@@ -81,6 +81,12 @@ export function actionOf(method: string, path: string): Action {
   return CALLS[`${method === 'HEAD' ? 'GET' : method} ${path}`] ?? 'network.manage';
 }
 
+/** The roles whose keys may make a call (the API reference lists them). */
+export function rolesFor(method: string, path: string): Role[] {
+  const action = actionOf(method, path);
+  return (Object.keys(GRANTS) as Role[]).filter((r) => GRANTS[r].has(action));
+}
+
 export function may(key: ApiKey, action: Action): boolean {
   return GRANTS[key.role].has(action);
 }

@@ -170,7 +170,7 @@ export const ENTITIES = {
 export type EntityKind = keyof typeof ENTITIES;
 export const ENTITY_KINDS = Object.keys(ENTITIES) as EntityKind[];
 
-const fileSchema = z.strictObject({
+export const networkFileSchema = z.strictObject({
   network: settingsSchema,
   /** Admin keys. The store keeps them as hashes; a store with none refuses to start. */
   api_keys: z.array(z.string().min(8, 'must be at least 8 characters').max(200)).default([]),
@@ -182,7 +182,7 @@ const fileSchema = z.strictObject({
   campaigns: z.array(campaignSchema),
 });
 
-export type NetworkFile = z.input<typeof fileSchema>;
+export type NetworkFile = z.input<typeof networkFileSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type Affiliate = z.output<typeof affiliateSchema>;
 export type Advertiser = z.output<typeof advertiserSchema>;
@@ -294,7 +294,7 @@ export interface ParsedFile {
  * which entity, which field, what is wrong. With `alone: false`, references to entities the file
  * does not hold are left for the import to check against the stored network. */
 export function parseNetworkFile(input: unknown, options: { alone?: boolean } = {}): ParsedFile {
-  const result = fileSchema.safeParse(input);
+  const result = networkFileSchema.safeParse(input);
   if (!result.success) throw new NetworkError(result.error.issues.map((issue) => describeIssue(input, issue)));
   const file = result.data;
   const problems: string[] = [];
@@ -499,7 +499,7 @@ function byId<K extends EntityKind>(rows: EntityTypes[K][], entity: K, problems:
 }
 
 /** A problem as a line of the file: "offers[0] (offer_id 12345) advertiser_id: …". */
-function fileLine(file: z.output<typeof fileSchema>, p: Problem): string {
+function fileLine(file: z.output<typeof networkFileSchema>, p: Problem): string {
   if (p.entity === 'network') return `network ${p.field}: ${p.message}`;
   if (p.id === null) return `${p.entity} ${p.field}: ${p.message}`;
   const key = ENTITIES[p.entity].key;

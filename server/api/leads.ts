@@ -30,7 +30,7 @@ export const erasureParams = z
   })
   .refine((p) => (p.email_address === undefined) !== (p.lead_id === undefined), { message: 'send email_address or lead_id (one of them)', path: ['email_address'] });
 
-const leadParams = z.object({ lead_id: leadId.optional(), start_after: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
+export const leadParams = z.object({ lead_id: leadId.optional(), start_after: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
 
 /** The most days one call reads (leads are a fraction of clicks: a quarter's worth). */
 export const LEAD_DAYS = 92;
