@@ -75,14 +75,25 @@ ${
 </article>`;
 }
 
+/** The forms params.ts checks, in words. */
+const PATTERNS: Record<string, string> = {
+  '^\\d{1,10}$': 'a whole number such as 12345',
+  '^\\d{4}-\\d{2}-\\d{2}$': 'a date, YYYY-MM-DD',
+  '^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2})?)?Z?$': 'a date and time, YYYY-MM-DD HH:MM:SS (UTC)',
+  '^\\d{1,9}(\\.\\d{1,4})?$': 'an amount such as 18.50',
+  '^(true|false|1|0)$': 'true or false (or 1, 0)',
+};
+
 /** A schema in a few words: `one of active, inactive`, `text matching ^\d{1,10}$`, `number 0..100`. */
 function describe(s: Json | undefined): string {
   if (!s) return '';
+  if (typeof s.description === 'string') return s.description;
   if (s.enum) return `one of ${s.enum.join(', ')}${s.default !== undefined ? ` (default ${s.default})` : ''}`;
   if (s.anyOf) return (s.anyOf as Json[]).map(describe).join(' or ');
   const def = s.default !== undefined ? ` (default ${JSON.stringify(s.default)})` : '';
   switch (s.type) {
     case 'string':
+      if (s.pattern && PATTERNS[s.pattern]) return `${PATTERNS[s.pattern]}${def}`;
       return `${s.pattern ? `text matching ${s.pattern}` : 'text'}${s.maxLength ? `, at most ${s.maxLength} characters` : ''}${def}`;
     case 'integer':
     case 'number':

@@ -25,8 +25,8 @@ const leadId = z
 /** DELETE /api/2/lead.json (PROTOCOL.md 12): whose data to erase, by email or by lead id. */
 export const erasureParams = z
   .object({
-    email_address: z.string().trim().min(3).max(254).includes('@', { message: 'must be an email address' }).optional(),
-    lead_id: leadId.optional(),
+    email_address: z.string().trim().min(3).max(254).includes('@', { message: 'must be an email address' }).meta({ description: 'an email address, as the leads were posted (any case)' }).optional(),
+    lead_id: leadId.meta({ description: 'a lead id as the post answered it, such as 0000002A' }).optional(),
   })
   .refine((p) => (p.email_address === undefined) !== (p.lead_id === undefined), { message: 'send email_address or lead_id (one of them)', path: ['email_address'] });
 
