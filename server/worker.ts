@@ -172,8 +172,9 @@ export default {
       return;
     }
     // Postbacks first (they are due); then a bounded share of retention (what is left waits for
-    // the next minute's run).
+    // the next minute's run), by the network as it is now (a change made on another isolate).
     await crumb.deliver();
+    await crumb.live.refresh().catch((error: unknown) => console.error('network refresh:', error));
     await crumb.retention.run().then(
       () => {},
       (error: unknown) => console.error('retention job:', error),
