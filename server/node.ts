@@ -176,6 +176,9 @@ async function main() {
     network: () => live.current,
     everyMs: retentionEvery * 1000,
     onError: repeatedErrors(log, 'retention job'),
+    onRun: ({ removed, more }) => {
+      if (removed.clicks || removed.delivery_attempts || removed.lead_fields) log.info({ removed, more }, 'Retention: removed what the network no longer keeps');
+    },
   });
   retention.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {

@@ -21,6 +21,8 @@ export interface RetentionOptions {
   /** How often the timer runs (Node; default 10 minutes). */
   everyMs?: number;
   onError?: (error: unknown) => void;
+  /** Told what each pass removed (Node logs the passes that removed something). */
+  onRun?: (run: RetentionRun) => void;
 }
 
 export interface RetentionRun {
@@ -84,7 +86,12 @@ export function createRetention(options: RetentionOptions): Retention {
 
   const retention: Retention = {
     run() {
-      running ??= pass().finally(() => (running = undefined));
+      running ??= pass()
+        .then((done) => {
+          options.onRun?.(done);
+          return done;
+        })
+        .finally(() => (running = undefined));
       return running;
     },
     start() {

@@ -431,11 +431,17 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     async erase(target, at) {
       // No interactive transaction: the reads, then the writes in one batch. A click or conversion
       // of theirs written in between (a lead post of theirs at this very moment) is not covered.
-      const leads = (await run(privacy.erasureLeads(target).sql, privacy.erasureLeads(target).params).all<privacy.ErasedLead>()).results;
-      const links = privacy.erasureLinks(leads);
-      const [clicks, conversions] = await db.batch([run(links.clicks.sql, links.clicks.params), run(links.conversions.sql, links.conversions.params)]);
-      const c = clicks!.results as { reqid: string; ip: string | null }[];
-      const v = conversions!.results as { conversion_id: number; ip: string | null }[];
+      const found = privacy.erasureLeads(target);
+      const leads = (await run(found.sql, found.params).all<privacy.ErasedLead>()).results;
+      // D1 binds at most 100 parameters to a statement: the links are read 40 leads at a time.
+      const c: { reqid: string; ip: string | null }[] = [];
+      const v: { conversion_id: number; ip: string | null }[] = [];
+      for (let i = 0; i < leads.length; i += 40) {
+        const links = privacy.erasureLinks(leads.slice(i, i + 40));
+        const [clicks, conversions] = await db.batch([run(links.clicks.sql, links.clicks.params), run(links.conversions.sql, links.conversions.params)]);
+        for (const row of clicks!.results as typeof c) if (!c.some((x) => x.reqid === row.reqid)) c.push(row);
+        for (const row of conversions!.results as typeof v) if (!v.some((x) => x.conversion_id === row.conversion_id)) v.push(row);
+      }
       const writes = privacy.erasureWrites(leads, c, v, at);
       if (writes.length) await track(() => db.batch(writes.map((s) => run(s.sql, s.params))));
       return { leads: leads.length, clicks: c.length, conversions: v.length };

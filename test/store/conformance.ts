@@ -1430,6 +1430,16 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(byId).toEqual({ leads: 1, clicks: 0, conversions: 0 });
         expect(await store.erase({ email: 'nobody@example.com' }, T0)).toEqual({ leads: 0, clicks: 0, conversions: 0 });
       });
+
+      it('erases a person with many leads (more than a statement can bind on D1)', async () => {
+        const store = await fresh();
+        const click = await makeClick(T0 - HOUR);
+        await store.recordClick(click);
+        for (let i = 0; i < 60; i++) await store.insertLead(makeLead({ email: 'many@example.com', reqid: click.reqid, created_at: T0 + i }), null, null);
+        expect(await store.erase({ email: 'many@example.com' }, T0)).toEqual({ leads: 60, clicks: 1, conversions: 0 });
+        const { rows } = await store.listLeads({ ...allLeads, from: T0, to: T0 + DAY });
+        expect(rows.filter((l) => l.email !== null)).toEqual([]);
+      });
     });
 
     describe('operations', () => {
