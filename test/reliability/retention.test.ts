@@ -66,9 +66,18 @@ interface Outcome {
   id?: string | number;
   email?: string;
   status?: number;
+  failed?: string;
+  /** How long the answer took, in ms. */
+  ms?: number;
 }
 
 async function send(base: string, kind: 'click' | 'lead', key: string): Promise<Outcome> {
+  const began = performance.now();
+  const outcome = await attempt(base, kind, key);
+  return { ...outcome, ms: performance.now() - began };
+}
+
+async function attempt(base: string, kind: 'click' | 'lead', key: string): Promise<Outcome> {
   try {
     if (kind === 'click') {
       const res = await fetch(`${base}/?a=${AFF.partner}&c=${CREATIVE.lead}&s1=${key}`, { redirect: 'manual', headers: { host: HOST } });
@@ -76,12 +85,13 @@ async function send(base: string, kind: 'click' | 'lead', key: string): Promise<
       return { kind, id: reqid, status: res.status };
     }
     const email = `${key}@example.com`;
-    const body = new URLSearchParams({ ckm_offer_id: String(OFFER.lead), first_name: 'Young', last_name: 'Doe', email, zip: '90210' });
-    const res = await fetch(`${base}/d.ashx`, { method: 'POST', body, headers: { host: HOST } });
+    // ckm_bp=0: the XML answer, never a redirect to the thank-you page (whose host is not ours).
+    const body = new URLSearchParams({ ckm_offer_id: String(OFFER.lead), ckm_bp: '0', first_name: 'Young', last_name: 'Doe', email, zip: '90210' });
+    const res = await fetch(`${base}/d.ashx`, { method: 'POST', body, headers: { host: HOST }, redirect: 'manual' });
     const leadid = /<code>0<\/code>.*<leadid>(\w+)<\/leadid>/s.exec(await res.text())?.[1];
     return { kind, id: leadid ? parseInt(leadid, 16) : undefined, email, status: res.status };
-  } catch {
-    return { kind };
+  } catch (error) {
+    return { kind, failed: String((error as Error).cause ?? error) };
   }
 }
 
@@ -134,7 +144,9 @@ describe('retention: kill -9 of the server during a retention batch', () => {
     const acknowledged = outcomes.filter((o) => o.id !== undefined).length;
     const left = oldRows(db);
     expect(integrity).toBe('ok');
-    expect(acknowledged, JSON.stringify(outcomes.slice(0, 5))).toBeGreaterThan(100);
+    expect(acknowledged).toBeGreaterThan(100);
+    // Only the requests in flight at the kill go unanswered.
+    expect(outcomes.length - acknowledged, JSON.stringify(outcomes.filter((o) => o.id === undefined).slice(0, 5))).toBeLessThanOrEqual(CONCURRENCY);
     expect(lostClicks, 'acknowledged clicks missing').toEqual([]);
     expect(lostLeads, 'acknowledged leads missing or changed').toEqual([]);
     expect(halfStripped).toBe(0);
@@ -155,7 +167,12 @@ describe('retention: kill -9 of the server during a retention batch', () => {
     } finally {
       after.close();
     }
+    // Figures, not assertions (the machine is shared): how long answers took while the job ran.
+    const ms = outcomes.filter((o) => o.kind === 'click' && o.ms !== undefined && o.id !== undefined).map((o) => o.ms!).sort((x, y) => x - y);
+    const at = (q: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!.toFixed(1) : '?');
     report('retention, kill -9 of the server during a batch (SQLite)', {
+      'click ms p50 (16 clients, during the job)': at(0.5),
+      'click ms p99': at(0.99),
       'requests sent': outcomes.length,
       acknowledged,
       'old clicks left at the kill': left.clicks,
