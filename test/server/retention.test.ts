@@ -105,6 +105,30 @@ describe('the retention job', () => {
     expect((await job.run()).removed.clicks).toBe(1);
   });
 
+  it('never runs two passes at once, and stop() waits for the batch in progress', async () => {
+    await settings({ retention_days: { clicks: 30 } });
+    let release: () => void = () => {};
+    let calls = 0;
+    const slow = Object.create(t.store) as typeof t.store;
+    slow.retain = async () => {
+      calls++;
+      await new Promise<void>((resolve) => (release = resolve));
+      return 0;
+    };
+    const job = createRetention({ store: slow, network: () => t.network.current, clock: () => t.clock.now });
+    const first = job.run();
+    const second = job.run();
+    expect(second).toBe(first);
+    let stopped = false;
+    const stopping = job.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(calls).toBe(1);
+  });
+
   it('does nothing while the network keeps everything', async () => {
     await click(t);
     t.clock.now += 4000 * DAY;
