@@ -33,6 +33,13 @@ describe('GET /api/openapi.json', () => {
     expect(documented()).toEqual(served());
   });
 
+  it('names each operation once, and answers each with the envelope', () => {
+    const ops = Object.values(doc.paths as Record<string, Record<string, any>>).flatMap((o) => Object.values(o));
+    const ids = ops.map((o) => o.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of ops) expect(op.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Success' });
+  });
+
   it("gives each call's parameters as the schema that checks them", () => {
     const clicks = doc.paths['/api/2/click.json'].get;
     const start = clicks.parameters.find((p: any) => p.name === 'start_date');
