@@ -1367,6 +1367,21 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(await store.getClick(young.reqid)).toEqual(young);
       });
 
+      it('lets two instances run retention at once: every old row goes once, nothing fails', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        const old = await Promise.all(Array.from({ length: 30 }, (_, i) => makeClick(T0 - 40 * DAY + i)));
+        for (const c of old) await a.recordClick(c);
+        const drain = async (store: Store) => {
+          let n = 0;
+          for (let got = -1; got !== 0; n += got) got = await store.retain('clicks', T0 - 30 * DAY, 4);
+          return n;
+        };
+        const [byA, byB] = await Promise.all([drain(a), drain(b)]);
+        expect(byA + byB).toBe(30);
+        expect(await a.retain('clicks', T0 - 30 * DAY, 4)).toBe(0);
+      });
+
       it('deletes old delivery attempts and finished deliveries, never a pending one', async () => {
         const store = await fresh();
         const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo([1, 2]));
