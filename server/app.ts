@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
+import { referenceRoutes } from './api/reference.js';
 import { keyUses, type KeyUses } from './auth.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
@@ -16,7 +17,7 @@ import type { LiveNetwork } from './network/live.js';
 import { mountOps, type OpsOptions } from './ops/index.js';
 import { BadParams } from './params.js';
 import type { Resolve } from './postbacks/address.js';
-import { reqids as makeReqids, webCryptoMac, type Mac, type Reqids } from './reqid.js';
+import { keyring, webCryptoMac, type Mac, type Reqids } from './reqid.js';
 import { dJsHandler } from './routes/assets.js';
 import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   secret: string;
   /** A MAC over `secret` faster than Web Crypto's, where the runtime has one. */
   mac?: Mac;
+  /** The same for the keys of the network's rotation list (`reqid_keys`); default Web Crypto's. */
+  macFor?: (secret: string) => Mac;
   /** Milliseconds since the epoch; tests move it. */
   clock?: () => number;
   /** The client's address; from the runtime's connection info (put in one form here). */
@@ -60,7 +63,9 @@ export interface AppDeps {
   /** The current snapshot: read it once per request (a getter; a change replaces it whole). */
   readonly network: Network;
   live: LiveNetwork;
-  reqids: Reqids;
+  /** Mints and verifies request ids with the network's keys of the moment (a getter: a key
+   * rotation replaces it). */
+  readonly reqids: Reqids;
   clock: () => number;
   clientIp: (c: Context) => string | undefined;
   country: (c: Context) => string | undefined;
@@ -100,13 +105,17 @@ const countryHeader = (c: Context) => c.req.header('cf-ipcountry') ?? c.req.head
 export function createApp(options: AppOptions) {
   const live = options.network;
   const clientIp = options.clientIp;
+  const macFor = options.macFor ?? webCryptoMac;
+  const keysOf = keyring(options.mac ?? macFor(options.secret), macFor);
   const deps: AppDeps = {
     store: options.store,
     get network() {
       return live.current;
     },
     live,
-    reqids: makeReqids(options.mac ?? webCryptoMac(options.secret)),
+    get reqids() {
+      return keysOf(live.current.state.settings.reqid_keys);
+    },
     clock: options.clock ?? Date.now,
     // Every runtime's address in one form: ::ffff:203.0.113.9 is 203.0.113.9 (address.ts).
     clientIp: clientIp ? (c) => normalAddress(clientIp(c)) : () => undefined,
@@ -125,6 +134,7 @@ export function createApp(options: AppOptions) {
   app.route('/', pixelRoutes(deps));
   app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
   app.route('/api/2', apiRoutes(deps));
+  app.route('/api', referenceRoutes());
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
 
 

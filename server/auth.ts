@@ -40,6 +40,8 @@ export const ACTIONS = [
   'deliveries.read',
   'tracking_domains.read',
   'reports.read',
+  /** Erasing a person's data (PROTOCOL.md 12): admin keys only. */
+  'leads.erase',
   /** Everything else: the network's entities, its settings, the change log, API keys. */
   'network.manage',
 ] as const;
@@ -59,6 +61,7 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
 const CALLS: Record<string, Action> = {
   'GET /click.json': 'clicks.read',
   'GET /leads.json': 'leads.read',
+  'DELETE /lead.json': 'leads.erase',
   'GET /conversion.json': 'conversion.record',
   'POST /conversion.json': 'conversion.record',
   'PUT /conversion.json': 'conversion.status',
@@ -76,6 +79,12 @@ const CALLS: Record<string, Action> = {
 /** The action a call needs. HEAD is GET's. */
 export function actionOf(method: string, path: string): Action {
   return CALLS[`${method === 'HEAD' ? 'GET' : method} ${path}`] ?? 'network.manage';
+}
+
+/** The roles whose keys may make a call (the API reference lists them). */
+export function rolesFor(method: string, path: string): Role[] {
+  const action = actionOf(method, path);
+  return (Object.keys(GRANTS) as Role[]).filter((r) => GRANTS[r].has(action));
 }
 
 export function may(key: ApiKey, action: Action): boolean {

@@ -1,6 +1,7 @@
 // recordClick: the one home of the clicks write (tracking links and click pixels). It decides who
 // the click belongs to, which reqid the browser keeps (first or last touch), and where it goes.
 // previewClick answers the same without recording anything (HEAD requests).
+import { anonymizeIp } from './address.js';
 import { clickForReqid, withinCookieWindow } from './attribution.js';
 import type { Campaign, Creative, Network, Offer } from './network.js';
 import type { Reqids } from './reqid.js';
@@ -66,7 +67,7 @@ export async function recordClick(deps: ClickDeps, req: ClickRequest): Promise<C
 
   if ('disposition' in found) {
     const reqid = await reqids.mint(now);
-    await deps.store.recordClick(clickRow(req, now, domain.tracking_domain_id, reqid, null, req.visitorId ?? null, found.disposition));
+    await deps.store.recordClick(clickRow(req, now, domain.tracking_domain_id, reqid, null, req.visitorId ?? null, found.disposition, storedIp(network, req.ip)));
     return { attributed: false, disposition: found.disposition };
   }
 
@@ -93,7 +94,7 @@ export async function recordClick(deps: ClickDeps, req: ClickRequest): Promise<C
 
   const reqid = await reqids.mint(now);
   const visitorId = visitorOf(req, reqid);
-  const row = clickRow(req, now, domain.tracking_domain_id, reqid, found, visitorId, kept ? `repeat ${kept.reqid}` : req.pixel ? 'pixel' : 'redirect');
+  const row = clickRow(req, now, domain.tracking_domain_id, reqid, found, visitorId, kept ? `repeat ${kept.reqid}` : req.pixel ? 'pixel' : 'redirect', storedIp(network, req.ip));
   await deps.store.recordClick(row);
 
   const given = kept ?? row;
@@ -107,7 +108,7 @@ export async function recordClick(deps: ClickDeps, req: ClickRequest): Promise<C
 export function previewClick(network: Network, req: ClickRequest): ClickResult {
   const found = resolveOn(network, network.domainFor(req.host), req);
   if ('disposition' in found) return { attributed: false, disposition: found.disposition };
-  const row = clickRow(req, 0, 0, '', found, null, '');
+  const row = clickRow(req, 0, 0, '', found, null, '', undefined);
   const location = req.pixel ? '' : landingUrl(network, found.offer, found.creative, row, '');
   return { attributed: true, reqid: '', offer: found.offer, location, setCookie: false, visitorId: '' };
 }
@@ -143,6 +144,7 @@ function clickRow(
   found: Extract<Resolved, { offer: Offer }> | null,
   visitor_id: string | null,
   disposition: string,
+  ip: string | null | undefined,
 ): ClickRecord {
   const subIds = spillSubIds(req.subIds);
   return {
@@ -157,7 +159,7 @@ function clickRow(
     s3: subIds[2]!,
     s4: subIds[3]!,
     s5: subIds[4]!,
-    ip: clip(req.ip, 64),
+    ip: clip(ip, 64),
     country: req.country && /^[A-Za-z]{2}$/.test(req.country) ? req.country.toUpperCase() : null,
     user_agent: clip(req.userAgent, 512),
     referrer: clip(req.referrer, 1024),
@@ -165,6 +167,12 @@ function clickRow(
     visitor_id,
     disposition,
   };
+}
+
+/** A visitor's address as the network keeps it: without its last octet (IPv4) or 80 bits (IPv6)
+ * when the network anonymises addresses (`anonymize_ip`), else as it came. */
+export function storedIp(network: Network, ip: string | null | undefined): string | null | undefined {
+  return network.anonymize_ip ? anonymizeIp(ip) : ip;
 }
 
 /** The browser's visitor id (from the clicks it holds), or for a new visitor the 72 random bits of

@@ -11,6 +11,7 @@ const id = z.number().int().positive().max(2147483647);
 const status = z.enum(['active', 'inactive']).default('active');
 const money = z.number().min(0).max(1_000_000);
 const name = z.string().min(1).max(200);
+const retentionDays = z.number().int().min(1).max(36500).nullable().default(null);
 const httpUrl = z.string().max(2000).refine(isHttpUrl, 'must be an absolute http:// or https:// URL');
 
 export const FIELD_TYPES = ['text', 'number', 'email', 'phone', 'zip', 'date', 'select'] as const;
@@ -63,6 +64,40 @@ export const settingsSchema = z.strictObject({
   postbacks_allow_private: z.boolean().default(false),
   /** Ports server-to-server postbacks may use on public addresses. */
   postback_ports: z.array(z.number().int().min(1).max(65535)).min(1, 'needs at least one port').max(100).default([80, 443]),
+  /** How many days each kind of personal data is kept (PROTOCOL.md 12); absent or null: for ever.
+   * Older clicks and delivery attempts are deleted, older leads lose their personal fields (the
+   * lead row and its money stay), by the retention job (ops/retention.ts). */
+  retention_days: z
+    .strictObject({
+      clicks: retentionDays,
+      delivery_attempts: retentionDays,
+      lead_fields: retentionDays,
+    })
+    .default({ clicks: null, delivery_attempts: null, lead_fields: null }),
+  /** Store visitors' addresses without their last octet (IPv4) or last 80 bits (IPv6). */
+  anonymize_ip: z.boolean().default(false),
+  /** Request-id key rotation (PROTOCOL.md 12): the `current` key mints new ids; every key listed
+   * verifies them, so a `retired` key's ids keep working until the key is taken off the list.
+   * `base` (with no secret) is the key ids were minted with before: reqid_secret, the Workers'
+   * CRUMB_REQID_SECRET, or the one kept in the store. Absent: the base key alone. */
+  reqid_keys: z
+    .array(
+      z
+        .strictObject({
+          key_id: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1 to 40 letters, digits, ., _ or -'),
+          secret: z.string().min(32, 'must be at least 32 characters').max(200).optional(),
+          status: z.enum(['current', 'retired']),
+        })
+        .refine((k) => (k.key_id === 'base') === (k.secret === undefined), {
+          message: 'every key but base needs its secret (32 characters or more); base has none (it is the key kept outside the list)',
+          path: ['secret'],
+        }),
+    )
+    .min(1, 'needs at least one key (leave reqid_keys out for the base key alone)')
+    .max(10)
+    .refine((keys) => keys.filter((k) => k.status === 'current').length === 1, 'exactly one key must be current')
+    .refine((keys) => new Set(keys.map((k) => k.key_id)).size === keys.length, 'each key_id may be listed once')
+    .optional(),
 });
 
 export const trackingDomainSchema = z.strictObject({
@@ -135,7 +170,7 @@ export const ENTITIES = {
 export type EntityKind = keyof typeof ENTITIES;
 export const ENTITY_KINDS = Object.keys(ENTITIES) as EntityKind[];
 
-const fileSchema = z.strictObject({
+export const networkFileSchema = z.strictObject({
   network: settingsSchema,
   /** Admin keys. The store keeps them as hashes; a store with none refuses to start. */
   api_keys: z.array(z.string().min(8, 'must be at least 8 characters').max(200)).default([]),
@@ -147,7 +182,7 @@ const fileSchema = z.strictObject({
   campaigns: z.array(campaignSchema),
 });
 
-export type NetworkFile = z.input<typeof fileSchema>;
+export type NetworkFile = z.input<typeof networkFileSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type Affiliate = z.output<typeof affiliateSchema>;
 export type Advertiser = z.output<typeof advertiserSchema>;
@@ -209,6 +244,8 @@ export interface Network {
   suppression: { ips: Set<string>; emails: Set<string>; transaction_ids: Set<string> };
   /** The /metrics credential besides admin keys; null when none is set. */
   metrics_token: string | null;
+  /** Store visitors' addresses anonymised (clicks.ts `storedIp`). */
+  anonymize_ip: boolean;
   /** Where server-to-server postbacks may go (postbacks/address.ts). */
   postbacks_allow_private: boolean;
   postback_ports: number[];
@@ -257,7 +294,7 @@ export interface ParsedFile {
  * which entity, which field, what is wrong. With `alone: false`, references to entities the file
  * does not hold are left for the import to check against the stored network. */
 export function parseNetworkFile(input: unknown, options: { alone?: boolean } = {}): ParsedFile {
-  const result = fileSchema.safeParse(input);
+  const result = networkFileSchema.safeParse(input);
   if (!result.success) throw new NetworkError(result.error.issues.map((issue) => describeIssue(input, issue)));
   const file = result.data;
   const problems: string[] = [];
@@ -387,6 +424,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
       transaction_ids: new Set(settings.suppression.transaction_ids),
     },
     metrics_token: settings.metrics_token ?? null,
+    anonymize_ip: settings.anonymize_ip,
     postbacks_allow_private: settings.postbacks_allow_private,
     postback_ports: settings.postback_ports,
     tracking_domains: domains,
@@ -414,9 +452,8 @@ export function buildNetwork(state: NetworkState, version: number): Network {
  * secrets): what GET /api/2/network.json answers and what an import reads back. */
 export function networkFileOf(state: NetworkState): NetworkFile {
   const sorted = <T>(map: Map<number, T>) => [...map.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-  const { reqid_secret: _secret, metrics_token: _token, ...settings } = state.settings;
   return {
-    network: settings,
+    network: publicSettings(state.settings),
     tracking_domains: sorted(state.tracking_domains),
     affiliates: sorted(state.affiliates),
     advertisers: sorted(state.advertisers),
@@ -424,6 +461,13 @@ export function networkFileOf(state: NetworkState): NetworkFile {
     creatives: sorted(state.creatives),
     campaigns: sorted(state.campaigns),
   };
+}
+
+/** The settings without their secrets (the reqid keys, the metrics token): what exports, API
+ * answers and the change log show. */
+export function publicSettings(settings: Settings): Omit<Settings, 'reqid_secret' | 'metrics_token' | 'reqid_keys'> {
+  const { reqid_secret: _secret, metrics_token: _token, reqid_keys: _keys, ...rest } = settings;
+  return rest;
 }
 
 /** The offer's event of this id, or undefined. */
@@ -455,7 +499,7 @@ function byId<K extends EntityKind>(rows: EntityTypes[K][], entity: K, problems:
 }
 
 /** A problem as a line of the file: "offers[0] (offer_id 12345) advertiser_id: …". */
-function fileLine(file: z.output<typeof fileSchema>, p: Problem): string {
+function fileLine(file: z.output<typeof networkFileSchema>, p: Problem): string {
   if (p.entity === 'network') return `network ${p.field}: ${p.message}`;
   if (p.id === null) return `${p.entity} ${p.field}: ${p.message}`;
   const key = ENTITIES[p.entity].key;

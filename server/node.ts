@@ -19,6 +19,7 @@ import { errorRecord, repeatedErrors } from './ops/logging.js';
 import { logSettings, nodeLog } from './ops/node-log.js';
 import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
+import { createRetention } from './ops/retention.js';
 import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
@@ -33,7 +34,8 @@ const USAGE = `Usage: npm start -- [options]
   --sync full     sync SQLite's log on every commit (survives power loss, slower)
   --trust-proxy   take the client address from X-Forwarded-For, as the one load balancer in front added it
   --log-level L   trace, debug (every request), info (default: API calls, warnings, errors), warn, error, silent; or CRUMB_LOG_LEVEL
-  --log-format F  json (one object a line) or pretty (default on a terminal); or CRUMB_LOG_FORMAT`;
+  --log-format F  json (one object a line) or pretty (default on a terminal); or CRUMB_LOG_FORMAT
+  --retention-interval S  seconds between runs of the retention job (default 600)`;
 
 function fail(message: string): never {
   console.error(message);
@@ -52,6 +54,7 @@ function options() {
         'trust-proxy': { type: 'boolean' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        'retention-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -121,6 +124,8 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${args.port}`);
   if (args.sync !== undefined && args.sync !== 'full' && args.sync !== 'normal') fail('--sync must be full or normal');
   const host = args.host;
+  const retentionEvery = Number(args['retention-interval'] ?? 600);
+  if (!(retentionEvery > 0)) fail(`--retention-interval must be a number of seconds above 0, not ${args['retention-interval']}`);
   let logging;
   try {
     logging = logSettings(args['log-level'], args['log-format']);
@@ -163,8 +168,19 @@ async function main() {
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost, ops });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, dJs, demo, resolveHost, ops });
   dispatcher.start();
+  // Removes what the network's retention_days no longer keeps, a small batch at a time.
+  const retention = createRetention({
+    store,
+    network: () => live.current,
+    everyMs: retentionEvery * 1000,
+    onError: repeatedErrors(log, 'retention job'),
+    onRun: ({ removed, more }) => {
+      if (removed.clicks || removed.delivery_attempts || removed.lead_fields) log.info({ removed, more }, 'Retention: removed what the network no longer keeps');
+    },
+  });
+  retention.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
@@ -193,7 +209,7 @@ async function main() {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     force.unref();
     // No new postback attempts; those in flight finish (and are logged) before the store closes.
-    const dispatcherStopped = dispatcher.stop();
+    const dispatcherStopped = Promise.all([dispatcher.stop(), retention.stop()]);
     live.stop();
     server.close(async () => {
       clearInterval(idle);

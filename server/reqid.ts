@@ -63,7 +63,10 @@ export interface Reqids {
   verify(reqid: string): Promise<number | null>;
 }
 
-export function reqids(mac: Mac): Reqids {
+/** Ids minted with `mac`, verified with it or any of `others` (keys being rotated out, tried in
+ * order after it: a forged id costs one MAC per key). */
+export function reqids(mac: Mac, others: Mac[] = []): Reqids {
+  const verifiers = [mac, ...others];
   return {
     async mint(now) {
       const bytes = new Uint8Array(BODY_BYTES + TAG_BYTES);
@@ -76,11 +79,49 @@ export function reqids(mac: Mac): Reqids {
       if (typeof reqid !== 'string' || reqid.length !== REQID_LENGTH) return null;
       const bytes = decode(reqid);
       if (!bytes) return null;
-      const tag = await mac(bytes.subarray(0, BODY_BYTES));
-      let diff = 0;
-      for (let i = 0; i < TAG_BYTES; i++) diff |= tag[i]! ^ bytes[BODY_BYTES + i]!;
-      return diff === 0 ? reqidTime(bytes) : null;
+      for (const verifier of verifiers) {
+        const tag = await verifier(bytes.subarray(0, BODY_BYTES));
+        let diff = 0;
+        for (let i = 0; i < TAG_BYTES; i++) diff |= tag[i]! ^ bytes[BODY_BYTES + i]!;
+        if (diff === 0) return reqidTime(bytes);
+      }
+      return null;
     },
+  };
+}
+
+/** A request-id key of the network's rotation list (settings `reqid_keys`). `base` has no secret
+ * of its own: it is the key kept outside the list (reqid_secret, CRUMB_REQID_SECRET, the store's). */
+export interface ReqidKey {
+  key_id: string;
+  secret?: string;
+  status: 'current' | 'retired';
+}
+
+/** The reqids of whatever key list the network holds now (key rotation, PROTOCOL.md 12): without
+ * a list, the base key alone; with one, the current key mints and every listed key verifies. Built
+ * once per list (the snapshot's list is replaced whole by a change, so a new list is a new array),
+ * so the click path pays one comparison. Every instance reads the list from its live snapshot:
+ * a rotation reaches them all as any network change does, without a restart. */
+export function keyring(base: Mac, macFor: (secret: string) => Mac): (keys: readonly ReqidKey[] | undefined) => Reqids {
+  const baseOnly = reqids(base);
+  let list: readonly ReqidKey[] | undefined;
+  let built = baseOnly;
+  const macs = new Map<string, Mac>();
+  const macOf = (key: ReqidKey) => {
+    if (key.key_id === 'base' || key.secret === undefined) return base;
+    let mac = macs.get(key.secret);
+    if (!mac) macs.set(key.secret, (mac = macFor(key.secret)));
+    return mac;
+  };
+  return (keys) => {
+    if (!keys?.length) return baseOnly;
+    if (keys !== list) {
+      const current = keys.find((k) => k.status === 'current') ?? keys[0]!;
+      built = reqids(macOf(current), keys.filter((k) => k !== current).map(macOf));
+      list = keys;
+    }
+    return built;
   };
 }
 

@@ -14,6 +14,7 @@
 // - Postbacks: the outbox in D1 is delivered by the dispatcher's drain(): right after a request that
 //   queued some (ctx.waitUntil, so the answer does not wait), and by the Cron trigger, which drains
 //   what falls due later (retries) or what a lost isolate left.
+// - Retention: the Cron trigger also runs the retention job, at most 20 batches of each kind a run.
 import dJs from 'crumb:d.js';
 import type { Context } from 'hono';
 import { createApp } from './app.js';
@@ -22,6 +23,7 @@ import { openNetwork, type FileSource } from './network/import.js';
 import type { LiveNetwork } from './network/live.js';
 import { targetsOf } from './postbacks/address.js';
 import { createDispatcher, type Dispatcher } from './postbacks/dispatcher.js';
+import { createRetention, type Retention } from './ops/retention.js';
 import { generateSecret } from './reqid.js';
 import { openD1Store, type D1Database } from './store/d1.js';
 
@@ -50,6 +52,8 @@ interface Crumb {
   /** Counts requests that queued postbacks; a change across one request asks for a drain. */
   queued: number;
   deliver(): Promise<void>;
+  /** The retention job, run by the Cron trigger (a bounded number of batches per run). */
+  retention: Retention;
 }
 
 /** A misconfiguration (no network, bad network, missing migrations): answered 503 with the reason. */
@@ -94,6 +98,7 @@ async function start(env: Env): Promise<Crumb> {
   const dispatcher: Dispatcher = createDispatcher({ store, targets: () => targetsOf(live.current) });
 
   const crumb: Crumb = {
+    retention: createRetention({ store, network: () => live.current, maxBatches: 20, pauseMs: 0 }),
     queued: 0,
     live,
     checked: Date.now(),
@@ -166,6 +171,13 @@ export default {
       unavailable(error);
       return;
     }
+    // Postbacks first (they are due); then a bounded share of retention (what is left waits for
+    // the next minute's run), by the network as it is now (a change made on another isolate).
     await crumb.deliver();
+    await crumb.live.refresh().catch((error: unknown) => console.error('network refresh:', error));
+    await crumb.retention.run().then(
+      () => {},
+      (error: unknown) => console.error('retention job:', error),
+    );
   },
 };

@@ -12,7 +12,7 @@ import { success, type Api } from './index.js';
  * key reads by key within the statement timeout. */
 export const CLICK_DAYS = 31;
 
-const clickParams = z.object({ click_id: z.string().optional(), start_after: textParam(100).optional(), ...reportParams(10_000) });
+export const clickParams = z.object({ click_id: z.string().optional(), start_after: textParam(100).optional(), ...reportParams(10_000) });
 
 export function clickApi(api: Api, deps: AppDeps) {
   api.get('/click.json', async (c) => {

@@ -40,7 +40,7 @@ const DAY = 86_400_000;
 /** Statuses a client may set; scrubbed is decided by the scrub rules when a conversion arrives. */
 const SETTABLE = ['approved', 'pending', 'rejected', 'reversed'] as const;
 
-const recordParams = z.object({
+export const recordParams = z.object({
   click_id: textParam(100),
   offer_id: idParam,
   event_id: countParam(0, 2147483647).optional(),
@@ -58,12 +58,12 @@ const recordParams = z.object({
   ckm_test: booleanParam.optional(),
 });
 
-const statusParams = z.object({
+export const statusParams = z.object({
   conversion_id: idParam,
   conversion_status: enumParam(SETTABLE),
 });
 
-const reportParams = z.object({
+export const reportParams = z.object({
   start_date: dateParam,
   end_date: dateParam,
   offer_id: idParam.optional(),

@@ -9,7 +9,7 @@ import type { ApiKey } from '../network.js';
 import { readParams, type Params } from '../params.js';
 import type { Scope } from '../store/types.js';
 import { clickApi } from './clicks.js';
-import { leadApi } from './leads.js';
+import { erasureApi, leadApi } from './leads.js';
 import { conversionApi } from './conversions.js';
 import { postbackApi } from './postbacks.js';
 import { networkApi } from './network.js';
@@ -55,6 +55,7 @@ export function apiRoutes(deps: AppDeps): Api {
   });
   clickApi(api, deps);
   leadApi(api, deps);
+  erasureApi(api, deps);
   conversionApi(api, deps);
   postbackApi(api, deps);
   networkApi(api, deps);

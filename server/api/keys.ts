@@ -15,21 +15,21 @@ import { requireAdmin, success, type Api } from './index.js';
 
 export const KEY_LENGTH = 40;
 
-const createParams = z.object({
+export const createParams = z.object({
   role: enumParam(['admin', 'advertiser', 'affiliate']),
   advertiser_id: idParam.optional(),
   affiliate_id: idParam.optional(),
   label: textParam(200).optional(),
 });
 
-const listParams = z.object({
+export const listParams = z.object({
   key_id: idParam.optional(),
   role: enumParam(['admin', 'advertiser', 'affiliate']).optional(),
   status: enumParam(['active', 'revoked']).optional(),
   ...pagingParams(1000),
 });
 
-const idParams = z.object({ key_id: idParam });
+export const idParams = z.object({ key_id: idParam });
 
 export function keyApi(api: Api, deps: AppDeps) {
   api.post('/api_keys.json', async (c) => {

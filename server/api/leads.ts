@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { formatLeadId, parseLeadId } from '../conversions/record.js';
 import { checkAsked } from '../auth.js';
+import { requireAdmin } from './index.js';
 import { booleanParam, cappedRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
 import type { LeadRow } from '../store/types.js';
 import { success, type Api } from './index.js';
@@ -21,7 +22,15 @@ const leadId = z
     return id;
   });
 
-const leadParams = z.object({ lead_id: leadId.optional(), start_after: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
+/** DELETE /api/2/lead.json (PROTOCOL.md 12): whose data to erase, by email or by lead id. */
+export const erasureParams = z
+  .object({
+    email_address: z.string().trim().min(3).max(254).includes('@', { message: 'must be an email address' }).meta({ description: 'an email address, as the leads were posted (any case)' }).optional(),
+    lead_id: leadId.meta({ description: 'a lead id as the post answered it, such as 0000002A' }).optional(),
+  })
+  .refine((p) => (p.email_address === undefined) !== (p.lead_id === undefined), { message: 'send email_address or lead_id (one of them)', path: ['email_address'] });
+
+export const leadParams = z.object({ lead_id: leadId.optional(), start_after: leadId.optional(), include_tests: booleanParam.optional(), ...reportParams(10_000) });
 
 /** The most days one call reads (leads are a fraction of clicks: a quarter's worth). */
 export const LEAD_DAYS = 92;
@@ -49,6 +58,19 @@ export function leadApi(api: Api, deps: AppDeps) {
         next_start_after: page.next === null ? null : formatLeadId(page.next),
       },
     });
+  });
+}
+
+/** Erasure: the person's leads lose their personal fields; the addresses of their leads, clicks
+ * and conversions are anonymised; conversions and their money stay for the books. Answers what
+ * changed (zeros when nothing names that person: asking twice is harmless). */
+export function erasureApi(api: Api, deps: AppDeps) {
+  api.delete('/lead.json', async (c) => {
+    requireAdmin(c);
+    const p = parseParams(erasureParams, withoutEmpty(c.get('params')));
+    const target = p.email_address !== undefined ? { email: p.email_address.toLowerCase() } : { lead_id: p.lead_id! };
+    const erased = await deps.store.erase(target, deps.clock());
+    return success(c, { erased: { leads: erased.leads, clicks: erased.clicks, conversions: erased.conversions } });
   });
 }
 

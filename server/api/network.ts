@@ -12,7 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { checkAsked, entityInScope, keySource, outOfScope, randomSecret, sha256Hex } from '../auth.js';
-import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, settingsSchema, NetworkError, type Campaign, type EntityKind, type Network } from '../network.js';
+import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, publicSettings, settingsSchema, NetworkError, type Campaign, type EntityKind, type Network, type Settings } from '../network.js';
 import { ChangeRefused, changeNetwork } from '../network/change.js';
 import { fileWrites, parseFileText } from '../network/import.js';
 import { BadParams, dateParam, dateRange, enumParam, formatDate, idParam, paging, pagingParams, parseParams, textParam, withoutEmpty, type Params } from '../params.js';
@@ -28,6 +28,30 @@ const PARENTS: Record<EntityKind, string[]> = {
   campaigns: ['affiliate_id', 'offer_id'],
   tracking_domains: [],
 };
+
+export const changeParams = z.object({
+  entity: enumParam(['network', 'api_keys', ...ENTITY_KINDS]).optional(),
+  entity_id: textParam(20).optional(),
+  start_date: dateParam.optional(),
+  end_date: dateParam.optional(),
+  ...pagingParams(1000),
+});
+
+/** An entity list's filters and paging (GET). */
+export function entityListParams(kind: EntityKind) {
+  const { key: idKey, status: statusKey } = ENTITIES[kind];
+  return z.object({
+    [idKey]: idParam.optional(),
+    [statusKey]: enumParam(['active', 'inactive']).optional(),
+    ...Object.fromEntries(PARENTS[kind].map((p) => [p, idParam.optional()])),
+    ...pagingParams(10_000),
+  });
+}
+
+/** The id an entity is changed or deleted by (PUT, DELETE). */
+export function entityIdParams(kind: EntityKind) {
+  return z.object({ [ENTITIES[kind].key]: idParam });
+}
 
 /** Control parameters, never entity fields. */
 const CONTROL = new Set(['api_key', 'start_at_row', 'row_limit']);
@@ -79,13 +103,6 @@ export function networkApi(api: Api, deps: AppDeps) {
     return success(c, { version: network.version, changes: writes.length });
   });
 
-  const changeParams = z.object({
-    entity: enumParam(['network', 'api_keys', ...ENTITY_KINDS]).optional(),
-    entity_id: textParam(20).optional(),
-    start_date: dateParam.optional(),
-    end_date: dateParam.optional(),
-    ...pagingParams(1000),
-  });
   api.get('/changes.json', async (c) => {
     requireAdmin(c);
     const p = parseParams(changeParams, withoutEmpty(c.get('params')));
@@ -109,13 +126,8 @@ export function networkApi(api: Api, deps: AppDeps) {
 function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
   const { schema, key: idKey, status: statusKey, singular } = ENTITIES[kind];
   const path = `/${kind}.json`;
-  const listParams = z.object({
-    [idKey]: idParam.optional(),
-    [statusKey]: enumParam(['active', 'inactive']).optional(),
-    ...Object.fromEntries(PARENTS[kind].map((p) => [p, idParam.optional()])),
-    ...pagingParams(10_000),
-  });
-  const idOnly = z.object({ [idKey]: idParam });
+  const listParams = entityListParams(kind);
+  const idOnly = entityIdParams(kind);
   const present = (network: Network, entity: object) =>
     kind === 'tracking_domains'
       ? // The domain served for any other host: the one marked default, else the first.
@@ -234,7 +246,10 @@ function campaignRule(network: Network, before: Campaign | null, after: Campaign
 
 /** What the change log shows of an entity: a key's hash never. */
 function shown(entity: string, value: unknown): unknown {
-  if (entity !== 'api_keys' || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // The change log keeps the settings whole; the API never shows their secrets.
+  if (entity === 'network') return publicSettings(value as Settings);
+  if (entity !== 'api_keys') return value;
   const { key_hash: _hash, ...rest } = value as Record<string, unknown>;
   return rest;
 }

@@ -50,14 +50,14 @@ const fields = {
   fire_on: enumParam(['conversion', 'approval', 'rejection']),
 };
 
-const createParams = z.object({
+export const createParams = z.object({
   ...fields,
   postback_status: fields.postback_status.default('active'),
   postback_type_id: fields.postback_type_id.default(1),
   fire_on: fields.fire_on.default('conversion'),
 });
 
-const updateParams = z.object({
+export const updateParams = z.object({
   postback_id: idParam,
   affiliate_id: fields.affiliate_id.optional(),
   offer_id: fields.offer_id.optional(),
@@ -67,7 +67,7 @@ const updateParams = z.object({
   fire_on: fields.fire_on.optional(),
 });
 
-const listParams = z.object({
+export const listParams = z.object({
   postback_id: idParam.optional(),
   affiliate_id: idParam.optional(),
   offer_id: offerOrAllParam.optional(),
@@ -76,9 +76,9 @@ const listParams = z.object({
   row_limit: pagingParams(MAX_POSTBACKS).row_limit,
 });
 
-const idParams = z.object({ postback_id: idParam });
+export const idParams = z.object({ postback_id: idParam });
 
-const deliveryParams = z.object({
+export const deliveryParams = z.object({
   delivery_id: idParam.optional(),
   conversion_id: idParam.optional(),
   postback_id: idParam.optional(),
@@ -87,7 +87,7 @@ const deliveryParams = z.object({
   ...pagingParams(500),
 });
 
-const resendParams = z.object({ delivery_id: idParam });
+export const resendParams = z.object({ delivery_id: idParam });
 
 export function postbackApi(api: Api, deps: AppDeps) {
   const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));

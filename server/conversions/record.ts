@@ -1,6 +1,7 @@
 // recordConversion: the one place where a conversion's money, status (scrubbing), dedupe key and
 // outbox rows are decided, whichever door it came through: the p.ashx pixel, conversion.json, or a
 // lead of an offer that pays per lead (leads/accept.ts uses prepareConversion inside its insert).
+import { storedIp } from '../clicks.js';
 import { normalAddress } from '../address.js';
 import { numberToCents, percentOfCents } from '../money.js';
 import type { Network, Offer, OfferEvent } from '../network.js';
@@ -140,7 +141,8 @@ export async function prepareConversion(deps: ConversionDeps, input: ConversionI
     adv4: adv[3] ?? null,
     adv5: adv[4] ?? null,
     source: input.source,
-    ip: input.ip ?? null,
+    // The suppression check above read the address as it came.
+    ip: storedIp(network, input.ip) ?? null,
     is_test,
   };
 

@@ -3,6 +3,7 @@
 // credit (campaign, cookie, reqid, or the internal affiliate), whether it is a test or a duplicate,
 // and, for an offer that pays per lead, its conversion: written with the lead in one transaction.
 // A post with ckm_lead_id updates that lead instead (updateLead).
+import { storedIp } from '../clicks.js';
 import type { AppDeps } from '../app.js';
 import { cleanReqid, clickForReqid, withinCookieWindow } from '../attribution.js';
 import { spillSubIds } from '../clicks.js';
@@ -65,7 +66,7 @@ export async function acceptLead(deps: AppDeps, input: LeadInput): Promise<LeadO
   const is_test = isTestLead(p, checked.fields);
   const credit = await creditFor(deps, target, p, input, now);
   const subIds = givenSubIds(p) ?? (credit.click ? [credit.click.s1, credit.click.s2, credit.click.s3, credit.click.s4, credit.click.s5] : [null, null, null, null, null]);
-  const ip = clip(input.ip, 64);
+  const ip = clip(storedIp(deps.network, input.ip), 64);
 
   const lead: NewLead = {
     offer_id: offer.offer_id,

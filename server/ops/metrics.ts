@@ -12,7 +12,7 @@
 // Gauges that describe the database (postbacks pending, the outbox's oldest row) are read from the
 // store when scraped, so every instance on one PostgreSQL database reports the same figures.
 import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client';
-import type { Store } from '../store/types.js';
+import { RETENTION_KINDS, type RetentionKind, type Store } from '../store/types.js';
 import type { AppMetrics } from './index.js';
 import { WRITES, type StoreObserver, type Write } from './observe.js';
 
@@ -134,6 +134,10 @@ export function createMetrics(options: MetricsOptions): NodeMetrics {
   const retried = new Counter('crumb_postbacks_retried_total', 'Postback attempts that failed and will be retried.', registry).child();
   const failed = new Counter('crumb_postbacks_failed_total', 'Postbacks given up after their last attempt failed.', registry).child();
 
+  // ---- retention and erasure
+  const retention = new Counter('crumb_retention_removed_total', 'Rows the retention job removed (clicks, delivery_attempts) or stripped of personal fields (lead_fields), by kind.', registry);
+  const retentionBy = Object.fromEntries(RETENTION_KINDS.map((k) => [k, retention.child({ kind: k })])) as Record<RetentionKind, ReturnType<Counter['child']>>;
+
   // ---- the store
   const writeSeconds = new Histogram(
     'crumb_store_write_seconds',
@@ -193,6 +197,9 @@ export function createMetrics(options: MetricsOptions): NodeMetrics {
       conversion(result) {
         if (result.duplicate) return duplicatesBy.conversion.inc();
         conversionsBy[result.conversion.source].inc();
+      },
+      retained(kind, rows) {
+        retentionBy[kind].inc(rows);
       },
       attempt(_, outcome) {
         if (outcome.delivered) delivered.inc();

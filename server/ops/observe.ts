@@ -1,10 +1,10 @@
 // What the store commits, seen from outside it: a store that forwards every call to the real one and
 // tells observers (metrics, the log) what each write did and how long it took to commit. So the
 // request paths and the dispatcher count nothing themselves, and both stores are observed alike.
-import type { Attempt, AttemptOutcome, ClickRecord, ConversionResult, ConversionRow, LeadResult, Store } from '../store/types.js';
+import type { Attempt, AttemptOutcome, ClickRecord, ConversionResult, ConversionRow, LeadResult, RetentionKind, Store } from '../store/types.js';
 
 /** The writes, by what they write. */
-export const WRITES = ['click', 'lead', 'conversion', 'status', 'claim', 'attempt', 'postback'] as const;
+export const WRITES = ['click', 'lead', 'conversion', 'status', 'claim', 'attempt', 'postback', 'retention', 'erasure'] as const;
 export type Write = (typeof WRITES)[number];
 
 export interface StoreObserver {
@@ -18,6 +18,8 @@ export interface StoreObserver {
   conversion?(result: ConversionResult): void;
   statusChanged?(conversion: ConversionRow | undefined): void;
   attempt?(attempt: Attempt, outcome: AttemptOutcome): void;
+  /** A retention batch removed (or stripped) `rows` rows of `kind`. */
+  retained?(kind: RetentionKind, rows: number): void;
 }
 
 /** The store, observed. Reads and any method not listed here go straight to `store`. */
@@ -72,5 +74,8 @@ export function observeStore(store: Store, ...observers: StoreObserver[]): Store
   wrap('createPostback', 'postback');
   wrap('updatePostback', 'postback');
   wrap('deletePostback', 'postback');
+  const retained = each<[RetentionKind, number]>((o) => o.retained);
+  wrap('retain', 'retention', retained && ((rows: number, kind: RetentionKind) => retained(kind, rows)));
+  wrap('erase', 'erasure');
   return observed;
 }

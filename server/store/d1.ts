@@ -36,6 +36,7 @@ import {
 } from './sqlite-sql.js';
 import * as list from './list-sql.js';
 import * as net from './network-sql.js';
+import * as privacy from './privacy-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import type {
   ApiKeyRecord,
@@ -205,7 +206,7 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
           // Everything is rendered before anything is written: a throw here writes nothing.
           const convRow: ConversionRow | null = conversion && { ...conversion.conversion, lead_id, conversion_id: conversion_id! };
           const outbox = convRow ? conversion!.deliveries(convRow) : [];
-          const written: LeadRow = { ...lead, lead_id, conversion_id, updated_at: null };
+          const written: LeadRow = { ...lead, lead_id, conversion_id, updated_at: null, erased_at: null };
           const leadValues = { ...leadParams(lead), lead_id, conversion_id, dedupe_email: dedupe?.email ?? null };
 
           const statements = [];
@@ -419,6 +420,31 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
     async outboxStats(now) {
       const row = (await run(STATEMENTS.outboxStats, [now]).first<{ pending: number; due: number | null; oldest: number | null }>())!;
       return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
+    },
+
+    async retain(kind, before, limit) {
+      const { statements, counted } = privacy.retentionBatch(kind, before, limit, Date.now());
+      const results = await track(() => db.batch(statements.map((s) => run(s.sql, s.params))));
+      return counted.reduce((n, i) => n + results[i]!.meta.changes, 0);
+    },
+
+    async erase(target, at) {
+      // No interactive transaction: the reads, then the writes in one batch. A click or conversion
+      // of theirs written in between (a lead post of theirs at this very moment) is not covered.
+      const found = privacy.erasureLeads(target);
+      const leads = (await run(found.sql, found.params).all<privacy.ErasedLead>()).results;
+      // D1 binds at most 100 parameters to a statement: the links are read 40 leads at a time.
+      const c: { reqid: string; ip: string | null }[] = [];
+      const v: { conversion_id: number; ip: string | null }[] = [];
+      for (let i = 0; i < leads.length; i += 40) {
+        const links = privacy.erasureLinks(leads.slice(i, i + 40));
+        const [clicks, conversions] = await db.batch([run(links.clicks.sql, links.clicks.params), run(links.conversions.sql, links.conversions.params)]);
+        for (const row of clicks!.results as typeof c) if (!c.some((x) => x.reqid === row.reqid)) c.push(row);
+        for (const row of conversions!.results as typeof v) if (!v.some((x) => x.conversion_id === row.conversion_id)) v.push(row);
+      }
+      const writes = privacy.erasureWrites(leads, c, v, at);
+      if (writes.length) await track(() => db.batch(writes.map((s) => run(s.sql, s.params))));
+      return { leads: leads.length, clicks: c.length, conversions: v.length };
     },
 
     async ping() {

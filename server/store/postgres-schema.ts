@@ -150,6 +150,17 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_postback ON deliveries (postback_id);
     `,
   },
+  {
+    // Retention and erasure: as in sqlite-schema.ts version 6.
+    version: 6,
+    sql: `
+      ALTER TABLE leads ADD COLUMN erased_at bigint;
+      CREATE INDEX leads_personal ON leads (created_at, lead_id) WHERE erased_at IS NULL;
+      CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
+      CREATE INDEX attempts_time ON attempts (attempted_at);
+      CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status <> 'pending';
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

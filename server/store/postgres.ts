@@ -19,6 +19,7 @@ import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import * as list from './list-sql.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
+import * as privacy from './privacy-sql.js';
 import { NETWORK_ENTITIES, ReadTimeout } from './types.js';
 import { redact } from './url.js';
 import type {
@@ -555,6 +556,38 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         SELECT count(*) AS pending, count(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, min(created_at) AS oldest
         FROM deliveries WHERE status = 'pending'`;
       return { pending: row!.pending as number, due: row!.due as number, oldest_created_at: (row!.oldest as number | null) ?? null };
+    },
+
+    retain(kind, before, limit) {
+      const { statements, counted } = privacy.retentionBatch(kind, before, limit, Date.now());
+      return track(() =>
+        transaction(sql, async (tx) => {
+          let n = 0;
+          for (const [i, s] of statements.entries()) {
+            const result = await tx.unsafe(net.numbered(s.sql), s.params as never[]);
+            if (counted.includes(i)) n += result.count;
+          }
+          return n;
+        }),
+      );
+    },
+
+    erase(target, at) {
+      return track(() =>
+        transaction(sql, async (tx) => {
+          const q = privacy.erasureLeads(target);
+          // Locked, so a concurrent update of these leads waits for the erasure.
+          const leads = (await tx.unsafe(`${net.numbered(q.sql)} FOR UPDATE`, q.params as never[])) as unknown as privacy.ErasedLead[];
+          const links = privacy.erasureLinks(leads);
+          const clicks = (await tx.unsafe(net.numbered(links.clicks.sql), links.clicks.params as never[])) as unknown as { reqid: string; ip: string | null }[];
+          const conversions = (await tx.unsafe(net.numbered(links.conversions.sql), links.conversions.params as never[])) as unknown as {
+            conversion_id: number;
+            ip: string | null;
+          }[];
+          for (const s of privacy.erasureWrites([...leads], [...clicks], [...conversions], at)) await tx.unsafe(net.numbered(s.sql), s.params as never[]);
+          return { leads: leads.length, clicks: clicks.length, conversions: conversions.length };
+        }),
+      );
     },
 
     async ping() {

@@ -154,4 +154,18 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_postback ON deliveries (postback_id);
     `,
   },
+  {
+    // Retention and erasure (PROTOCOL.md 12): when a lead's personal fields were removed, and the
+    // indexes that let the retention job take each batch of the oldest rows without a scan: the
+    // leads still holding personal fields by age, attempts by time, finished deliveries by age;
+    // and leads by email, for an erasure request.
+    version: 6,
+    sql: `
+      ALTER TABLE leads ADD COLUMN erased_at INTEGER;
+      CREATE INDEX leads_personal ON leads (created_at, lead_id) WHERE erased_at IS NULL;
+      CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
+      CREATE INDEX attempts_time ON attempts (attempted_at);
+      CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status <> 'pending';
+    `,
+  },
 ];

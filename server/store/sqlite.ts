@@ -14,6 +14,7 @@ import { clickKeyRange } from '../reqid.js';
 import * as list from './list-sql.js';
 import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
+import * as privacy from './privacy-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import { CANCELLED, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
@@ -123,7 +124,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
           sql.setLeadConversion.run(row.conversion_id, lead_id);
         }
         // The row is what was written, with its id: no need to read it back.
-        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null, updated_at: null }, conversion: row };
+        return { duplicate: false, lead: { ...lead, lead_id, conversion_id: row?.conversion_id ?? null, updated_at: null, erased_at: null }, conversion: row };
       }).catch((error: unknown) => {
         if (error instanceof EarlierLead) return { duplicate: true as const, lead: error.lead };
         throw error;
@@ -333,6 +334,30 @@ export function openSqliteStore(options: SqliteOptions): Store {
     async outboxStats(now) {
       const row = sql.outboxStats.get(now) as { pending: number; due: number | null; oldest: number | null };
       return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
+    },
+
+    retain(kind, before, limit) {
+      const { statements, counted } = privacy.retentionBatch(kind, before, limit, Date.now());
+      return write(() => {
+        let n = 0;
+        statements.forEach((s, i) => {
+          const { changes } = prepare(s.sql).run(...s.params);
+          if (counted.includes(i)) n += changes;
+        });
+        return n;
+      });
+    },
+
+    erase(target, at) {
+      return write(() => {
+        // Inside the write: nothing written between the reads and the writes escapes them.
+        const leads = all(privacy.erasureLeads(target)) as unknown as privacy.ErasedLead[];
+        const links = privacy.erasureLinks(leads);
+        const clicks = all(links.clicks) as { reqid: string; ip: string | null }[];
+        const conversions = all(links.conversions) as { conversion_id: number; ip: string | null }[];
+        for (const s of privacy.erasureWrites(leads, clicks, conversions, at)) db.prepare(s.sql).run(...s.params);
+        return { leads: leads.length, clicks: clicks.length, conversions: conversions.length };
+      });
     },
 
     async ping() {

@@ -111,6 +111,8 @@ export interface LeadRow extends NewLead {
   conversion_id: number | null;
   /** When a post with ckm_lead_id last changed it; null when never. */
   updated_at: Millis | null;
+  /** When its personal fields were removed (retention or erasure); null while it holds them. */
+  erased_at: Millis | null;
 }
 
 /** A lead update (ckm_lead_id): the fields sent, merged over the lead's (the others kept, new ones
@@ -416,6 +418,26 @@ export interface ChangeQuery {
   limit: number;
 }
 
+// ---- retention and erasure (PROTOCOL.md 12) ------------------------------------------------------
+
+/** What the retention job removes: clicks and delivery attempts (with finished deliveries) are
+ * deleted; leads keep their row and money but lose their personal fields. */
+export type RetentionKind = 'clicks' | 'delivery_attempts' | 'lead_fields';
+export const RETENTION_KINDS = ['clicks', 'delivery_attempts', 'lead_fields'] as const satisfies readonly RetentionKind[];
+
+/** Whose data an erasure request names: every lead with this email, or this lead and every lead
+ * with its email. */
+export type ErasureTarget = { email: string } | { lead_id: number };
+
+/** What an erasure changed. */
+export interface Erasure {
+  /** Leads whose personal fields were removed. */
+  leads: number;
+  /** Clicks and conversions of theirs whose address was anonymised. */
+  clicks: number;
+  conversions: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'd1';
 
@@ -512,6 +534,15 @@ export interface Store {
 
   /** The outbox's figures at `now` (operations: cheap, from the pending deliveries' index). */
   outboxStats(now: Millis): Promise<OutboxStats>;
+
+  /** One retention batch: removes (or, for leads, strips) at most `limit` of the oldest rows of
+   * `kind` older than `before`, in one transaction; answers how many. The retention job calls it
+   * until it answers fewer than `limit`. */
+  retain(kind: RetentionKind, before: Millis, limit: number): Promise<number>;
+  /** Erases a person (DELETE /api/2/lead.json): their leads' personal fields removed, the
+   * addresses of their leads, clicks and conversions anonymised, in one transaction; conversions
+   * and their money kept. */
+  erase(target: ErasureTarget, at: Millis): Promise<Erasure>;
 
   /** Resolves once the database has answered a query (readiness checks); rejects when it cannot. */
   ping(): Promise<void>;

@@ -107,6 +107,16 @@ describe('request lines', () => {
     expect(urls).toContain('/[email]/[phone]');
   });
 
+  it('logs an erasure request without the email it names', async () => {
+    const { t, memory } = withLog('info');
+    const res = await t.get(`/api/2/lead.json?api_key=${API_KEY}&email_address=${encodeURIComponent(PERSON.email)}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    const [line] = memory.requests();
+    expect(line).toMatchObject({ method: 'DELETE', route: '/api/2/lead.json', status: 200 });
+    expect(line!.url).toContain('email_address=[redacted]');
+    expectNoSecret(memory.text());
+  });
+
   it('logs an internal error once, on the request line, with its stack and without secrets', async () => {
     const store = openSqliteStore({ path: tempDbPath() });
     const failing: Store = Object.create(store);

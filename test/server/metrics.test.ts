@@ -123,6 +123,20 @@ describe('who may read /metrics', () => {
 });
 
 describe('what /metrics says', () => {
+  it('counts the rows the retention job removed, by kind', async () => {
+    start();
+    await t!.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);
+    await t!.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);
+    const m0 = await scrape();
+    expect(m0.value('crumb_retention_removed_total', { kind: 'clicks' })).toBe(0);
+    // The observed store is the one the job is given on Node.
+    expect(await t!.store.retain('clicks', t!.clock.now + 1, 500)).toBe(2);
+    const m = await scrape();
+    expect(m.value('crumb_retention_removed_total', { kind: 'clicks' })).toBe(2);
+    expect(m.value('crumb_retention_removed_total', { kind: 'lead_fields' })).toBe(0);
+    expect(m.value('crumb_store_write_seconds_count', { write: 'retention' })).toBe(1);
+  });
+
   it('counts requests by route and status, with a latency histogram per route', async () => {
     start();
     for (let i = 0; i < 3; i++) await t!.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);

@@ -352,7 +352,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(result.duplicate).toBe(false);
         if (result.duplicate) return;
         expect(result.conversion).toBeNull();
-        expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null, updated_at: null });
+        expect(result.lead).toEqual({ ...lead, lead_id: expect.any(Number), conversion_id: null, updated_at: null, erased_at: null });
         expect(Object.keys(result.lead.fields)).toEqual(Object.keys(lead.fields));
         const listed = await store.listLeads({ ...allLeads, lead_id: result.lead.lead_id });
         expect(listed).toEqual({ rows: [result.lead], total: 1, capped: false, next: null });
@@ -1349,6 +1349,111 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         for (const [entity, id] of [['offers', 1], ['affiliates', 2], ['campaigns', 3], ['creatives', 4], ['advertisers', 5], ['tracking_domains', 6]] as const) {
           expect(await store.hasHistory(entity, id), `${entity} ${id}`).toBe(false);
         }
+      });
+    });
+
+    describe('retention and erasure (PROTOCOL.md 12)', () => {
+      it('deletes the clicks older than the cutoff, the oldest first, a batch at a time', async () => {
+        const store = await fresh();
+        const old = await Promise.all([0, 1, 2].map((i) => makeClick(T0 - 40 * DAY + i * MINUTE)));
+        const young = await makeClick(T0 - DAY);
+        for (const c of [...old, young]) await store.recordClick(c);
+        expect(await store.retain('clicks', T0 - 30 * DAY, 2)).toBe(2);
+        // The oldest went first.
+        expect(await store.getClick(old[0]!.reqid)).toBeUndefined();
+        expect(await store.getClick(old[2]!.reqid)).toBeDefined();
+        expect(await store.retain('clicks', T0 - 30 * DAY, 2)).toBe(1);
+        expect(await store.retain('clicks', T0 - 30 * DAY, 2)).toBe(0);
+        expect(await store.getClick(young.reqid)).toEqual(young);
+      });
+
+      it('lets two instances run retention at once: every old row goes once, nothing fails', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        const old = await Promise.all(Array.from({ length: 30 }, (_, i) => makeClick(T0 - 40 * DAY + i)));
+        for (const c of old) await a.recordClick(c);
+        const drain = async (store: Store) => {
+          let n = 0;
+          for (let got = -1; got !== 0; n += got) got = await store.retain('clicks', T0 - 30 * DAY, 4);
+          return n;
+        };
+        const [byA, byB] = await Promise.all([drain(a), drain(b)]);
+        expect(byA + byB).toBe(30);
+        expect(await a.retain('clicks', T0 - 30 * DAY, 4)).toBe(0);
+      });
+
+      it('deletes old delivery attempts and finished deliveries, never a pending one', async () => {
+        const store = await fresh();
+        const { conversion } = await store.insertConversion(makeConversion(), deliveriesTo([1, 2]));
+        const [a, b] = await store.claimDeliveries({ limit: 2, lease_ms: MINUTE });
+        const log = (delivery_id: number, attempted_at: number) => ({ delivery_id, attempted_at, status_code: 200, latency_ms: 3, error: null });
+        await store.finishAttempt(log(a!.delivery_id, T0 - 40 * DAY), a!.lease, { delivered: true });
+        await store.finishAttempt(log(b!.delivery_id, T0 - 40 * DAY), b!.lease, { delivered: false, retry_in_ms: 0 });
+        const later = Date.now() + HOUR;
+        // Both attempts are old; of the deliveries only the delivered one is finished.
+        expect(await store.retain('delivery_attempts', later, 100)).toBe(3);
+        const left = (await store.listDeliveries({ ...allDeliveries, conversion_id: conversion.conversion_id })).rows;
+        expect(left.map((d) => [d.delivery_id, d.status, d.attempt_log.length])).toEqual([[b!.delivery_id, 'pending', 0]]);
+        expect(await store.retain('delivery_attempts', later, 100)).toBe(0);
+      });
+
+      it("strips old leads' personal fields, keeping the lead, its conversion and money, and frees their email", async () => {
+        const store = await fresh();
+        const old = await store.insertLead(makeLead({ created_at: T0 - 40 * DAY }), { email: 'ada@example.com', since: 0 }, {
+          conversion: makeConversion({ source: 'lead' }),
+          deliveries: none,
+        });
+        const young = await store.insertLead(makeLead({ email: 'bob@example.com', created_at: T0 }), { email: 'bob@example.com', since: 0 }, null);
+        if (old.duplicate || young.duplicate) throw new Error('not expected');
+        expect(await store.retain('lead_fields', T0 - 30 * DAY, 10)).toBe(1);
+        expect(await store.retain('lead_fields', T0 - 30 * DAY, 10)).toBe(0);
+        const stripped = (await store.getLead(old.lead.lead_id))!;
+        expect(stripped).toMatchObject({ email: null, fields: {}, ip: null, user_agent: null, s1: 'sub-1', offer_id: 12345, conversion_id: old.conversion!.conversion_id });
+        expect(stripped.erased_at).not.toBeNull();
+        expect((await store.getConversion(old.conversion!.conversion_id))).toMatchObject({ payout_cents: 1800, revenue_cents: 2200 });
+        expect((await store.getLead(young.lead.lead_id))).toMatchObject({ email: 'bob@example.com', erased_at: null });
+        // The email is no longer held: a new lead with it is not a duplicate of the stripped one.
+        const again = await store.insertLead(makeLead({ created_at: T0 }), { email: 'ada@example.com', since: 0 }, null);
+        expect(again.duplicate).toBe(false);
+      });
+
+      it("erases a person: every lead's fields, and the addresses of their leads, clicks and conversions; money stays", async () => {
+        const store = await fresh();
+        const click = await makeClick(T0 - HOUR, { ip: '198.51.100.7' });
+        const other = await makeClick(T0 - HOUR, { ip: '198.51.100.7' });
+        await store.recordClick(click);
+        await store.recordClick(other);
+        const first = await store.insertLead(makeLead({ reqid: click.reqid, ip: '2001:db8:85a3:1:2:3:4:5' }), null, {
+          conversion: makeConversion({ source: 'lead', reqid: click.reqid, ip: '198.51.100.7' }),
+          deliveries: none,
+        });
+        const second = await store.insertLead(makeLead({ offer_id: 666 }), { email: 'ada@example.com', since: 0 }, null);
+        const bystander = await store.insertLead(makeLead({ email: 'bob@example.com' }), null, null);
+        if (first.duplicate || second.duplicate || bystander.duplicate) throw new Error('not expected');
+
+        expect(await store.erase({ email: 'ada@example.com' }, T0)).toEqual({ leads: 2, clicks: 1, conversions: 1 });
+        expect(await store.getLead(first.lead.lead_id)).toMatchObject({ email: null, fields: {}, user_agent: null, ip: '2001:db8:85a3::', erased_at: T0 });
+        expect(await store.getLead(second.lead.lead_id)).toMatchObject({ email: null, fields: {}, ip: '203.0.113.0' });
+        expect((await store.getClick(click.reqid))!.ip).toBe('198.51.100.0');
+        // Another visitor's click from the same address is not theirs.
+        expect((await store.getClick(other.reqid))!.ip).toBe('198.51.100.7');
+        expect(await store.getConversion(first.conversion!.conversion_id)).toMatchObject({ ip: '198.51.100.0', payout_cents: 1800, revenue_cents: 2200, status: 'approved' });
+        expect(await store.getLead(bystander.lead.lead_id)).toMatchObject({ email: 'bob@example.com', erased_at: null });
+        // Their email no longer blocks a new lead of theirs; asking again finds nothing.
+        expect((await store.insertLead(makeLead({ offer_id: 666 }), { email: 'ada@example.com', since: 0 }, null)).duplicate).toBe(false);
+        const byId = await store.erase({ lead_id: bystander.lead.lead_id }, T0);
+        expect(byId).toEqual({ leads: 1, clicks: 0, conversions: 0 });
+        expect(await store.erase({ email: 'nobody@example.com' }, T0)).toEqual({ leads: 0, clicks: 0, conversions: 0 });
+      });
+
+      it('erases a person with many leads (more than a statement can bind on D1)', async () => {
+        const store = await fresh();
+        const click = await makeClick(T0 - HOUR);
+        await store.recordClick(click);
+        for (let i = 0; i < 60; i++) await store.insertLead(makeLead({ email: 'many@example.com', reqid: click.reqid, created_at: T0 + i }), null, null);
+        expect(await store.erase({ email: 'many@example.com' }, T0)).toEqual({ leads: 60, clicks: 1, conversions: 0 });
+        const { rows } = await store.listLeads({ ...allLeads, from: T0, to: T0 + DAY });
+        expect(rows.filter((l) => l.email !== null)).toEqual([]);
       });
     });
 

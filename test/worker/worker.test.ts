@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { fetch as mfFetch, Miniflare, type Request as MfRequest } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reqidFloor } from '../../server/reqid.js';
 import { d1Migrations } from '../../server/worker/migrations.js';
 import { ROOT } from '../support/process.js';
 import { JANE, xmlAnswer } from '../support/leads.js';
@@ -188,6 +189,31 @@ describe('the worker (workerd, D1)', () => {
     expect(delivered).toMatchObject({ status: 'delivered', attempts: 2 });
     expect(delivered!.attempt_log.map((a) => a.status_code)).toEqual([failed!.attempt_log[0]!.status_code, 200]);
   }, 60_000);
+
+  it('runs the retention job at the Cron trigger, and serves the API reference', async () => {
+    const db = await mf!.getD1Database(d1.binding);
+    const old = Date.now() - 40 * 86_400_000;
+    // A click of 40 days ago (its reqid of today's format at that time, random and MAC parts zero).
+    await db
+      .prepare("INSERT INTO clicks (reqid, click_time, tracking_domain_id, disposition) VALUES (?, ?, 1, 'redirect')")
+      .bind(reqidFloor(old), old)
+      .run();
+    const { reqid: young } = await click('young');
+    const put = await fetch(`${base}/api/2/network.json`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: API_KEY, retention_days: { clicks: 30 } }),
+    });
+    expect(put.status).toBe(200);
+    await cron();
+    const left = await db.prepare('SELECT reqid FROM clicks WHERE reqid IN (?, ?)').bind(reqidFloor(old), young).all<{ reqid: string }>();
+    expect((left.results as { reqid: string }[]).map((r) => r.reqid)).toEqual([young]);
+
+    expect((await fetch(`${base}/api/openapi.json`)).status).toBe(200);
+    const docs = await fetch(`${base}/api/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('/api/2/lead.json');
+  });
 
   it('opened no connection outside 127.0.0.1', () => {
     expect(refused).toEqual([]);
