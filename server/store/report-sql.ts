@@ -42,11 +42,13 @@ function keys(group: ReportGroup, zone: ReportQuery['zone']): { click: string; c
     case 'affiliate':
     case 'campaign':
     case 'creative':
-      return { click: `c.${group}_id`, conversion: `v.${group}_id`, needsClick: false };
+      // `+ 0`: so that SQLite reads conversions by time (conversions_report) rather than by the
+      // group's own index, which would scan them all.
+      return { click: `c.${group}_id`, conversion: `v.${group}_id + 0`, needsClick: false };
     // A click's advertiser is its offer's; a conversion names the advertiser it was recorded for
     // (as conversions.json and the advertiser key's scope read it).
     case 'advertiser':
-      return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id', needsClick: false };
+      return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id + 0', needsClick: false };
     // A conversion's country and sub ids are its click's.
     case 'country':
       return { click: 'c.country', conversion: 'c.country', needsClick: true };
