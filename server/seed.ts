@@ -228,11 +228,17 @@ const CLICK_COLUMNS = ['reqid', 'click_time', 'affiliate_id', 'offer_id', 'campa
 const CONVERSION_COLUMNS = ['offer_id', 'advertiser_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'event_id', 'conversion_time', 'click_time', 'payout_cents', 'revenue_cents', 'computed_payout_cents', 'computed_revenue_cents', 'status'] as const;
 const CONVERSION_FIXED = { source: 'api', is_test: false, once_per_click: false, amount_cents: null, lead_id: null } as const;
 
+/** The seed writes clicks in the past, behind the rollups' watermark: the rollups are emptied and
+ * folded again from the first click (by the seed, or by the server's job with --no-fold). Seed a
+ * store no server is running on. */
+const RESET_ROLLUPS = 'DELETE FROM report_clicks; UPDATE report_watermark SET folded_to = 0 WHERE id = 1';
+
 async function sqliteWriter(path: string): Promise<BulkWriter> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
+  db.exec(RESET_ROLLUPS);
   const fixed = Object.keys(CONVERSION_FIXED);
   const insertClick = db.prepare(`INSERT INTO clicks (${CLICK_COLUMNS.join(', ')}) VALUES (${CLICK_COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const insertConversion = db.prepare(
@@ -262,6 +268,7 @@ async function sqliteWriter(path: string): Promise<BulkWriter> {
 async function postgresWriter(url: string): Promise<BulkWriter> {
   const { default: postgres } = await import('postgres');
   const sql = postgres(url, { max: 2, onnotice: () => {} });
+  await sql.unsafe(RESET_ROLLUPS);
   const cell = (v: unknown) => (v === null || v === undefined ? '\\N' : typeof v === 'boolean' ? (v ? 't' : 'f') : String(v).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!));
   const copy = async (table: string, columns: readonly string[], rows: Record<string, unknown>[]) => {
     if (!rows.length) return;
