@@ -6,6 +6,7 @@
 // snake_case names.
 import { z } from 'zod';
 import { normalAddress } from './address.js';
+import { isTimeZone } from './reports/zone.js';
 
 const id = z.number().int().positive().max(2147483647);
 const status = z.enum(['active', 'inactive']).default('active');
@@ -98,6 +99,8 @@ export const settingsSchema = z.strictObject({
     .refine((keys) => keys.filter((k) => k.status === 'current').length === 1, 'exactly one key must be current')
     .refine((keys) => new Set(keys.map((k) => k.key_id)).size === keys.length, 'each key_id may be listed once')
     .optional(),
+  /** The zone summary reports cut days and hours in unless a call names another (PROTOCOL.md 11). */
+  time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone name such as America/New_York or UTC').default('UTC'),
 });
 
 export const trackingDomainSchema = z.strictObject({
@@ -249,6 +252,8 @@ export interface Network {
   /** Where server-to-server postbacks may go (postbacks/address.ts). */
   postbacks_allow_private: boolean;
   postback_ports: number[];
+  /** The IANA zone of summary reports (default UTC). */
+  time_zone: string;
   tracking_domains: TrackingDomain[];
   affiliates: Map<number, Affiliate>;
   advertisers: Map<number, Advertiser>;
@@ -427,6 +432,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
     anonymize_ip: settings.anonymize_ip,
     postbacks_allow_private: settings.postbacks_allow_private,
     postback_ports: settings.postback_ports,
+    time_zone: settings.time_zone,
     tracking_domains: domains,
     affiliates: state.affiliates,
     advertisers: state.advertisers,

@@ -20,6 +20,7 @@ import { logSettings, nodeLog } from './ops/node-log.js';
 import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import { createRetention } from './ops/retention.js';
+import { foldJob } from './reports/fold.js';
 import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
@@ -181,6 +182,9 @@ async function main() {
     },
   });
   retention.start();
+  // Keeps the summary reports' rollups current, off the click path (reports/fold.ts).
+  const folding = foldJob(store, { onError: repeatedErrors(log, 'report rollups') });
+  folding.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
@@ -210,11 +214,13 @@ async function main() {
     force.unref();
     // No new postback attempts; those in flight finish (and are logged) before the store closes.
     const dispatcherStopped = Promise.all([dispatcher.stop(), retention.stop()]);
+    const foldingStopped = folding.stop();
     live.stop();
     server.close(async () => {
       clearInterval(idle);
       try {
         await dispatcherStopped;
+        await foldingStopped;
         await store.close();
         process.exit(0);
       } catch (error) {

@@ -16,6 +16,7 @@ import * as keys from './keys.js';
 import { erasureParams, leadParams } from './leads.js';
 import { changeParams, entityIdParams, entityListParams } from './network.js';
 import * as postbacks from './postbacks.js';
+import { summaryParams } from './reports.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -51,6 +52,16 @@ export function operations(): Operation[] {
       description: 'At most 31 days a call; page with start_after (the previous page\'s next_start_after). click_id reads one click.',
       params: clickParams,
       example: { start_date: '2026-11-01', end_date: TODAY, affiliate_id: '67890', row_limit: '100' },
+    },
+    {
+      method: 'get',
+      path: '/reports/summary.json',
+      tag: 'Reports',
+      summary: 'Summary report: clicks, conversions and money grouped by day, hour, offer, affiliate, campaign, creative, advertiser, country or a sub id',
+      description:
+        'At most 366 days a call; days and hours are cut in time_zone (default: the network\'s). format=csv answers the same columns as CSV. Affiliate keys get their own rows, with payout and without revenue, profit or margin.',
+      params: summaryParams,
+      example: { start_date: '2026-11-01', end_date: TODAY, group_by: 'offer', time_zone: 'America/New_York', sort_field: 'clicks', sort_descending: 'true' },
     },
     {
       method: 'get',

@@ -17,6 +17,7 @@ import { clickKeyRange } from '../reqid.js';
 import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import * as list from './list-sql.js';
+import * as report from './report-sql.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
 import * as privacy from './privacy-sql.js';
@@ -549,6 +550,39 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         const attempts = result.rows.length ? ((await run(tx, list.attemptsOf(result.rows.map((d) => d.delivery_id)))) as unknown as Attempt[]) : [];
         return { ...result, rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })) };
       });
+    },
+
+    summaryReport(q) {
+      // Under the lists' read rules: one snapshot for both statements, a statement timeout, at
+      // most half the pool.
+      return reading(async (tx) => {
+        const [mark] = await tx.unsafe(report.WATERMARK);
+        const plan = report.rollupPlan(q, Number(mark!.folded_to));
+        const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
+        const s = report.summaryStatements(q, range, plan);
+        const [clicks, conversions] = await Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
+        return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
+      });
+    },
+
+    async foldReports(until, window) {
+      const [mark] = await sql.unsafe(report.WATERMARK);
+      const watermark = Number(mark!.folded_to);
+      const [first] = watermark > 0 ? [] : await sql.unsafe(report.FIRST_CLICK);
+      const next = report.nextWindow(watermark, first ? Number(first.click_time) : null, until, window);
+      if (!next) return null;
+      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
+      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      return track(() =>
+        transaction(sql, async (tx) => {
+          // The claim first: another instance folding the same window waits on the row, then
+          // finds the watermark moved and writes nothing.
+          const claimed = await run(tx, claim);
+          if (claimed.count === 0) return null;
+          for (const f of folds) await run(tx, f);
+          return next.to;
+        }),
+      );
     },
 
     async outboxStats(now) {

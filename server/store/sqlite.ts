@@ -12,6 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
 import * as list from './list-sql.js';
+import * as report from './report-sql.js';
+import { sqliteReader, type Reader } from './sqlite-reader.js';
 import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import * as privacy from './privacy-sql.js';
@@ -57,6 +59,9 @@ export interface SqliteOptions {
   maxBatch?: number;
   /** Most writes waiting at once; past it a write fails at once with StoreOverloaded. */
   maxQueued?: number;
+  /** Run summary reports on a reader thread with its own read-only connection (sqlite-reader.ts),
+   * off the event loop. Not for `:memory:`. The server turns it on (store/index.ts). */
+  readerThread?: boolean;
 }
 
 
@@ -79,6 +84,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
   };
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
+  const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
+  // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
+  const readReport = async (statements: Statement[]) =>
+    reader ? reader.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
 
   return {
     kind: 'sqlite',
@@ -331,6 +340,28 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return (prepare(q.sql).get(...q.params) as { used: number }).used === 1;
     },
 
+    async summaryReport(q) {
+      const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
+      const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+      const s = report.summaryStatements(q, range, plan);
+      const [clicks, conversions] = await readReport([s.clicks, s.conversions]);
+      return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
+    },
+
+    async foldReports(until, window) {
+      const watermark = (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to;
+      const first = watermark > 0 ? null : ((prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null);
+      const next = report.nextWindow(watermark, first, until, window);
+      if (!next) return null;
+      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      return write(() => {
+        if (prepare(claim.sql).run(...claim.params).changes === 0) return null;
+        for (const f of folds) prepare(f.sql).run(...f.params);
+        return next.to;
+      });
+    },
+
     async outboxStats(now) {
       const row = sql.outboxStats.get(now) as { pending: number; due: number | null; oldest: number | null };
       return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };
@@ -366,6 +397,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     async close() {
       await write.drain();
+      await reader?.close();
       db.close();
     },
   };

@@ -1,0 +1,278 @@
+// The summary report's SQL (PROTOCOL.md 11), shared by every store as list-sql.ts is for the lists:
+// `?` placeholders (PostgreSQL numbers them) and text both dialects read alike. Two statements, one
+// over clicks and one over conversions, each grouped by the report's key, merged by `mergeReport`:
+// the key's scope is a condition of each WHERE clause, as for the lists, never a filter applied to
+// the answer. Local days and hours are `(time + offset) / unit` in integer arithmetic, the offset
+// chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
+import type { KeyRange } from '../reqid.js';
+import type { Statement } from './network-sql.js';
+import type { ReportGroup, ReportQuery, ReportRow } from './types.js';
+
+const UNIT = { day: 86_400_000, hour: 3_600_000 } as const;
+
+/** Which clicks count: attributed ones (an offer and affiliate found) that are unique (redirect,
+ * pixel) or repeats first touch kept (`repeat <reqid>`). Refused clicks count nowhere. */
+const UNIQUE = "c.disposition IN ('redirect', 'pixel')";
+const COUNTED = `(${UNIQUE} OR c.disposition LIKE 'repeat %')`;
+
+/** Conversions that stand: not rejected, reversed or scrubbed. */
+const STANDING = "v.status IN ('approved', 'pending')";
+
+const OFFERS_OF = 'IN (SELECT o.offer_id FROM offers o WHERE o.advertiser_id = ?)';
+
+/** `time + offset` of its piece, as SQL: the offsets are integers the server computed (never
+ * request text), written into the statement so that both dialects do integer arithmetic. */
+function local(column: string, zone: ReportQuery['zone']): string {
+  const checked = zone.map((p) => {
+    if (!Number.isSafeInteger(p.since) || !Number.isSafeInteger(p.offset)) throw new Error('a zone piece must be whole milliseconds');
+    return p;
+  });
+  if (checked.length <= 1) return `(${column} + ${checked[0]?.offset ?? 0})`;
+  const whens = checked.slice(1).map((p, i) => `WHEN ${column} < ${p.since} THEN ${checked[i]!.offset}`);
+  return `(${column} + CASE ${whens.join(' ')} ELSE ${checked.at(-1)!.offset} END)`;
+}
+
+/** The group's key over clicks (`c`) and over conversions (`v`, with their click as `c`). */
+function keys(group: ReportGroup, zone: ReportQuery['zone']): { click: string; conversion: string; needsClick: boolean } {
+  switch (group) {
+    case 'day':
+    case 'hour':
+      return { click: `${local('c.click_time', zone)} / ${UNIT[group]}`, conversion: `${local('v.conversion_time', zone)} / ${UNIT[group]}`, needsClick: false };
+    case 'offer':
+    case 'affiliate':
+    case 'campaign':
+    case 'creative':
+      // `+ 0`: so that SQLite reads conversions by time (conversions_report) rather than by the
+      // group's own index, which would scan them all.
+      return { click: `c.${group}_id`, conversion: `v.${group}_id + 0`, needsClick: false };
+    // A click's advertiser is its offer's; a conversion names the advertiser it was recorded for
+    // (as conversions.json and the advertiser key's scope read it).
+    case 'advertiser':
+      return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id + 0', needsClick: false };
+    // A conversion's country and sub ids are its click's.
+    case 'country':
+      return { click: 'c.country', conversion: 'c.country', needsClick: true };
+    default: {
+      const column = `c.s${group.slice(-1)}`;
+      return { click: column, conversion: column, needsClick: true };
+    }
+  }
+}
+
+class Where {
+  readonly conds: string[] = [];
+  readonly params: unknown[] = [];
+  add(cond: string, ...params: unknown[]): this {
+    this.conds.push(cond);
+    this.params.push(...params);
+    return this;
+  }
+  equals(column: string, value: unknown): this {
+    return value === undefined ? this : this.add(`${column} = ?`, value);
+  }
+  get sql(): string {
+    return this.conds.length ? `WHERE ${this.conds.join(' AND ')}` : '';
+  }
+}
+
+// ---- rollups (issue 15: fast at millions of clicks) -------------------------------------------------
+//
+// Attributed clicks are folded, behind a watermark, into report_clicks: per bucket of 15 minutes,
+// an hour and a day (UTC), per offer, affiliate and campaign, the unique and total clicks (and
+// each bucket's totals, at the level's negative width). Every
+// real zone's offset is a whole number of quarter hours, so local days and hours are unions of
+// buckets; a report takes whole buckets before the watermark (the largest that fit its cuts) and the
+// raw clicks after it, so it stays exact while clicks arrive. A fold only ever adds to buckets that
+// reach past the watermark, and a report reads only buckets that end before the watermark it read,
+// so a fold running meanwhile changes nothing it reads.
+
+export const QUARTER = 900_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** The rollup levels, by bucket width. */
+export const LEVELS = [DAY_MS, HOUR_MS, QUARTER] as const;
+
+/** Groups and filters the rollup holds; a report asking for another (creative, country, a sub id)
+ * reads the raw clicks. */
+const ROLLUP_GROUPS = new Set<ReportGroup>(['day', 'hour', 'offer', 'affiliate', 'campaign', 'advertiser']);
+
+export interface Span {
+  level: number;
+  lo: number;
+  hi: number;
+}
+
+/** [a, b) (quarter-aligned) as the fewest whole buckets of the widths given, largest first. */
+export function spans(a: number, b: number, widths: readonly number[]): Span[] {
+  if (a >= b) return [];
+  const [w, ...smaller] = widths;
+  if (!smaller.length) return [{ level: w!, lo: a, hi: b }];
+  const lo = Math.ceil(a / w!) * w!;
+  const hi = Math.floor(b / w!) * w!;
+  if (lo >= hi) return spans(a, b, smaller);
+  return [...spans(a, lo, smaller), { level: w!, lo, hi }, ...spans(hi, b, smaller)];
+}
+
+/** Where a report reads the rollup (`spans`, before the watermark) and where the raw clicks
+ * (from `tail`): all raw when the rollup cannot cut the report's groups exactly. */
+export function rollupPlan(q: ReportQuery, folded_to: number): { spans: Span[]; tail: number } {
+  const raw = { spans: [], tail: q.from };
+  if (!ROLLUP_GROUPS.has(q.group_by) || q.creative_id !== undefined || q.country !== undefined) return raw;
+  const end = Math.min(q.to, folded_to);
+  if (end <= q.from || q.from % QUARTER !== 0 || end % QUARTER !== 0) return raw;
+  let widths: readonly number[] = LEVELS;
+  if (q.group_by === 'day' || q.group_by === 'hour') {
+    // A bucket must not straddle a local day or hour: hours do where every offset is whole hours
+    // (and days only where the zone is UTC).
+    // Each offset and each change of offset falls on whole `unit`s (the first piece starts at
+    // `from`, which the spans cut themselves).
+    const whole = (unit: number) => q.zone.every((p, i) => p.offset % unit === 0 && (i === 0 || p.since % unit === 0));
+    if (!whole(QUARTER)) return raw;
+    widths = q.group_by === 'day' && q.zone.length === 1 && q.zone[0]!.offset === 0 ? LEVELS : whole(HOUR_MS) ? [HOUR_MS, QUARTER] : [QUARTER];
+  }
+  return { spans: spans(q.from, end, widths), tail: end };
+}
+
+/** Folds the attributed clicks of [from, to) (quarter-aligned) into every level of the rollup, as
+ * one transaction with `claim`, which moves the watermark to `to` only if it is still `watermark`
+ * (the value read: `from`, or 0 before the first fold) (run it first: when it changes no row, another instance folded this window; write
+ * nothing). `range`: the key range of [from, to) over clicks. */
+export function foldStatements(from: number, to: number, range: KeyRange, watermark: number): { claim: Statement; folds: Statement[] } {
+  const c = new Where();
+  if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
+  if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
+  c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
+  return {
+    claim: { sql: 'UPDATE report_watermark SET folded_to = ? WHERE id = 1 AND folded_to = ?', params: [to, watermark] },
+    // Per level: the rows per offer, affiliate and campaign; and the level's totals (level -width,
+    // keys 0), which a report over time without filters reads: one row per bucket.
+    folds: LEVELS.flatMap((w) => [
+      { level: w, keys: 'c.offer_id, c.affiliate_id, coalesce(c.campaign_id, 0)' },
+      { level: -w, keys: '0, 0, 0' },
+    ]).map(({ level, keys }) => ({
+      sql: `INSERT INTO report_clicks (level, bucket, offer_id, affiliate_id, campaign_id, clicks, total_clicks)
+            SELECT ${level}, (c.click_time / ${Math.abs(level)}) * ${Math.abs(level)}, ${keys},
+                   sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+            FROM clicks c ${c.sql} GROUP BY 2, 3, 4, 5
+            ON CONFLICT (level, bucket, offer_id, affiliate_id, campaign_id)
+            DO UPDATE SET clicks = report_clicks.clicks + excluded.clicks, total_clicks = report_clicks.total_clicks + excluded.total_clicks`,
+      params: c.params,
+    })),
+  };
+}
+
+export const WATERMARK = 'SELECT folded_to FROM report_watermark WHERE id = 1';
+/** The first click's time (reqids sort by time): where a first fold starts. */
+export const FIRST_CLICK = 'SELECT click_time FROM clicks ORDER BY reqid LIMIT 1';
+
+/** The next window to fold: from the watermark (or the first click) up to `window` ms, ending
+ * before `until`, quarter-aligned; null when there is nothing to fold yet. */
+export function nextWindow(folded_to: number, first_click: number | null, until: number, window: number): { from: number; to: number } | null {
+  const from = folded_to > 0 ? folded_to : first_click === null ? Math.floor(until / QUARTER) * QUARTER : Math.floor(first_click / QUARTER) * QUARTER;
+  const to = Math.floor(Math.min(from + Math.max(window, QUARTER), until) / QUARTER) * QUARTER;
+  if (folded_to === 0 && first_click === null) return to > 0 ? { from: 0, to } : null;
+  return to > from ? { from, to } : null;
+}
+
+export interface ReportStatements {
+  clicks: Statement;
+  conversions: Statement;
+}
+
+/** The report's two statements. `range`: the key range of [from, to) over clicks (reqid.ts
+ * clickKeyRange, found by the caller), so that the time range is a range of the primary key. */
+export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans: Span[]; tail: number } = { spans: [], tail: q.from }): ReportStatements {
+  const key = keys(q.group_by, q.zone);
+
+  const c = new Where();
+  if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
+  if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
+  c.add('c.click_time >= ?', plan.tail).add('c.click_time < ?', q.to);
+  c.add('c.offer_id IS NOT NULL').add(COUNTED);
+  c.equals('c.offer_id', q.offer_id).equals('c.affiliate_id', q.affiliate_id).equals('c.campaign_id', q.campaign_id).equals('c.creative_id', q.creative_id).equals('c.country', q.country);
+  if (q.advertiser_id !== undefined) c.add(`c.offer_id ${OFFERS_OF}`, q.advertiser_id);
+  if (q.scope?.affiliate_id !== undefined) c.add('c.affiliate_id = ?', q.scope.affiliate_id);
+  if (q.scope?.advertiser_id !== undefined) c.add(`c.offer_id ${OFFERS_OF}`, q.scope.advertiser_id);
+
+  const v = new Where();
+  v.add('v.conversion_time >= ?', q.from).add('v.conversion_time < ?', q.to);
+  if (!q.include_tests) v.add('NOT v.is_test');
+  v.equals('v.offer_id', q.offer_id).equals('v.affiliate_id', q.affiliate_id).equals('v.advertiser_id', q.advertiser_id);
+  v.equals('v.campaign_id', q.campaign_id).equals('v.creative_id', q.creative_id).equals('c.country', q.country);
+  if (q.scope?.affiliate_id !== undefined) v.add('v.affiliate_id = ?', q.scope.affiliate_id);
+  if (q.scope?.advertiser_id !== undefined) v.add('v.advertiser_id = ?', q.scope.advertiser_id);
+  const join = key.needsClick || q.country !== undefined ? 'LEFT JOIN clicks c ON c.reqid = v.reqid' : '';
+
+  let clicks: Statement = {
+    sql: `SELECT ${key.click} AS k, sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END) AS clicks, count(*) AS total_clicks
+          FROM clicks c ${c.sql} GROUP BY k`,
+    params: c.params,
+  };
+  if (plan.spans.length) {
+    const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');
+    // One SELECT per span, so that each is a range of the primary key (an OR of them is not).
+    // Days and hours of the whole network read the levels' totals.
+    const totals =
+      (q.group_by === 'day' || q.group_by === 'hour') &&
+      q.offer_id === undefined && q.affiliate_id === undefined && q.campaign_id === undefined && q.advertiser_id === undefined &&
+      q.scope?.affiliate_id === undefined && q.scope?.advertiser_id === undefined;
+    const parts = plan.spans.map((span) => {
+      const r = new Where().add('r.level = ?', totals ? -span.level : span.level).add('r.bucket >= ?', span.lo).add('r.bucket < ?', span.hi);
+      r.equals('r.offer_id', q.offer_id).equals('r.affiliate_id', q.affiliate_id).equals('r.campaign_id', q.campaign_id);
+      if (q.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.advertiser_id);
+      if (q.scope?.affiliate_id !== undefined) r.add('r.affiliate_id = ?', q.scope.affiliate_id);
+      if (q.scope?.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.scope.advertiser_id);
+      return { sql: `SELECT ${rollupKey} AS k, r.clicks AS u, r.total_clicks AS t FROM report_clicks r ${r.sql}`, params: r.params };
+    });
+    clicks = {
+      sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (
+              ${parts.map((p) => p.sql).join('\n              UNION ALL ')}
+              UNION ALL
+              SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${c.sql}
+            ) AS x GROUP BY k`,
+      params: [...parts.flatMap((p) => p.params), ...c.params],
+    };
+  }
+
+  return {
+    clicks,
+    conversions: {
+      sql: `SELECT ${key.conversion} AS k,
+              sum(CASE WHEN v.event_id = 0 AND ${STANDING} THEN 1 ELSE 0 END) AS macro_event_conversions,
+              sum(CASE WHEN v.event_id <> 0 AND ${STANDING} THEN 1 ELSE 0 END) AS micro_events,
+              sum(CASE WHEN v.status = 'approved' AND v.payout_cents > 0 THEN 1 ELSE 0 END) AS paid,
+              sum(CASE WHEN v.status = 'pending' THEN 1 ELSE 0 END) AS pending,
+              sum(CASE WHEN v.status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
+              sum(v.payout_cents) AS cost_cents, sum(v.revenue_cents) AS revenue_cents
+            FROM conversions v ${join} ${v.sql} GROUP BY k`,
+      params: v.params,
+    },
+  };
+}
+
+type Counted = Record<string, unknown> & { k: unknown };
+
+/** The groups of both statements' answers, by key (numbers and strings as the database gave them:
+ * PostgreSQL's sums arrive as text). */
+export function mergeReport(clicks: Counted[], conversions: Counted[]): ReportRow[] {
+  const groups = new Map<unknown, ReportRow>();
+  const group = (k: unknown): ReportRow => {
+    const key = k === null || k === undefined ? null : typeof k === 'string' ? k : Number(k);
+    let row = groups.get(key);
+    if (!row) {
+      row = { key, clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
+      groups.set(key, row);
+    }
+    return row;
+  };
+  for (const r of clicks) {
+    const row = group(r.k);
+    row.clicks += Number(r.clicks);
+    row.total_clicks += Number(r.total_clicks);
+  }
+  for (const r of conversions) {
+    const row = group(r.k);
+    for (const m of ['macro_event_conversions', 'micro_events', 'paid', 'pending', 'rejected', 'cost_cents', 'revenue_cents'] as const) row[m] += Number(r[m] ?? 0);
+  }
+  return [...groups.values()];
+}
