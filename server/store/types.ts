@@ -51,6 +51,8 @@ export interface ClickQuery {
   to?: Millis;
   offer_id?: number;
   affiliate_id?: number;
+  campaign_id?: number;
+  creative_id?: number;
   scope?: Scope;
   /** Keyset paging: only clicks after this reqid (the last of the previous page). */
   after?: string;
@@ -209,6 +211,12 @@ export interface ConversionQuery {
   affiliate_id?: number;
   advertiser_id?: number;
   status?: ConversionStatus;
+  campaign_id?: number;
+  creative_id?: number;
+  /** One event's conversions (0: the base conversions). */
+  event_id?: number;
+  /** Base conversions only, or events only (CAKE's conversion_type); absent: both. */
+  kind?: 'conversions' | 'events';
   include_tests: boolean;
   sort: ConversionSort;
   descending: boolean;

@@ -295,6 +295,17 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(past).toEqual({ rows: [], total: 7, capped: false, next: null });
       });
 
+      it('filter by campaign and creative', async () => {
+        const store = await fresh();
+        for (let i = 0; i < 4; i++) {
+          await store.recordClick(await makeClick(T0 + i * MINUTE, { s1: `c${i}`, campaign_id: i % 2 ? 3871 : 3870, creative_id: i < 2 ? 1057 : 2001 }));
+        }
+        const s1 = async (q: Partial<Parameters<Store['listClicks']>[0]>) => (await store.listClicks({ offset: 0, limit: 100, ...q })).rows.map((r) => r.s1);
+        expect(await s1({ campaign_id: 3870 })).toEqual(['c0', 'c2']);
+        expect(await s1({ creative_id: 2001 })).toEqual(['c2', 'c3']);
+        expect(await s1({ campaign_id: 3871, creative_id: 2001 })).toEqual(['c3']);
+      });
+
       it('list by reqid alone when one is given, whatever the other filters say', async () => {
         const store = await fresh();
         const click = await makeClick(T0, { offer_id: 1 });
@@ -755,6 +766,27 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           expect(await idsOf({ status: 'approved', include_tests: true })).toEqual([id(0), id(3), id(4)]);
           expect(await idsOf({ conversion_id: id(2) })).toEqual([id(2)]);
           expect(await idsOf({ conversion_id: 987654 })).toEqual([]);
+        });
+
+        it('filters by campaign, creative, event, and base conversions or events', async () => {
+          const store = await fresh();
+          const made = [
+            { campaign_id: 3870, creative_id: 1057, event_id: 0 },
+            { campaign_id: 3870, creative_id: 2001, event_id: 2 },
+            { campaign_id: 3871, creative_id: 1057, event_id: 3 },
+            { campaign_id: null, creative_id: null, event_id: 0 },
+          ];
+          const rows: ConversionRow[] = [];
+          for (const change of made) rows.push((await store.insertConversion(makeConversion(change), none)).conversion);
+          const id = (i: number) => rows[i]!.conversion_id;
+          const idsOf = async (q: Partial<Parameters<Store['listConversions']>[0]>) => (await store.listConversions({ ...allConversions, ...q })).rows.map((r) => r.conversion_id);
+          expect(await idsOf({ campaign_id: 3870 })).toEqual([id(0), id(1)]);
+          expect(await idsOf({ creative_id: 1057 })).toEqual([id(0), id(2)]);
+          expect(await idsOf({ event_id: 2 })).toEqual([id(1)]);
+          expect(await idsOf({ event_id: 0 })).toEqual([id(0), id(3)]);
+          expect(await idsOf({ kind: 'conversions' })).toEqual([id(0), id(3)]);
+          expect(await idsOf({ kind: 'events' })).toEqual([id(1), id(2)]);
+          expect((await store.listConversions({ ...allConversions, kind: 'events', campaign_id: 3870 })).total).toBe(1);
         });
 
         for (const sort of CONVERSION_SORTS) {
