@@ -43,9 +43,13 @@ export interface Method {
 /** An error answered in CAKE's envelope: success false and this message. */
 export class ClassicError extends Error {}
 
+/** A parameter of the wrong type: CAKE's envelope over GET and POST; under SOAP a fault, as
+ * ASP.NET answers a SOAP element it cannot convert ("Input string was not in a correct format"). */
+export class ClassicParamError extends ClassicError {}
+
 /** A parameter that cannot be read: the message names it and says what it takes. */
 function bad(name: string, what: string, value: string): ClassicError {
-  return new ClassicError(`Invalid ${name}: "${value}" ${what}`);
+  return new ClassicParamError(`Invalid ${name}: "${value}" ${what}`);
 }
 
 export function str(p: Record<string, string>, name: string): string | undefined {

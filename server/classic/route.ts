@@ -17,7 +17,7 @@ import { BadParams, queryParams } from '../params.js';
 import { ReadTimeout, type Scope } from '../store/types.js';
 import { addeditMethods } from './addedit.js';
 import { affiliateMethods } from './affiliate.js';
-import { ClassicError, type ClassicCall, type Method, type Portal } from './call.js';
+import { ClassicError, ClassicParamError, type ClassicCall, type Method, type Portal } from './call.js';
 import { errorDoc } from './doc.js';
 import { namespaceOf, render, soapFault, type Doc, type Transport } from './envelope.js';
 import { exportMethods } from './export.js';
@@ -110,6 +110,10 @@ async function classicCall(c: Context, deps: AppDeps, match: RegExpExecArray): P
     if (typeof call === 'string') return fail(call);
     return answer(await method.run(call));
   } catch (error) {
+    if (error instanceof ClassicParamError && (transport === 'soap12' || transport === 'soap11')) {
+      const reason = `Server was unable to read request. ---> There is an error in XML document. ---> Input string was not in a correct format. (${error.message})`;
+      return new Response(soapFault(transport, reason), { status: 500, headers: { 'Content-Type': soapType(transport) } });
+    }
     const message = messageOf(error);
     if (message === null) throw error;
     return fail(message);
