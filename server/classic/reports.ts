@@ -235,12 +235,18 @@ function conversionNode(network: Network, row: ConversionRow, revenue: boolean):
     bool('suppressed', row.status === 'scrubbed'),
     bool('returned', row.status === 'reversed'),
     bool('test', row.is_test),
-    text('transaction_id', row.transaction_id ?? ''),
+    text('transaction_id', transactionOf(row)),
     text('conversion_ip_address', revenue ? row.ip : null),
     text('country', ''),
     disposition(row),
     text('note', row.scrub_reason ?? ''),
   ]);
+}
+
+/** The advertiser's id for the conversion: the pixel's transaction id, else the unique id a
+ * server-to-server conversion was recorded with. */
+function transactionOf(row: ConversionRow): string {
+  return row.transaction_id ?? row.unique_id ?? '';
 }
 
 function eventName(network: Network, row: ConversionRow): string | undefined {
@@ -315,7 +321,7 @@ function eventConversionNode(network: Network, row: ConversionRow, revenue: bool
     bool('suppressed', row.status === 'scrubbed'),
     bool('returned', row.status === 'reversed'),
     bool('test', row.is_test),
-    text('transaction_id', row.transaction_id ?? ''),
+    text('transaction_id', transactionOf(row)),
     row.amount_cents === null || !revenue ? nil('order_total') : moneyOf('order_total', row.amount_cents),
     nil('event_conversion_score'),
     text('note', row.scrub_reason ?? ''),
