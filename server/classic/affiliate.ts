@@ -12,6 +12,7 @@ import { ClassicError, checkUnlimited, dateWindow, idFilter, rows, str, type Cla
 import { CURRENCY, bool, date, decimal, formatted, group, int, list, listDoc, nil, plainDoc, text } from './doc.js';
 import type { Node } from './envelope.js';
 import { DISPOSITION_NAMES } from './reports.js';
+import { campaignSummary } from './summary.js';
 import { campaignPayout, firstCreative, priceFormat, trackingLink, VERTICAL } from './shapes.js';
 import { CONVERSION_DAYS } from '../api/conversions.js';
 
@@ -188,7 +189,7 @@ const conversions: Method = {
   async run(call) {
     const p = call.params;
     const network = call.deps.network;
-    const range = dateWindow(p);
+    const range = dateWindow(p, network.time_zone);
     if (range.to - range.from > CONVERSION_DAYS * 86_400_000) throw new ClassicError(`Conversions covers at most ${CONVERSION_DAYS} days a call: ask for the rest in further calls`);
     const campaign_id = idFilter(p, 'campaign_id');
     const disposition = (str(p, 'disposition_type') ?? 'all').toLowerCase();
@@ -245,7 +246,7 @@ function affiliateConversion(network: Network, row: ConversionRow): Node {
     text('conversion_id', hexId(row.conversion_id)),
     int('event_id', row.event_id),
     text('event_name', row.event_id === 0 ? 'Conversion' : (event?.event_name ?? '')),
-    date('conversion_date', row.conversion_time),
+    date('conversion_date', row.conversion_time, network.time_zone),
     int('offer_id', row.offer_id),
     text('offer_name', offer?.offer_name ?? ''),
     int('campaign_id', row.campaign_id),
@@ -263,16 +264,6 @@ function affiliateConversion(network: Network, row: ConversionRow): Node {
     text('currency_symbol', CURRENCY.currency_symbol),
   ]);
 }
-
-const campaignSummary: Method = {
-  v2: 'GET /reports/summary.json',
-  root: 'campaign_summary_response',
-  list: true,
-  versions: [1, 6],
-  run() {
-    throw new ClassicError('Method reports.asmx/CampaignSummary is not implemented by Crumb yet: it needs the summary reports (GET /api/2/reports/summary.json)');
-  },
-};
 
 export const affiliateMethods: Record<string, Method> = {
   'affiliates/offers/offerfeed': offerFeed,

@@ -93,24 +93,25 @@ export function amountCents(p: Record<string, string>, name: string): number | u
   return Math.round(Number(v) * 100);
 }
 
-export function dateParam(p: Record<string, string>, name: string): number | undefined {
+/** A date parameter, read in the network's zone (`zone`: its time_zone). */
+export function dateParam(p: Record<string, string>, name: string, zone: string): number | undefined {
   const v = str(p, name);
   if (v === undefined || !v.trim()) return undefined;
-  const ms = parseCakeDate(v);
+  const ms = parseCakeDate(v, zone);
   if (ms === null) throw bad(name, 'is not a date (send it as MM/DD/YYYY HH:MM:SS or YYYY-MM-DDTHH:MM:SS)', v);
   return ms;
 }
 
-export function requiredDate(p: Record<string, string>, name: string): number {
-  const ms = dateParam(p, name);
+export function requiredDate(p: Record<string, string>, name: string, zone: string): number {
+  const ms = dateParam(p, name, zone);
   if (ms === undefined) throw new ClassicError(`${name} is required (a date such as 01/31/2026)`);
   return ms;
 }
 
 /** start_date and end_date: end_date exclusive, as CAKE reads it (a date alone is its midnight). */
-export function dateWindow(p: Record<string, string>): { from: number; to: number } {
-  const from = requiredDate(p, 'start_date');
-  const to = requiredDate(p, 'end_date');
+export function dateWindow(p: Record<string, string>, zone: string): { from: number; to: number } {
+  const from = requiredDate(p, 'start_date', zone);
+  const to = requiredDate(p, 'end_date', zone);
   if (to <= from) throw new ClassicError('end_date must be after start_date (end_date is not included: 01/01/2026 to 01/02/2026 is one day)');
   return { from, to };
 }

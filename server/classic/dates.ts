@@ -1,8 +1,9 @@
 // Dates as CAKE's clients send them and read them. CAKE reads dates with .NET's en-US
 // DateTime.Parse, so clients send every form of it (CAKE-CLASSIC-API.md 1): 2016-01-31T10:00:00,
 // 01/31/2016 10:00:00, 1/31/2016, 01/31/16, 01-31-2016, Jan-31-2016, 2016-01-31 10:00:00.123456,
-// with a trailing space or a 12-hour clock. Times carry no zone: they are the network's time,
-// which for Crumb is UTC (the store's clock), in both directions.
+// with a trailing space or a 12-hour clock. Times carry no zone: they are the network's time
+// (its time_zone setting, the zone of the summary reports; UTC by default), in both directions.
+import { offsetAt } from '../reports/zone.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -11,8 +12,19 @@ const ISO = new RegExp(String.raw`^(\d{4})-(\d{1,2})-(\d{1,2})${TIME}Z?$`);
 const US = new RegExp(String.raw`^(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})${TIME}$`);
 const NAMED = new RegExp(String.raw`^([A-Za-z]{3})[a-z]*[- ](\d{1,2}),?[- ](\d{4})${TIME}$`);
 
-/** Milliseconds (UTC) of a date in any of those forms, or null when it is none of them. */
-export function parseCakeDate(input: string): number | null {
+/** The instant of a date in any of those forms, read as local time in `zone`; null when it is
+ * none of them. */
+export function parseCakeDate(input: string, zone = 'UTC'): number | null {
+  const local = parseLocal(input);
+  if (local === null || zone === 'UTC') return local;
+  // The offset at the instant, which depends on the instant: twice settles it (a time skipped by
+  // a daylight-saving change reads as the instant after the change).
+  let t = local - offsetAt(zone, local);
+  t = local - offsetAt(zone, t);
+  return t;
+}
+
+function parseLocal(input: string): number | null {
   const s = input.trim();
   let y: number, mo: number, d: number, rest: string[];
   let m = ISO.exec(s);
@@ -47,7 +59,7 @@ export function parseCakeDate(input: string): number | null {
   return at;
 }
 
-/** 2026-11-21T12:00:00.000, as CAKE's answers write dates (no zone: the network's time, UTC). */
-export function formatCakeDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23);
+/** 2026-11-21T12:00:00.000, as CAKE's answers write dates: local time in `zone`, no offset. */
+export function formatCakeDate(ms: number, zone = 'UTC'): string {
+  return new Date(zone === 'UTC' ? ms : ms + offsetAt(zone, ms)).toISOString().slice(0, 23);
 }

@@ -32,8 +32,9 @@ export function decimal(name: string, value: number | null | undefined, digits =
   return value === null || value === undefined ? nil(name) : { name, value: { text: value.toFixed(digits), json: Number(value.toFixed(digits)) } };
 }
 
-export function date(name: string, ms: number | null | undefined): Node {
-  return ms === null || ms === undefined ? nil(name) : text(name, formatCakeDate(ms));
+/** A date in the network's zone (`zone`: its time_zone), as CAKE writes them. */
+export function date(name: string, ms: number | null | undefined, zone: string): Node {
+  return ms === null || ms === undefined ? nil(name) : text(name, formatCakeDate(ms, zone));
 }
 
 export function group(name: string, children: Node[]): Node {

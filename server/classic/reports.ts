@@ -13,11 +13,12 @@ import { ClassicError, checkUnlimited, dateWindow, flag, idFilter, rows, str, ty
 import { bool, date, group, idName, int, list, listDoc, moneyOf, nil, ns2, text } from './doc.js';
 import type { Node } from './envelope.js';
 import { priceFormat } from './shapes.js';
+import { affiliateSummary, campaignSummary, dailySummaryExport, offerSummary, siteOfferSummary, sourceAffiliateSummary, subIdSummary } from './summary.js';
 
 const DAY = 86_400_000;
 
 function window(call: ClassicCall, maxDays: number, method: string) {
-  const w = dateWindow(call.params);
+  const w = dateWindow(call.params, call.deps.network.time_zone);
   if (w.to - w.from > maxDays * DAY) {
     throw new ClassicError(`${method} covers at most ${maxDays} days a call (start_date to end_date): ask for the rest in further calls`);
   }
@@ -84,6 +85,7 @@ function clickNode(network: Network, row: ClickRow, version: number): Node {
   const advertiser = offer ? network.advertisers.get(offer.advertiser_id) : undefined;
   const creative = row.creative_id === null ? undefined : network.creatives.get(row.creative_id);
   const modern = version >= 8;
+  const zone = network.time_zone;
   const party = (kind: 'affiliate' | 'advertiser' | 'offer', id: number | null | undefined, name: string | undefined) => {
     const prefix = modern ? { affiliate: 'source_', advertiser: 'brand_', offer: 'site_' }[kind] : '';
     return idName(`${prefix}${kind}`, `${prefix}${kind}_id`, id, `${prefix}${kind}_name`, name);
@@ -93,7 +95,7 @@ function clickNode(network: Network, row: ClickRow, version: number): Node {
     text('visitor_id', row.visitor_id),
     nil('tracking_id'),
     text('request_session_id', row.reqid),
-    date('click_date', row.click_time),
+    date('click_date', row.click_time, zone),
     party('affiliate', row.affiliate_id, affiliate?.affiliate_name),
     party('advertiser', offer?.advertiser_id, advertiser?.advertiser_name),
     party('offer', row.offer_id, offer?.offer_name),
@@ -207,6 +209,7 @@ const conversions: Method = {
 /** A conversion (v4/v5 shape). Crumb's conversions keep the click's request id, not a numeric
  * click id: click_id is nil, as in CAKE's answers for a conversion without one. */
 function conversionNode(network: Network, row: ConversionRow, revenue: boolean): Node {
+  const zone = network.time_zone;
   const offer = network.offers.get(row.offer_id);
   const creative = row.creative_id === null ? undefined : network.creatives.get(row.creative_id);
   return group('conversion', [
@@ -214,9 +217,9 @@ function conversionNode(network: Network, row: ConversionRow, revenue: boolean):
     nil('visitor_id'),
     text('request_session_id', row.reqid),
     nil('click_id'),
-    date('conversion_date', row.conversion_time),
-    date('last_updated', row.conversion_time),
-    date('click_date', row.click_time),
+    date('conversion_date', row.conversion_time, zone),
+    date('last_updated', row.conversion_time, zone),
+    date('click_date', row.click_time, zone),
     idName('affiliate', 'affiliate_id', row.affiliate_id, 'affiliate_name', network.affiliates.get(row.affiliate_id)?.affiliate_name),
     idName('advertiser', 'advertiser_id', row.advertiser_id, 'advertiser_name', network.advertisers.get(row.advertiser_id)?.advertiser_name),
     idName('offer', 'offer_id', row.offer_id, 'offer_name', offer?.offer_name),
@@ -279,6 +282,7 @@ const eventConversions: Method = {
 
 /** An event conversion (v17's recorded shape): the base conversion is event 0. */
 function eventConversionNode(network: Network, row: ConversionRow, revenue: boolean): Node {
+  const zone = network.time_zone;
   const offer = network.offers.get(row.offer_id);
   const creative = row.creative_id === null ? undefined : network.creatives.get(row.creative_id);
   const format = priceFormat(offer?.price_format ?? 'CPA');
@@ -289,10 +293,10 @@ function eventConversionNode(network: Network, row: ConversionRow, revenue: bool
     nil('tracking_id'),
     nil('original_tracking_id'),
     text('request_session_id', row.reqid),
-    date('event_conversion_date', row.conversion_time),
-    date('last_updated', row.conversion_time),
-    date('click_date', row.click_time),
-    date('source_date', row.click_time ?? row.conversion_time),
+    date('event_conversion_date', row.conversion_time, zone),
+    date('last_updated', row.conversion_time, zone),
+    date('click_date', row.click_time, zone),
+    date('source_date', row.click_time ?? row.conversion_time, zone),
     idName('event_info', 'event_id', row.event_id, 'event_name', row.event_id === 0 ? 'Conversion' : eventName(network, row)),
     idName('source_affiliate', 'source_affiliate_id', row.affiliate_id, 'source_affiliate_name', network.affiliates.get(row.affiliate_id)?.affiliate_name),
     idName('brand_advertiser', 'brand_advertiser_id', row.advertiser_id, 'brand_advertiser_name', network.advertisers.get(row.advertiser_id)?.advertiser_name),
@@ -329,31 +333,15 @@ function eventConversionNode(network: Network, row: ConversionRow, revenue: bool
   ]);
 }
 
-// ---- summary reports ------------------------------------------------------------------------------
-
-/** The summary methods are the summary reports' numbers (issue 15) in CAKE's shapes; until they
- * are built on them they answer CAKE's error envelope saying so. */
-function pending(root: string, versions: [number, number]): Method {
-  return {
-    v2: 'GET /reports/summary.json',
-    root,
-    list: root !== 'ArrayOfDailySummary',
-    versions,
-    run(call) {
-      throw new ClassicError(`Method reports.asmx/${call.method} is not implemented by Crumb yet: it needs the summary reports (GET /api/2/reports/summary.json)`);
-    },
-  };
-}
-
 export const reportMethods: Record<string, Method> = {
   Clicks: clicks,
   Conversions: conversions,
   EventConversions: eventConversions,
-  CampaignSummary: pending('campaign_summary_response', [1, 6]),
-  DailySummaryExport: pending('daily_summary_export_response', [1, 2]),
-  AffiliateSummary: pending('affiliate_summary_response', [1, 3]),
-  OfferSummary: pending('offer_summary_response', [1, 3]),
-  SourceAffiliateSummary: pending('source_affiliate_summary_response', [1, 4]),
-  SiteOfferSummary: pending('site_offer_summary_response', [1, 5]),
-  SubIDSummary: pending('sub_id_summary_response', [1, 2]),
+  CampaignSummary: campaignSummary,
+  DailySummaryExport: dailySummaryExport,
+  AffiliateSummary: affiliateSummary,
+  OfferSummary: offerSummary,
+  SourceAffiliateSummary: sourceAffiliateSummary,
+  SiteOfferSummary: siteOfferSummary,
+  SubIDSummary: subIdSummary,
 };

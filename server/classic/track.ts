@@ -87,7 +87,7 @@ const massConversionInsert: Method = {
     if (total < 1 || total > MAX_INSERT) throw new ClassicError(`Invalid total_to_insert: ${total} is not between 1 and ${MAX_INSERT}`);
     const ids = (str(p, 'transaction_ids') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
     if (ids.length > total) throw new ClassicError(`transaction_ids lists ${ids.length} ids for ${total} conversions (total_to_insert)`);
-    const at = dateParam(p, 'conversion_date') ?? deps.clock();
+    const at = dateParam(p, 'conversion_date', network.time_zone) ?? deps.clock();
     if (at > deps.clock() + 86_400_000) throw new ClassicError('conversion_date is in the future');
     const payout = amountCents(p, 'payout');
     const revenue = amountCents(p, 'received');

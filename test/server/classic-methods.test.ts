@@ -241,12 +241,84 @@ describe('reports.asmx', () => {
     expect(events.get('event_conversions/event_conversion/event_info/event_id')).toBe(String(EVENTS.viewed));
   });
 
-  it('the summary methods answer the error envelope saying what they need', async () => {
+  /** Conversions over two days and three campaigns, one rejected. */
+  async function seedSummary() {
+    t.clock.now = Date.UTC(2026, 10, 20, 10);
+    await conversion(AFF.partner, CREATIVE.lead, OFFER.lead, { payout: '5' });
+    await t.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);
+    t.clock.now = Date.UTC(2026, 10, 21, 10);
+    const b = await conversion(AFF.second, CREATIVE.lead, OFFER.lead);
+    await conversion(AFF.partner, CREATIVE.lastTouch, OFFER.lastTouch);
+    await call(t, 'PUT', 'conversion.json', API_KEY, { conversion_id: b.id, conversion_status: 'rejected' });
+  }
+
+  it('CampaignSummary: the numbers of the v2 summary report grouped by campaign, in CAKE\'s v5 shape', async () => {
     await app();
-    const root = await admin('/api/5/reports.asmx/CampaignSummary', { start_date: '11/01/2026', end_date: '11/02/2026' });
+    await seedSummary();
+    const v2 = await call(t, 'GET', 'reports/summary.json', API_KEY, { start_date: '2026-11-20', end_date: '2026-11-21', group_by: 'campaign', sort_field: 'campaign_id' });
+    expect(v2.status).toBe(200);
+    const root = await admin('/api/5/reports.asmx/CampaignSummary', { start_date: '11/20/2026', end_date: '11/22/2026', campaign_id: 0, source_affiliate_id: 0, subid_id: '', site_offer_id: 0, source_affiliate_tag_id: 0, site_offer_tag_id: 0, source_affiliate_manager_id: 0, brand_advertiser_manager_id: 0, event_id: 0, event_type: 'all' });
     expect(root.name).toBe('campaign_summary_response');
-    expect(root.get('success')).toBe('false');
-    expect(root.get('message')).toContain('summary reports');
+    const items = root.at('campaigns').children;
+    const rows = v2.body.rows.filter((r: any) => r.key.campaign_id !== null);
+    expect(root.get('row_count')).toBe(String(rows.length));
+    expect(items.map((i) => Number(i.get('campaign/campaign_id')))).toEqual(rows.map((r: any) => r.key.campaign_id));
+    expect(items.map((i) => Number(i.get('clicks')))).toEqual(rows.map((r: any) => r.clicks));
+    expect(items.map((i) => Number(i.get('macro_event_conversions')))).toEqual(rows.map((r: any) => r.macro_event_conversions));
+    expect(items.map((i) => Number(i.get('cost')))).toEqual(rows.map((r: any) => r.cost));
+    expect(items.map((i) => Number(i.get('revenue')))).toEqual(rows.map((r: any) => r.revenue));
+    const lead = items.find((i) => i.get('campaign/campaign_id') === String(CAMPAIGN.lead))!;
+    expect(lead.names().slice(0, 10)).toEqual(['campaign', 'source_affiliate', 'site_offer', 'brand_advertiser', 'source_affiliate_manager', 'brand_advertiser_manager', 'price_format', 'media_type', 'views', 'clicks']);
+    expect(lead.get('clicks')).toBe('2');
+    expect(lead.get('cost')).toBe('5.0000');
+    expect(lead.get('macro_event_conversion_percentage')).toBe('50.000000');
+    expect(lead.at('campaign/campaign_id').attrs.xmlns).toBe('API:id_name_store');
+  });
+
+  it('DailySummaryExport: v1 ArrayOfDailySummary (every day, no success flag) with the v2 report\'s daily numbers; v2 an envelope', async () => {
+    await app();
+    await seedSummary();
+    const v2 = await call(t, 'GET', 'reports/summary.json', API_KEY, { start_date: '2026-11-19', end_date: '2026-11-21', group_by: 'day', sort_field: 'date' });
+    const v1 = await admin('/api/1/reports.asmx/DailySummaryExport', { start_date: '11/19/2026', end_date: '11/22/2026', affiliate_id: 0, advertiser_id: 0, offer_id: 0, vertical_id: 0, campaign_id: 0, creative_id: 0, account_manager_id: 0, include_tests: 'false' });
+    expect(v1.name).toBe('ArrayOfDailySummary');
+    expect(v1.attrs.xmlns).toBe(ADMIN_NS(1));
+    const days = v1.all('DailySummary');
+    expect(days.map((d) => d.get('date'))).toEqual(['2026-11-19T00:00:00', '2026-11-20T00:00:00', '2026-11-21T00:00:00']);
+    expect(days[0]!.names()).toEqual(['date', 'views', 'clicks', 'click_thru', 'conversions', 'paid', 'sellable', 'conversion_rate', 'cpl', 'cost', 'rpt', 'revenue', 'margin', 'profit', 'epc']);
+    const byDate = new Map(v2.body.rows.map((r: any) => [r.key.date, r]));
+    for (const d of days.slice(1)) {
+      const r: any = byDate.get(d.get('date').slice(0, 10));
+      expect([Number(d.get('clicks')), Number(d.get('conversions')), Number(d.get('cost')), Number(d.get('revenue'))]).toEqual([r.clicks, r.macro_event_conversions, r.cost, r.revenue]);
+    }
+    expect(days[0]!.get('clicks')).toBe('0');
+    const two = await admin('/api/2/reports.asmx/DailySummaryExport', { start_date: '11/20/2026', end_date: '11/22/2026', source_affiliate_id: AFF.partner, brand_advertiser_id: 0, site_offer_id: 0 });
+    expect(two.names()).toEqual(['success', 'row_count', 'days']);
+    expect(two.all('days')[0]!.children.map((d) => d.get('clicks'))).toEqual(['2', '1']);
+  });
+
+  it('AffiliateSummary, SourceAffiliateSummary, OfferSummary, SiteOfferSummary and SubIDSummary in their shapes', async () => {
+    await app();
+    await seedSummary();
+    const window = { start_date: '11/20/2026', end_date: '11/22/2026' };
+    const affiliates = await admin('/api/2/reports.asmx/AffiliateSummary', { ...window, affiliate_id: 0, affiliate_manager_id: 0, affiliate_tag_id: 0, offer_tag_id: 0, event_id: 0, revenue_filter: 'conversions_and_events' });
+    expect(affiliates.at('affiliates').children.map((a) => [a.get('affiliate/affiliate_id'), a.get('clicks')])).toEqual([
+      [String(AFF.second), '1'],
+      [String(AFF.partner), '3'],
+    ]);
+    const sources = await admin('/api/3/reports.asmx/SourceAffiliateSummary', window);
+    expect(sources.get('source_affiliates/source_affiliate_summary/source_affiliate/source_affiliate_name')).toBe('Second Partner');
+    const offers = await admin('/api/2/reports.asmx/OfferSummary', window);
+    expect(offers.get('offers/offer_summary/advertiser/advertiser_name')).toBe('Acme Insurance');
+    const siteOffers = await admin('/api/4/reports.asmx/SiteOfferSummary', { ...window, event_type: 0 });
+    expect(siteOffers.at('site_offers').children.map((o) => o.get('site_offer/site_offer_id'))).toEqual([String(OFFER.lastTouch), String(OFFER.lead)]);
+    const subIds = await admin('/api/1/reports.asmx/SubIDSummary', { ...window, source_affiliate_id: AFF.partner, site_offer_id: 0, event_id: 0, revenue_filter: 'conversions_and_events' });
+    expect(subIds.at('sub_ids/sub_id_summary').names()).toEqual(['sub_id', 'sub_id_name', 'site_offer_id', 'clicks', 'click_thru_percentage', 'macro_event_conversions', 'paid', 'cost', 'average_cost']);
+    expect(subIds.at('sub_ids').children.map((s) => [s.get('sub_id'), s.get('clicks'), s.get('cost')])).toEqual([
+      ['', '1', '0.0000'],
+      ['sub-one', '2', '15.0000'],
+    ]);
+    const noAffiliate = await admin('/api/1/reports.asmx/SubIDSummary', window);
+    expect(noAffiliate.get('message')).toContain('source_affiliate_id is required');
   });
 });
 
