@@ -6,7 +6,7 @@
 // public offers an affiliate applies to.
 import { checkPostback } from '../api/postbacks.js';
 import { entityInScope } from '../auth.js';
-import type { Campaign, Network } from '../network.js';
+import { isHttpUrl, type Campaign, type Network } from '../network.js';
 import type { ConversionQuery, ConversionRow } from '../store/types.js';
 import { ClassicError, checkUnlimited, dateWindow, idFilter, rows, str, type ClassicCall, type Method } from './call.js';
 import { CURRENCY, bool, date, decimal, formatted, group, int, list, listDoc, nil, plainDoc, text } from './doc.js';
@@ -172,6 +172,7 @@ const setPostbackUrl: Method = {
       fire_on: 'conversion' as const,
     };
     if (url.length > 2000) throw new ClassicError('Invalid postback_url: at most 2000 characters');
+    if (!isHttpUrl(url)) throw new ClassicError('Invalid postback_url: send an absolute http:// or https:// URL, macros such as #reqid# included');
     await checkPostback(deps, postback, true);
     if (existing) await deps.store.updatePostback(existing.postback_id, { postback_url: url, postback_status: 'active' }, scope);
     else await deps.store.createPostback(postback);
