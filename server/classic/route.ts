@@ -47,16 +47,16 @@ const PATH = /^\/(?:(affiliates|buyers|advertisers)\/)?api\/(\d{1,4})\/([a-z_]+)
 /** The largest body read: SOAP and form posts are small (MassConversionInsert lists ids). */
 const MAX_BODY = 256 * 1024;
 
+/** The routes, as the request log and metrics label them (a bounded set). */
+const ASMX = ':service{[A-Za-z_]+\\.[Aa][Ss][Mm][Xx]}';
+const ROUTES = ['', '/:area{[Aa]ffiliates|[Bb]uyers|[Aa]dvertisers}'].flatMap((area) => [`${area}/api/:version{[0-9]+}/${ASMX}`, `${area}/api/:version{[0-9]+}/${ASMX}/:method`]);
+
 export function mountClassic(app: Hono, deps: AppDeps): void {
-  const handler = async (c: Context, next: () => Promise<void>) => {
+  app.on(['GET', 'POST'], ROUTES, async (c, next) => {
     const match = PATH.exec(new URL(c.req.url).pathname);
     if (!match) return next();
     return classicCall(c, deps, match);
-  };
-  app.use('/api/*', handler);
-  app.use('/affiliates/api/*', handler);
-  app.use('/buyers/api/*', handler);
-  app.use('/advertisers/api/*', handler);
+  });
 }
 
 interface Request {
