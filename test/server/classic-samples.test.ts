@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { offerCookie } from '../../server/http.js';
 import { makeApp, setCookie } from '../support/app.js';
+import { ADMIN_NS, AFFILIATE_NS, parseXml, soap11Body, soap12Body, soapResult, type El } from '../support/classic.js';
 import { call, createKey } from '../support/keys.js';
 import { AFF, API_KEY, CAMPAIGN, conversionNetworkFile, CREATIVE, OFFER } from '../support/network.js';
-it('every method of docs/classic-api.md answers its sample request with success', async () => {
+it('every method of docs/classic-api.md answers its sample request with success, and the same over SOAP 1.2, SOAP 1.1 and JSON', async () => {
   const t = makeApp({ file: conversionNetworkFile() });
   await t.network.ready;
   const aff = await createKey(t, 'affiliate', AFF.partner);
@@ -57,6 +58,31 @@ it('every method of docs/classic-api.md answers its sample request with success'
     if (name === 'error') expect(text).toContain('<success>false</success>');
     else expect(text, name).not.toContain('<success>false</success>');
     out.push(`### ${name}\n\n\`\`\`\nGET ${path}\n\`\`\`\n\n\`\`\`xml\n${pretty(await r.text())}\n\`\`\`\n`);
+  }
+  // Every read method over every other transport: SOAP 1.2 and 1.1 carry the XML's tree in
+  // {Method}Result, {"d": …} its keys.
+  const writes = new Set(['UpdateConversion', 'MassConversionInsert', 'Offer', 'Campaign', 'Affiliate', 'Creative', 'SetPostbackURL']);
+  const shape = (el: El): unknown => [el.name, el.children.map(shape)];
+  for (const [name, path] of calls) {
+    if (writes.has(name)) continue;
+    const url = new URL(`http://x${path.replace('AKEY', aff).replace('KEY', API_KEY)}`);
+    const params = Object.fromEntries(url.searchParams);
+    const method = url.pathname.split('/').pop()!;
+    const base = url.pathname.slice(0, -method.length - 1);
+    const version = Number(/api\/(\d+)/.exec(url.pathname)![1]);
+    const ns = url.pathname.startsWith('/affiliates/') ? AFFILIATE_NS(version) : ADMIN_NS(version);
+    const xml = parseXml(await (await t.get(url.pathname + url.search)).text());
+    const v12 = await t.post(base, soap12Body(method, ns, params), 'application/soap+xml; charset=utf-8');
+    expect(v12.status, name).toBe(200);
+    const r12 = soapResult(await v12.text(), method);
+    expect(r12.children.map(shape), name).toEqual(xml.children.map(shape));
+    const v11 = await t.post(base, soap11Body(method, ns, params), 'text/xml; charset=utf-8', { headers: { SOAPAction: `"${ns}${method}"` } });
+    expect(soapResult(await v11.text(), method).children.map(shape), name).toEqual(xml.children.map(shape));
+    const json = await t.post(url.pathname, JSON.stringify(params), 'application/json');
+    const d = ((await json.json()) as { d: unknown }).d;
+    if (xml.name === 'string') expect(typeof d, name).toBe('string');
+    else if (xml.name.startsWith('ArrayOf')) expect((d as unknown[]).length, name).toBe(xml.children.length);
+    else expect(Object.keys(d as object), name).toEqual(xml.names());
   }
   if (process.env.CLASSIC_SAMPLES) writeFileSync(process.env.CLASSIC_SAMPLES, out.join('\n'));
   await t.close();
