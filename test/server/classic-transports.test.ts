@@ -193,3 +193,14 @@ describe('errors', () => {
     expect(res.status).toBe(500);
   });
 });
+
+describe('limits', () => {
+  it('a body larger than 256 KiB is not read: the error envelope, HTTP 200', async () => {
+    await app();
+    const res = await t.post('/api/5/export.asmx/Offers', `api_key=${API_KEY}&offer_name=${'x'.repeat(300 * 1024)}`, 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(200);
+    const root = parseXml(await res.text());
+    expect(root.get('success')).toBe('false');
+    expect(root.get('message')).toBe('The request body is larger than 262144 bytes');
+  });
+});
