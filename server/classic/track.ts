@@ -1,9 +1,9 @@
 // track.asmx (CAKE-CLASSIC-API.md 2.3): UpdateConversion (and v6's UpdateConversionEvents) change a
 // conversion's status through changeStatus, the function PUT /api/2/conversion.json uses (same
-// scope, same approval and rejection postbacks); MassConversionInsert records conversions for a
-// campaign through recordConversion, the one place a conversion's money, status and postbacks are
-// decided. Crumb changes no recorded money: an UpdateConversion that asks for a different payout
-// or revenue is refused whole (nothing changed), with a message saying so.
+// scope, same approval and rejection postbacks), and what it earns (payout set or added to,
+// received as received_option says) through the store's setConversionMoney, counted while it is
+// approved; a sale amount is not changed. MassConversionInsert records conversions for a campaign
+// through recordConversion, the one place a conversion's money, status and postbacks are decided.
 import { outOfScope } from '../auth.js';
 import { changeStatus, recordConversion } from '../conversions/record.js';
 import type { ConversionStatus } from '../store/types.js';
@@ -40,20 +40,32 @@ function updateConversion(root: string): Method {
       if (offer_id !== undefined && offer_id !== row.offer_id) throw new ClassicError(`Invalid offer_id: conversion ${conversion_id} is of offer ${row.offer_id}`);
       const dispositionText = (str(p, 'disposition_type') ?? 'no_change').toLowerCase();
       if (!(dispositionText in DISPOSITIONS)) throw new ClassicError(`Invalid disposition_type: "${dispositionText}" is not one of ${Object.keys(DISPOSITIONS).join(', ')}`);
-      // Money: a change that leaves it as it is (the same total, or 0 added) is no change.
+      // What it earns: payout set or added to (add_to_existing_payout); received as CAKE's
+      // received_option says. Empty or -1: no change.
       const payout = amountCents(p, 'payout');
       const add = flag(p, 'add_to_existing_payout') ?? false;
-      if (payout !== undefined && payout !== -100 && (add ? payout !== 0 : payout !== row.payout_cents)) {
-        throw new ClassicError('Crumb does not change a recorded payout: send payout with add_to_existing_payout=TRUE and payout=0 (or the current payout) to change the disposition only; nothing was changed');
-      }
+      let payout_cents = row.computed_payout_cents;
+      if (payout !== undefined && payout !== -100) payout_cents = add ? payout_cents + payout : payout;
       const option = (str(p, 'received_option') ?? 'no_change').toLowerCase();
       const received = amountCents(p, 'received') ?? 0;
-      const sameRevenue =
-        option === 'no_change' ||
-        (option === 'total_revenue' && received === row.revenue_cents) ||
-        (option.startsWith('additional_') && received === 0);
-      if (!sameRevenue) throw new ClassicError('Crumb does not change a recorded revenue or sale amount: send received_option=no_change; nothing was changed');
+      let revenue_cents = row.computed_revenue_cents;
+      if (option === 'total_revenue') revenue_cents = received;
+      else if (option === 'additional_revenue') revenue_cents += received;
+      else if (option === 'total_sale_amount' || option === 'additional_sale_amount') {
+        if (!(option === 'additional_sale_amount' && received === 0)) {
+          throw new ClassicError('Crumb does not change a recorded sale amount: send received_option=total_revenue or additional_revenue to change the revenue; nothing was changed');
+        }
+      } else if (option !== 'no_change') {
+        throw new ClassicError(`Invalid received_option: "${option}" is not one of total_revenue, additional_revenue, total_sale_amount, additional_sale_amount, no_change`);
+      }
+      if (payout_cents < 0 || revenue_cents < 0) throw new ClassicError('The payout and revenue may not fall below 0; nothing was changed');
       const status = DISPOSITIONS[dispositionText];
+      // The money first, then the disposition: a conversion approved by this call counts the new money.
+      if (payout_cents !== row.computed_payout_cents || revenue_cents !== row.computed_revenue_cents) {
+        if (!(await deps.store.setConversionMoney(conversion_id, { payout_cents, revenue_cents }, call.scope))) {
+          throw new ClassicError(`Invalid conversion_id: there is no conversion ${conversion_id}`);
+        }
+      }
       if (status && status !== row.status) {
         const changed = await changeStatus(deps, conversion_id, status, call.scope);
         if (!changed) throw new ClassicError(`Invalid conversion_id: there is no conversion ${conversion_id}`);

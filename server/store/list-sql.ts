@@ -181,6 +181,17 @@ export function conversionWhere(conversion_id: number, scope: Scope | undefined)
   return { sql: w.sql, params: w.params };
 }
 
+/** Sets what a conversion earns (its computed money) inside the scope; the money counted follows,
+ * as for a status change: the computed money while approved (never for a test), else 0. */
+export function conversionMoneyUpdate(conversion_id: number, money: { payout_cents: number; revenue_cents: number }, scope: Scope | undefined): Statement {
+  const where = conversionWhere(conversion_id, scope);
+  const counted = "CASE WHEN v.status = 'approved' AND NOT v.is_test THEN ? ELSE 0 END";
+  return {
+    sql: `UPDATE conversions AS v SET computed_payout_cents = ?, computed_revenue_cents = ?, payout_cents = ${counted}, revenue_cents = ${counted} ${where.sql} RETURNING *`,
+    params: [money.payout_cents, money.revenue_cents, money.payout_cents, money.revenue_cents, ...where.params],
+  };
+}
+
 /** One conversion, if it is inside the scope. */
 export function conversionInScope(conversion_id: number, scope: Scope | undefined): Statement {
   const where = conversionWhere(conversion_id, scope);

@@ -512,6 +512,11 @@ export interface Store {
     scope?: Scope,
   ): Promise<ConversionRow | undefined>;
 
+  /** Sets what the conversion earns (CAKE's UpdateConversion with a payout or revenue): the
+   * computed money, and the counted money with it while it is approved (never for a test). No
+   * postbacks. Only a conversion inside `scope` is changed; undefined when there is none. */
+  setConversionMoney(conversion_id: number, money: { payout_cents: number; revenue_cents: number }, scope?: Scope): Promise<ConversionRow | undefined>;
+
   createPostback(postback: NewPostback): Promise<PostbackRow>;
   /** Deactivating a postback cancels its pending deliveries, in the same transaction. `scope`:
    * only a postback inside it is changed. */

@@ -323,23 +323,36 @@ describe('reports.asmx', () => {
 });
 
 describe('track.asmx', () => {
-  it('UpdateConversion changes the disposition as PUT conversion.json does; a payout change is refused whole', async () => {
+  it('UpdateConversion changes the disposition as PUT conversion.json does, and the payout and revenue with CAKE\'s options', async () => {
     await app();
     const a = await conversion(AFF.partner, CREATIVE.lead, OFFER.lead);
     const update = { offer_id: OFFER.lead, conversion_id: a.id, request_session_id: 0, transaction_id: '', payout: 0, add_to_existing_payout: 'TRUE', received: 0, received_option: 'no_change', disposition_type: 'rejected', disposition_id: 0, update_revshare_payout: 'FALSE', effective_date_option: 'today', custom_date: '', note_to_append: '', disallow_on_billing_status: 'ignore' };
+    const listed = async () => (await call(t, 'GET', 'conversions.json', API_KEY, { start_date: '2026-11-21', end_date: '2026-11-21' })).body.conversions[0].conversion;
     const done = await admin('/api/4/track.asmx/UpdateConversion', update);
     expect(done.names()).toEqual(['success', 'message']);
     expect(done.get('success')).toBe('true');
     expect(done.get('message')).toBe('Conversion Updated');
-    const after = await call(t, 'GET', 'conversions.json', API_KEY, { start_date: '2026-11-21', end_date: '2026-11-21' });
-    expect(after.body.conversions[0].conversion.conversion_status).toBe('rejected');
-    const refused = await admin('/api/4/track.asmx/UpdateConversion', { ...update, disposition_type: 'approved', payout: 3, add_to_existing_payout: 'FALSE' });
+    // Rejected: nothing counted, what it earns kept.
+    expect(await listed()).toMatchObject({ conversion_status: 'rejected', payout: 0, revenue: 0, computed_payout: 18, computed_revenue: 22 });
+    // A new total payout and revenue, approved in the same call: counted at once.
+    await admin('/api/4/track.asmx/UpdateConversion', { ...update, disposition_type: 'approved', payout: '3', add_to_existing_payout: 'FALSE', received: '4', received_option: 'total_revenue' });
+    expect(await listed()).toMatchObject({ conversion_status: 'approved', payout: 3, revenue: 4 });
+    // Added to: payout 3 + 1.50, revenue 4 + 0.25.
+    await admin('/api/4/track.asmx/UpdateConversion', { ...update, disposition_type: 'no_change', payout: '1.5', received: '0.25', received_option: 'additional_revenue' });
+    expect(await listed()).toMatchObject({ conversion_status: 'approved', payout: 4.5, revenue: 4.25 });
+    // -1 and no_change leave it as it is.
+    await admin('/api/4/track.asmx/UpdateConversion', { ...update, disposition_type: 'no_change', payout: '-1', add_to_existing_payout: 'FALSE' });
+    expect(await listed()).toMatchObject({ payout: 4.5, revenue: 4.25 });
+    // A sale amount is not changed: refused whole.
+    const refused = await admin('/api/4/track.asmx/UpdateConversion', { ...update, disposition_type: 'pending', received: '50', received_option: 'total_sale_amount' });
     expect(refused.get('success')).toBe('false');
-    expect(refused.get('message')).toContain('does not change a recorded payout');
-    const still = await call(t, 'GET', 'conversions.json', API_KEY, { start_date: '2026-11-21', end_date: '2026-11-21' });
-    expect(still.body.conversions[0].conversion.conversion_status).toBe('rejected');
+    expect(refused.get('message')).toContain('does not change a recorded sale amount');
+    expect(await listed()).toMatchObject({ conversion_status: 'approved', payout: 4.5 });
     const missing = await admin('/api/4/track.asmx/UpdateConversion', { ...update, conversion_id: 987654 });
     expect(missing.get('message')).toBe('Invalid conversion_id: there is no conversion 987654');
+    const affiliateKey = await createKey(t, 'affiliate', AFF.partner);
+    const scoped = await classicXml(t, '/api/4/track.asmx/UpdateConversion', { ...update, api_key: affiliateKey });
+    expect(scoped.get('message')).toContain('needs an admin or advertiser key');
   });
 
   it('MassConversionInsert records conversions for the campaign, its transaction ids, once each', async () => {

@@ -815,6 +815,22 @@ export function storeConformance(name: string, backend: StoreBackend): void {
     });
 
     describe('conversion status', () => {
+      it('changes what a conversion earns, counted while it is approved, never for a test, only inside the scope', async () => {
+        const store = await fresh();
+        const money = (r: ConversionRow | undefined) => [r?.payout_cents, r?.revenue_cents, r?.computed_payout_cents, r?.computed_revenue_cents];
+        const approved = (await store.insertConversion(makeConversion(), none)).conversion;
+        expect(money(await store.setConversionMoney(approved.conversion_id, { payout_cents: 900, revenue_cents: 1500 }))).toEqual([900, 1500, 900, 1500]);
+        expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
+        const pending = (await store.insertConversion(makeConversion({ status: 'pending', payout_cents: 0, revenue_cents: 0 }), none)).conversion;
+        expect(money(await store.setConversionMoney(pending.conversion_id, { payout_cents: 700, revenue_cents: 800 }))).toEqual([0, 0, 700, 800]);
+        expect(money(await store.setConversionStatus(pending.conversion_id, 'approved', none))).toEqual([700, 800, 700, 800]);
+        const test = (await store.insertConversion(makeConversion({ is_test: true, payout_cents: 0, revenue_cents: 0 }), none)).conversion;
+        expect(money(await store.setConversionMoney(test.conversion_id, { payout_cents: 100, revenue_cents: 200 }))).toEqual([0, 0, 100, 200]);
+        expect(await store.setConversionMoney(approved.conversion_id, { payout_cents: 1, revenue_cents: 1 }, { affiliate_id: 4242 })).toBeUndefined();
+        expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
+        expect(await store.setConversionMoney(987654, { payout_cents: 1, revenue_cents: 1 })).toBeUndefined();
+      });
+
       it('carries the money: what a conversion earns counts while it is approved, and never for a test', async () => {
         const store = await fresh();
         const held = { payout_cents: 0, revenue_cents: 0, computed_payout_cents: 1250, computed_revenue_cents: 2005 };
