@@ -193,6 +193,21 @@ describe('reports.asmx', () => {
     expect(tooLong.get('message')).toContain('at most 31 days');
   });
 
+  it('dates are the network\'s time zone, both ways (America/New_York: 12:00 UTC is 07:00)', async () => {
+    const file = conversionNetworkFile();
+    file.network.time_zone = 'America/New_York';
+    t = makeApp({ file });
+    await t.network.ready;
+    await conversion(AFF.partner, CREATIVE.lead, OFFER.lead);
+    const at = await admin('/api/12/reports.asmx/Clicks', { start_date: '11/21/2026 07:00:00', end_date: '11/21/2026 07:00:01' });
+    expect(at.get('row_count')).toBe('1');
+    expect(at.get('clicks/click/click_date')).toBe('2026-11-21T07:00:00.000');
+    const before = await admin('/api/12/reports.asmx/Clicks', { start_date: '11/21/2026 11:00:00', end_date: '11/21/2026 13:00:00' });
+    expect(before.get('row_count')).toBe('0');
+    const conversions = await admin('/api/11/reports.asmx/Conversions', { start_date: '2026-11-21', end_date: '2026-11-22' });
+    expect(conversions.get('conversions/conversion/conversion_date')).toBe('2026-11-21T07:00:00.000');
+  });
+
   it('Conversions: the numbers of conversions.json on the same data, by every version\'s filter names', async () => {
     await app();
     t.clock.now = Date.UTC(2026, 10, 20, 10);
