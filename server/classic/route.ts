@@ -20,7 +20,7 @@ import { addeditMethods } from './addedit.js';
 import { affiliateMethods } from './affiliate.js';
 import { ClassicError, ClassicParamError, type ClassicCall, type Method, type Portal } from './call.js';
 import { errorDoc } from './doc.js';
-import { namespaceOf, render, soapFault, type Doc, type Transport } from './envelope.js';
+import { CONTENT_TYPES, namespaceOf, render, soapFault, type Doc, type Transport } from './envelope.js';
 import { exportMethods } from './export.js';
 import { getMethods } from './get.js';
 import { reportMethods } from './reports.js';
@@ -94,6 +94,9 @@ async function classicCall(c: Context, deps: AppDeps, match: RegExpExecArray): P
 
   if (area && area.toLowerCase() !== 'affiliates') {
     return answer(errorDoc('error_response', `The ${area.toLowerCase()} API (${service}.asmx/${methodName}) is not supported by Crumb: it has no buyers, lead distribution or advertiser logins`, false));
+  }
+  if (!methodName && ('wsdl' in params || 'op' in params)) {
+    return answer(errorDoc('error_response', `Crumb serves no WSDL or method pages for ${service}.asmx: call ${service}.asmx/{Method} with GET or POST, or post a SOAP envelope naming the method (docs/classic-api.md lists them)`, false));
   }
   if (!methodName) {
     return answer(errorDoc('error_response', `No method named: call ${service}.asmx/{Method} (GET or POST), or post a SOAP envelope to ${service}.asmx`, false));
@@ -186,7 +189,7 @@ class SoapUnreadable extends Error {
 }
 
 function soapType(version: 'soap12' | 'soap11') {
-  return version === 'soap12' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8';
+  return CONTENT_TYPES[version];
 }
 
 const soapParser = new XMLParser({

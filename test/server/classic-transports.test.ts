@@ -152,6 +152,9 @@ describe('errors', () => {
     const buyerApi = await classicXml(t, '/buyers/api/1/leads.asmx/LeadInfo', { lead_id: 1 });
     expect(buyerApi.get('success')).toBe('false');
     expect(buyerApi.get('message')).toContain('buyers API');
+    const wsdl = await t.get('/api/5/export.asmx?WSDL');
+    expect(wsdl.status).toBe(200);
+    expect(parseXml(await wsdl.text()).get('message')).toContain('Crumb serves no WSDL');
     const noMethod = await classicGet(t, '/api/5/export.asmx', { api_key: API_KEY });
     expect(noMethod.status).toBe(200);
     expect(parseXml(noMethod.body).get('success')).toBe('false');
