@@ -15,6 +15,7 @@ import { limitBody } from '../http.js';
 import { authenticate, outOfScope, permit } from '../auth.js';
 import { ChangeRefused } from '../network/change.js';
 import { BadParams, queryParams } from '../params.js';
+import { StoreOverloaded } from '../store/errors.js';
 import { ReadTimeout, type Scope } from '../store/types.js';
 import { addeditMethods } from './addedit.js';
 import { affiliateMethods } from './affiliate.js';
@@ -123,6 +124,12 @@ async function classicCall(c: Context, deps: AppDeps, match: RegExpExecArray): P
     if (error instanceof ClassicParamError && (transport === 'soap12' || transport === 'soap11')) {
       const reason = `Server was unable to read request. ---> There is an error in XML document. ---> Input string was not in a correct format. (${error.message})`;
       return new Response(soapFault(transport, reason), { status: 500, headers: { 'Content-Type': soapType(transport) } });
+    }
+    // The store's write queue is full: CAKE's rate-limit answer, which SC retries with backoff.
+    if (error instanceof StoreOverloaded) {
+      const res = fail('Restricted');
+      res.headers.set('Retry-After', String(error.retryAfter));
+      return res;
     }
     const message = messageOf(error);
     if (message === null) throw error;

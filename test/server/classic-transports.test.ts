@@ -4,6 +4,7 @@
 // error envelope (never a 404) for an unknown method, a bad key, a version CAKE lacks; a SOAP
 // fault for a body that cannot be read.
 import { afterEach, describe, expect, it } from 'vitest';
+import { StoreOverloaded } from '../../server/store/errors.js';
 import { makeApp, type TestApp } from '../support/app.js';
 import { ADMIN_NS, classicGet, classicJson, classicXml, parseXml, soap11Body, soap12Body, soapResult } from '../support/classic.js';
 import { API_KEY, OFFER } from '../support/network.js';
@@ -198,6 +199,17 @@ describe('errors', () => {
 });
 
 describe('limits', () => {
+  it('a store too busy to take a write answers CAKE\'s rate-limit message, Restricted, with Retry-After', async () => {
+    await app();
+    t.store.insertConversion = () => Promise.reject(new StoreOverloaded('the write queue', 10));
+    const res = await t.get(`/api/2/track.asmx/MassConversionInsert?api_key=${API_KEY}&campaign_id=3870&total_to_insert=1&payout=1&received=2`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const root = parseXml(await res.text());
+    expect(root.get('success')).toBe('false');
+    expect(root.get('message')).toBe('Restricted');
+  });
+
   it('a body larger than 256 KiB is not read: the error envelope, HTTP 200', async () => {
     await app();
     const res = await t.post('/api/5/export.asmx/Offers', `api_key=${API_KEY}&offer_name=${'x'.repeat(300 * 1024)}`, 'application/x-www-form-urlencoded');
