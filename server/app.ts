@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
 import { referenceRoutes } from './api/reference.js';
+import { mountClassic } from './classic/route.js';
 import { keyUses, type KeyUses } from './auth.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
@@ -133,6 +134,8 @@ export function createApp(options: AppOptions) {
   app.route('/', postingDocRoutes(deps));
   app.route('/', pixelRoutes(deps));
   app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
+  // CAKE's classic API (.asmx) before the v2 API: /api/2/export.asmx/Offers is classic.
+  mountClassic(app, deps);
   app.route('/api/2', apiRoutes(deps));
   app.route('/api', referenceRoutes());
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));

@@ -16,7 +16,7 @@ import { ENTITIES, ENTITY_KINDS, describeField, networkFileOf, publicSettings, s
 import { ChangeRefused, changeNetwork } from '../network/change.js';
 import { fileWrites, parseFileText } from '../network/import.js';
 import { BadParams, dateParam, dateRange, enumParam, formatDate, idParam, paging, pagingParams, parseParams, textParam, withoutEmpty, type Params } from '../params.js';
-import type { NetworkWrite } from '../store/types.js';
+import type { NetworkWrite, Scope } from '../store/types.js';
 import { requireAdmin, success, type Api } from './index.js';
 
 /** The parents an entity's list may be filtered by. */
@@ -142,8 +142,7 @@ function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
     const scope = c.get('scope');
     const p = parseParams(listParams, withoutEmpty(c.get('params'))) as Record<string, number | string | undefined>;
     checkAsked(key, network, p as { affiliate_id?: number; advertiser_id?: number; offer_id?: number });
-    const every = [...(network.state[kind] as Map<number, object>).values()];
-    const all = key.role === 'admin' ? every : every.filter((e) => entityInScope(network, kind, e, scope));
+    const all = visibleEntities(network, kind, key, scope);
     // One by its id; tracking domains keep section 7's list answer, the id a filter.
     if (p[idKey] !== undefined && kind !== 'tracking_domains') {
       const found = (network.state[kind] as Map<number, object>).get(p[idKey] as number);
@@ -165,18 +164,9 @@ function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
       deps.store,
       deps.live,
       (current) => {
-        const map = current.state[kind] as Map<number, object>;
-        const given = input[idKey] as number | undefined;
-        if (given !== undefined && map.has(given)) {
-          throw new ChangeRefused([{ parameter: idKey, message: `${singular.replace('_', ' ')} ${given} exists already: change it with PUT, or leave ${idKey} out to get a new id` }], 409);
-        }
-        id = given ?? Math.max(0, ...map.keys()) + 1;
-        const fields = { ...input, [idKey]: id };
-        // A campaign without a post key gets a random one, as CAKE gives every campaign one.
-        if (kind === 'campaigns' && fields.ckm_key === undefined) fields.ckm_key = randomSecret(24);
-        const after = check(schema, fields);
-        if (kind === 'campaigns') campaignRule(current, null, after as Campaign);
-        return [{ entity: kind, id, before: null, after }];
+        const write = createWrite(current, kind, input);
+        id = write.id;
+        return [write];
       },
       { source: keySource(key) },
       () => ({ entity: kind, id: id ?? 0 }),
@@ -191,13 +181,7 @@ function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
     const network = await changeNetwork(
       deps.store,
       deps.live,
-      (current) => {
-        const before = (current.state[kind] as Map<number, object>).get(id);
-        if (!before) throw new ChangeRefused([{ parameter: idKey, message: `there is no ${singular.replace('_', ' ')} ${id}: create it with POST` }], 404);
-        const after = check(schema, { ...before, ...input, [idKey]: id });
-        if (kind === 'campaigns') campaignRule(current, before as Campaign, after as Campaign);
-        return [{ entity: kind, id, before, after }];
-      },
+      (current) => [updateWrite(current, kind, id, input)],
       { source: keySource(key) },
       () => ({ entity: kind, id }),
     );
@@ -227,6 +211,41 @@ function entityRoutes(api: Api, deps: AppDeps, kind: EntityKind) {
     );
     return success(c, { message: `${name[0]!.toUpperCase()}${name.slice(1)} deleted` });
   });
+}
+
+/** The entities of a kind a key may read: every one for an admin key, else those inside its scope. */
+export function visibleEntities(network: Network, kind: EntityKind, key: { role: string }, scope: Scope): object[] {
+  const every = [...(network.state[kind] as Map<number, object>).values()];
+  return key.role === 'admin' ? every : every.filter((e) => entityInScope(network, kind, e, scope));
+}
+
+/** The write that creates an entity from the fields given (a new id when none is given), checked
+ * by its schema and the campaign rule: what POST {kind}.json writes, for every API. */
+export function createWrite(current: Network, kind: EntityKind, input: Record<string, unknown>): NetworkWrite & { id: number; after: object } {
+  const { schema, key: idKey, singular } = ENTITIES[kind];
+  const map = current.state[kind] as Map<number, object>;
+  const given = input[idKey] as number | undefined;
+  if (given !== undefined && map.has(given)) {
+    throw new ChangeRefused([{ parameter: idKey, message: `${singular.replace('_', ' ')} ${given} exists already: change it with PUT, or leave ${idKey} out to get a new id` }], 409);
+  }
+  const id = given ?? Math.max(0, ...map.keys()) + 1;
+  const fields = { ...input, [idKey]: id };
+  // A campaign without a post key gets a random one, as CAKE gives every campaign one.
+  if (kind === 'campaigns' && fields.ckm_key === undefined) fields.ckm_key = randomSecret(24);
+  const after = check(schema, fields) as object;
+  if (kind === 'campaigns') campaignRule(current, null, after as Campaign);
+  return { entity: kind, id, before: null, after };
+}
+
+/** The write that changes the fields given of an entity (the others kept): what PUT {kind}.json
+ * writes, for every API. */
+export function updateWrite(current: Network, kind: EntityKind, id: number, input: Record<string, unknown>): NetworkWrite & { after: object } {
+  const { schema, key: idKey, singular } = ENTITIES[kind];
+  const before = (current.state[kind] as Map<number, object>).get(id);
+  if (!before) throw new ChangeRefused([{ parameter: idKey, message: `there is no ${singular.replace('_', ' ')} ${id}: create it with POST` }], 404);
+  const after = check(schema, { ...before, ...input, [idKey]: id }) as object;
+  if (kind === 'campaigns') campaignRule(current, before as Campaign, after as Campaign);
+  return { entity: kind, id, before, after };
 }
 
 /** An active campaign is opened only for an active affiliate and offer: traffic sent through it

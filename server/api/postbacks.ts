@@ -97,7 +97,7 @@ export function postbackApi(api: Api, deps: AppDeps) {
     // An affiliate key's postbacks are its own: affiliate_id may be left out, and another is refused.
     const p = read(createParams, { ...stringsOf(forced(key)), ...withoutEmpty(c.get('params')) });
     checkAsked(key, deps.network, p);
-    await check(deps, p, true);
+    await checkPostback(deps, p, true);
     return success(c, { postback: postbackJson(await deps.store.createPostback(p)) });
   });
 
@@ -121,7 +121,7 @@ export function postbackApi(api: Api, deps: AppDeps) {
     // The target is checked again when it, the type or the status changes: a postback the rules
     // now refuse can still be deactivated or moved, not pointed anywhere new or switched back on.
     const retarget = change.postback_url !== undefined || change.postback_type_id !== undefined || change.postback_status === 'active';
-    await check(deps, { ...current, ...definedOnly(change) }, retarget);
+    await checkPostback(deps, { ...current, ...definedOnly(change) }, retarget);
     const row = await deps.store.updatePostback(postback_id, change, c.get('scope'));
     if (!row) throw gone(postback_id);
     return success(c, { postback: postbackJson(row) });
@@ -183,7 +183,7 @@ function stringsOf(values: Record<string, number>): Params {
  * (iframe, image, JavaScript) fire only on conversion (at approval or rejection there is no page),
  * and a server postback goes only where the address rules allow (postbacks/address.ts; browser
  * postbacks are requested by the visitor's browser, not by us). */
-async function check(deps: AppDeps, p: NewPostback, target: boolean) {
+export async function checkPostback(deps: AppDeps, p: NewPostback, target: boolean) {
   const { network } = deps;
   const errors = [];
   if (!network.affiliates.has(p.affiliate_id)) {

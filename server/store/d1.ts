@@ -329,6 +329,12 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       );
     },
 
+    async setConversionMoney(conversion_id, money, scope) {
+      const update = list.conversionMoneyUpdate(conversion_id, money, scope);
+      const row = await track(() => run(update.sql, update.params).first());
+      return row ? conversionRow(row) : undefined;
+    },
+
     async createPostback(p) {
       return (await track(() => run(STATEMENTS.insertPostback, p).first<PostbackRow>()))!;
     },

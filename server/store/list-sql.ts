@@ -102,7 +102,7 @@ export function clickList(q: ClickQuery, range: KeyRange): ListStatements {
     if (range.lo !== undefined) w.add('c.reqid >= ?', range.lo);
     if (range.hi !== undefined) w.add('c.reqid < ?', range.hi);
     w.range('c.click_time', q);
-    w.equals('c.offer_id', q.offer_id).equals('c.affiliate_id', q.affiliate_id);
+    w.equals('c.offer_id', q.offer_id).equals('c.affiliate_id', q.affiliate_id).equals('c.campaign_id', q.campaign_id).equals('c.creative_id', q.creative_id);
   }
   scoped(w, OWNERS.clicks, q.scope);
   const page = w.copy();
@@ -144,6 +144,9 @@ export function conversionList(q: ConversionQuery): ListStatements {
     w.add('v.conversion_id = ?', q.conversion_id);
   } else {
     w.range('v.conversion_time', q).equals('v.offer_id', q.offer_id).equals('v.affiliate_id', q.affiliate_id).equals('v.advertiser_id', q.advertiser_id).equals('v.status', q.status);
+    w.equals('v.campaign_id', q.campaign_id).equals('v.creative_id', q.creative_id).equals('v.event_id', q.event_id);
+    if (q.kind === 'conversions') w.add('v.event_id = 0');
+    if (q.kind === 'events') w.add('v.event_id <> 0');
     if (!q.include_tests) w.add('NOT v.is_test');
   }
   scoped(w, OWNERS.conversions, q.scope);
@@ -176,6 +179,17 @@ export function conversionList(q: ConversionQuery): ListStatements {
 export function conversionWhere(conversion_id: number, scope: Scope | undefined): Statement {
   const w = scoped(new Where().add('v.conversion_id = ?', conversion_id), OWNERS.conversions, scope);
   return { sql: w.sql, params: w.params };
+}
+
+/** Sets what a conversion earns (its computed money) inside the scope; the money counted follows,
+ * as for a status change: the computed money while approved (never for a test), else 0. */
+export function conversionMoneyUpdate(conversion_id: number, money: { payout_cents: number; revenue_cents: number }, scope: Scope | undefined): Statement {
+  const where = conversionWhere(conversion_id, scope);
+  const counted = "CASE WHEN v.status = 'approved' AND NOT v.is_test THEN ? ELSE 0 END";
+  return {
+    sql: `UPDATE conversions AS v SET computed_payout_cents = ?, computed_revenue_cents = ?, payout_cents = ${counted}, revenue_cents = ${counted} ${where.sql} RETURNING *`,
+    params: [money.payout_cents, money.revenue_cents, money.payout_cents, money.revenue_cents, ...where.params],
+  };
 }
 
 /** One conversion, if it is inside the scope. */

@@ -342,6 +342,11 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       );
     },
 
+    async setConversionMoney(conversion_id, money, scope) {
+      const [row] = await track(() => run(sql, list.conversionMoneyUpdate(conversion_id, money, scope)));
+      return row as unknown as ConversionRow | undefined;
+    },
+
     async createPostback(p) {
       const [row] = await track(() => sql`INSERT INTO postbacks ${sql(p, POSTBACK_COLUMNS)} RETURNING *`.execute());
       return row as PostbackRow;

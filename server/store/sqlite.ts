@@ -203,6 +203,14 @@ export function openSqliteStore(options: SqliteOptions): Store {
       });
     },
 
+    setConversionMoney(conversion_id, money, scope) {
+      const update = list.conversionMoneyUpdate(conversion_id, money, scope);
+      return write(() => {
+        const row = prepare(update.sql).get(...update.params) as Row | undefined;
+        return row ? conversionRow(row) : undefined;
+      });
+    },
+
     createPostback(p) {
       return write(() => sql.insertPostback.get(p) as PostbackRow);
     },

@@ -51,6 +51,8 @@ export interface ClickQuery {
   to?: Millis;
   offer_id?: number;
   affiliate_id?: number;
+  campaign_id?: number;
+  creative_id?: number;
   scope?: Scope;
   /** Keyset paging: only clicks after this reqid (the last of the previous page). */
   after?: string;
@@ -211,6 +213,12 @@ export interface ConversionQuery {
   affiliate_id?: number;
   advertiser_id?: number;
   status?: ConversionStatus;
+  campaign_id?: number;
+  creative_id?: number;
+  /** One event's conversions (0: the base conversions). */
+  event_id?: number;
+  /** Base conversions only, or events only (CAKE's conversion_type); absent: both. */
+  kind?: 'conversions' | 'events';
   include_tests: boolean;
   sort: ConversionSort;
   descending: boolean;
@@ -525,6 +533,11 @@ export interface Store {
     /** Only a conversion inside this scope is changed (else: undefined). */
     scope?: Scope,
   ): Promise<ConversionRow | undefined>;
+
+  /** Sets what the conversion earns (CAKE's UpdateConversion with a payout or revenue): the
+   * computed money, and the counted money with it while it is approved (never for a test). No
+   * postbacks. Only a conversion inside `scope` is changed; undefined when there is none. */
+  setConversionMoney(conversion_id: number, money: { payout_cents: number; revenue_cents: number }, scope?: Scope): Promise<ConversionRow | undefined>;
 
   createPostback(postback: NewPostback): Promise<PostbackRow>;
   /** Deactivating a postback cancels its pending deliveries, in the same transaction. `scope`:

@@ -295,6 +295,17 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(past).toEqual({ rows: [], total: 7, capped: false, next: null });
       });
 
+      it('filter by campaign and creative', async () => {
+        const store = await fresh();
+        for (let i = 0; i < 4; i++) {
+          await store.recordClick(await makeClick(T0 + i * MINUTE, { s1: `c${i}`, campaign_id: i % 2 ? 3871 : 3870, creative_id: i < 2 ? 1057 : 2001 }));
+        }
+        const s1 = async (q: Partial<Parameters<Store['listClicks']>[0]>) => (await store.listClicks({ offset: 0, limit: 100, ...q })).rows.map((r) => r.s1);
+        expect(await s1({ campaign_id: 3870 })).toEqual(['c0', 'c2']);
+        expect(await s1({ creative_id: 2001 })).toEqual(['c2', 'c3']);
+        expect(await s1({ campaign_id: 3871, creative_id: 2001 })).toEqual(['c3']);
+      });
+
       it('list by reqid alone when one is given, whatever the other filters say', async () => {
         const store = await fresh();
         const click = await makeClick(T0, { offer_id: 1 });
@@ -757,6 +768,27 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           expect(await idsOf({ conversion_id: 987654 })).toEqual([]);
         });
 
+        it('filters by campaign, creative, event, and base conversions or events', async () => {
+          const store = await fresh();
+          const made = [
+            { campaign_id: 3870, creative_id: 1057, event_id: 0 },
+            { campaign_id: 3870, creative_id: 2001, event_id: 2 },
+            { campaign_id: 3871, creative_id: 1057, event_id: 3 },
+            { campaign_id: null, creative_id: null, event_id: 0 },
+          ];
+          const rows: ConversionRow[] = [];
+          for (const change of made) rows.push((await store.insertConversion(makeConversion(change), none)).conversion);
+          const id = (i: number) => rows[i]!.conversion_id;
+          const idsOf = async (q: Partial<Parameters<Store['listConversions']>[0]>) => (await store.listConversions({ ...allConversions, ...q })).rows.map((r) => r.conversion_id);
+          expect(await idsOf({ campaign_id: 3870 })).toEqual([id(0), id(1)]);
+          expect(await idsOf({ creative_id: 1057 })).toEqual([id(0), id(2)]);
+          expect(await idsOf({ event_id: 2 })).toEqual([id(1)]);
+          expect(await idsOf({ event_id: 0 })).toEqual([id(0), id(3)]);
+          expect(await idsOf({ kind: 'conversions' })).toEqual([id(0), id(3)]);
+          expect(await idsOf({ kind: 'events' })).toEqual([id(1), id(2)]);
+          expect((await store.listConversions({ ...allConversions, kind: 'events', campaign_id: 3870 })).total).toBe(1);
+        });
+
         for (const sort of CONVERSION_SORTS) {
           for (const descending of [false, true]) {
             it(`sorts by ${sort} ${descending ? 'descending' : 'ascending'}, ties by id the same way`, async () => {
@@ -783,6 +815,22 @@ export function storeConformance(name: string, backend: StoreBackend): void {
     });
 
     describe('conversion status', () => {
+      it('changes what a conversion earns, counted while it is approved, never for a test, only inside the scope', async () => {
+        const store = await fresh();
+        const money = (r: ConversionRow | undefined) => [r?.payout_cents, r?.revenue_cents, r?.computed_payout_cents, r?.computed_revenue_cents];
+        const approved = (await store.insertConversion(makeConversion(), none)).conversion;
+        expect(money(await store.setConversionMoney(approved.conversion_id, { payout_cents: 900, revenue_cents: 1500 }))).toEqual([900, 1500, 900, 1500]);
+        expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
+        const pending = (await store.insertConversion(makeConversion({ status: 'pending', payout_cents: 0, revenue_cents: 0 }), none)).conversion;
+        expect(money(await store.setConversionMoney(pending.conversion_id, { payout_cents: 700, revenue_cents: 800 }))).toEqual([0, 0, 700, 800]);
+        expect(money(await store.setConversionStatus(pending.conversion_id, 'approved', none))).toEqual([700, 800, 700, 800]);
+        const test = (await store.insertConversion(makeConversion({ is_test: true, payout_cents: 0, revenue_cents: 0 }), none)).conversion;
+        expect(money(await store.setConversionMoney(test.conversion_id, { payout_cents: 100, revenue_cents: 200 }))).toEqual([0, 0, 100, 200]);
+        expect(await store.setConversionMoney(approved.conversion_id, { payout_cents: 1, revenue_cents: 1 }, { affiliate_id: 4242 })).toBeUndefined();
+        expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
+        expect(await store.setConversionMoney(987654, { payout_cents: 1, revenue_cents: 1 })).toBeUndefined();
+      });
+
       it('carries the money: what a conversion earns counts while it is approved, and never for a test', async () => {
         const store = await fresh();
         const held = { payout_cents: 0, revenue_cents: 0, computed_payout_cents: 1250, computed_revenue_cents: 2005 };
