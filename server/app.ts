@@ -8,6 +8,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
 import { apiRoutes } from './api/index.js';
 import { keyUses, type KeyUses } from './auth.js';
+import { consoleRoutes, type ConsoleAssets } from './console/routes.js';
+import { consoleSessions, type Sessions } from './console/session.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
@@ -52,6 +54,8 @@ export interface AppOptions {
   resolveHost?: Resolve;
   /** Health, metrics and the request log (server/ops/): what the runtime provides of them. */
   ops?: OpsOptions;
+  /** The built console (dist/console/), served at /console/; the entry point reads it. */
+  console?: ConsoleAssets;
 }
 
 /** What every route may use. */
@@ -68,6 +72,8 @@ export interface AppDeps {
   resolveHost?: Resolve;
   /** API keys' last use, written at most once a minute per key. */
   keyUses: KeyUses;
+  /** The console's sessions (console/session.ts), which the API accepts in place of api_key. */
+  sessions: Sessions;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -114,6 +120,7 @@ export function createApp(options: AppOptions) {
     onDeliveries: options.onDeliveries ?? (() => {}),
     resolveHost: options.resolveHost,
     keyUses: keyUses(options.store),
+    sessions: consoleSessions(options.secret),
   };
 
   const app = new Hono();
@@ -125,6 +132,7 @@ export function createApp(options: AppOptions) {
   app.route('/', pixelRoutes(deps));
   app.get('/d.js', crossOriginHeaders, dJsHandler(options.dJs));
   app.route('/api/2', apiRoutes(deps));
+  app.route('/', consoleRoutes(deps, deps.sessions, options.console));
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
 
 

@@ -15,6 +15,8 @@
 //   queued some (ctx.waitUntil, so the answer does not wait), and by the Cron trigger, which drains
 //   what falls due later (retries) or what a lost isolate left.
 import dJs from 'crumb:d.js';
+import consoleCss from 'crumb:console.css';
+import consoleJs from 'crumb:console.js';
 import type { Context } from 'hono';
 import { createApp } from './app.js';
 import { NetworkError } from './network.js';
@@ -108,6 +110,7 @@ async function start(env: Env): Promise<Crumb> {
       },
       onDeliveries: () => void crumb.queued++,
       dJs,
+      console: { js: consoleJs, css: consoleCss },
     }),
     deliver: () =>
       dispatcher.drain(limit).then(
