@@ -6,6 +6,7 @@
 // snake_case names.
 import { z } from 'zod';
 import { normalAddress } from './address.js';
+import { isTimeZone } from './reports/zone.js';
 
 const id = z.number().int().positive().max(2147483647);
 const status = z.enum(['active', 'inactive']).default('active');
@@ -63,6 +64,8 @@ export const settingsSchema = z.strictObject({
   postbacks_allow_private: z.boolean().default(false),
   /** Ports server-to-server postbacks may use on public addresses. */
   postback_ports: z.array(z.number().int().min(1).max(65535)).min(1, 'needs at least one port').max(100).default([80, 443]),
+  /** The zone summary reports cut days and hours in unless a call names another (PROTOCOL.md 11). */
+  time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone name such as America/New_York or UTC').default('UTC'),
 });
 
 export const trackingDomainSchema = z.strictObject({
@@ -212,6 +215,8 @@ export interface Network {
   /** Where server-to-server postbacks may go (postbacks/address.ts). */
   postbacks_allow_private: boolean;
   postback_ports: number[];
+  /** The IANA zone of summary reports (default UTC). */
+  time_zone: string;
   tracking_domains: TrackingDomain[];
   affiliates: Map<number, Affiliate>;
   advertisers: Map<number, Advertiser>;
@@ -389,6 +394,7 @@ export function buildNetwork(state: NetworkState, version: number): Network {
     metrics_token: settings.metrics_token ?? null,
     postbacks_allow_private: settings.postbacks_allow_private,
     postback_ports: settings.postback_ports,
+    time_zone: settings.time_zone,
     tracking_domains: domains,
     affiliates: state.affiliates,
     advertisers: state.advertisers,

@@ -15,6 +15,7 @@ import { conversionApi } from './conversions.js';
 import { postbackApi } from './postbacks.js';
 import { networkApi } from './network.js';
 import { keyApi } from './keys.js';
+import { reportApi } from './reports.js';
 
 /** What the middleware hands every handler: the parameters, the calling key, and the rows it may
  * see (its scope, for the store's queries). */
@@ -61,6 +62,7 @@ export function apiRoutes(deps: AppDeps): Api {
   postbackApi(api, deps);
   networkApi(api, deps);
   keyApi(api, deps);
+  reportApi(api, deps);
   return api;
 }
 

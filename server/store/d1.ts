@@ -35,6 +35,7 @@ import {
   type Row,
 } from './sqlite-sql.js';
 import * as list from './list-sql.js';
+import * as report from './report-sql.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
 import type {
@@ -414,6 +415,14 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       if (before.status === 'pending' || before.status === 'delivered') return { resent: false, reason: before.status, delivery: before };
       const as = again!.results[0] as { delivery_id: number } | undefined;
       return { resent: false, reason: 'resent', delivery: before, resent_as: as?.delivery_id };
+    },
+
+    async summaryReport(q) {
+      const range = await clickKeyRange(q.from, q.to, async (lo, hi) => (await run(STATEMENTS.anyClick, [lo, hi]).first()) !== null);
+      const s = report.summaryStatements(q, range);
+      // One batch: one snapshot for both.
+      const [clicks, conversions] = await db.batch([run(s.clicks.sql, s.clicks.params), run(s.conversions.sql, s.conversions.params)]);
+      return report.mergeReport(clicks!.results as never[], conversions!.results as never[]);
     },
 
     async outboxStats(now) {

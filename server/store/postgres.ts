@@ -17,6 +17,7 @@ import { clickKeyRange } from '../reqid.js';
 import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import * as list from './list-sql.js';
+import * as report from './report-sql.js';
 import { migrate } from './postgres-schema.js';
 import * as net from './network-sql.js';
 import { NETWORK_ENTITIES, ReadTimeout } from './types.js';
@@ -547,6 +548,17 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         const result = list.page(found as unknown as DeliveryRow[], Number(n[0]!.n), q, (d) => d.delivery_id);
         const attempts = result.rows.length ? ((await run(tx, list.attemptsOf(result.rows.map((d) => d.delivery_id)))) as unknown as Attempt[]) : [];
         return { ...result, rows: result.rows.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.delivery_id) })) };
+      });
+    },
+
+    summaryReport(q) {
+      // Under the lists' read rules: one snapshot for both statements, a statement timeout, at
+      // most half the pool.
+      return reading(async (tx) => {
+        const range = await clickKeyRange(q.from, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
+        const s = report.summaryStatements(q, range);
+        const [clicks, conversions] = await Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
+        return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
       });
     },
 

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
 import * as list from './list-sql.js';
+import * as report from './report-sql.js';
 import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
@@ -328,6 +329,14 @@ export function openSqliteStore(options: SqliteOptions): Store {
     async hasHistory(entity, id) {
       const q = net.historyQuery(entity, id);
       return (prepare(q.sql).get(...q.params) as { used: number }).used === 1;
+    },
+
+    async summaryReport(q) {
+      const range = await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+      const s = report.summaryStatements(q, range);
+      // Not kept in `prepared`: the zone's offsets are part of the text, which varies by range.
+      const read = (st: Statement) => db.prepare(st.sql).all(...st.params) as { k: unknown }[];
+      return report.mergeReport(read(s.clicks), read(s.conversions));
     },
 
     async outboxStats(now) {

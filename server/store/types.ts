@@ -416,6 +416,47 @@ export interface ChangeQuery {
   limit: number;
 }
 
+// ---- summary reports (PROTOCOL.md 11) -------------------------------------------------------------
+
+export const REPORT_GROUPS = ['day', 'hour', 'offer', 'affiliate', 'campaign', 'creative', 'advertiser', 'country', 'sub_id_1', 'sub_id_2', 'sub_id_3', 'sub_id_4', 'sub_id_5'] as const;
+export type ReportGroup = (typeof REPORT_GROUPS)[number];
+
+export interface ReportQuery {
+  /** Inclusive lower and exclusive upper bound on each row's own time (click_time, conversion_time). */
+  from: Millis;
+  to: Millis;
+  group_by: ReportGroup;
+  /** The report zone's offset from UTC over [from, to), piece by piece (reports/zone.ts): a row's
+   * local time is its time plus the offset of its piece. Only day and hour groups read it. */
+  zone: { since: Millis; offset: Millis }[];
+  offer_id?: number;
+  affiliate_id?: number;
+  advertiser_id?: number;
+  campaign_id?: number;
+  creative_id?: number;
+  country?: string;
+  include_tests: boolean;
+  scope?: Scope;
+}
+
+/** One group of a summary report, as counted: `key` is the group's value (a local day or hour
+ * number for day and hour, an id, a country or a sub id; null where rows have none). */
+export interface ReportRow {
+  key: number | string | null;
+  /** Unique clicks (redirect and pixel); total_clicks adds the repeats first touch kept. */
+  clicks: number;
+  total_clicks: number;
+  /** Base conversions and events that stand (approved or pending). */
+  macro_event_conversions: number;
+  micro_events: number;
+  /** Approved conversions and events that pay the affiliate something. */
+  paid: number;
+  pending: number;
+  rejected: number;
+  cost_cents: number;
+  revenue_cents: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'd1';
 
@@ -509,6 +550,10 @@ export interface Store {
   apiKeyUses(): Promise<Map<number, Millis>>;
   /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
   hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
+
+  /** The summary report's groups (PROTOCOL.md 11), computed inside the query's scope, in no
+   * particular order: the caller names, sorts and pages them. May reject with ReadTimeout. */
+  summaryReport(query: ReportQuery): Promise<ReportRow[]>;
 
   /** The outbox's figures at `now` (operations: cheap, from the pending deliveries' index). */
   outboxStats(now: Millis): Promise<OutboxStats>;
