@@ -78,8 +78,8 @@ export async function apiText(path: string, params: Record<string, Value>): Prom
 
 export async function readSession(): Promise<SessionInfo | null> {
   const res = await fetch('/console/session', { credentials: 'same-origin', cache: 'no-store' });
-  if (!res.ok) return null;
-  return (await res.json()) as SessionInfo;
+  const data = (await res.json().catch(() => ({}))) as SessionInfo | { signed_in: false };
+  return res.ok && data.signed_in ? data : null;
 }
 
 export async function signIn(apiKey: string): Promise<SessionInfo> {

@@ -31,7 +31,7 @@ export async function dashboardPage(root: HTMLElement, session: SessionInfo): Pr
         session.role === 'advertiser' ? Promise.resolve(null) : postbackCounts(),
       ]);
       fill(body, tiles(session, overTime), chartBox(overTime, oneDay), topTable('Top offers', session, offers), affiliates ? topTable('Top affiliates', session, affiliates) : null, deliveries);
-      drawChart(body.querySelector('.chart') as HTMLElement, overTime, oneDay);
+      drawChart(body.querySelector('.chart') as HTMLElement, overTime, range, oneDay);
     } catch (e) {
       fill(body, notice(e instanceof Error ? e.message : String(e)));
     }
@@ -49,17 +49,25 @@ function chartBox(report: Summary, oneDay: boolean): HTMLElement {
   return h('figure', { class: 'chart-box' }, h('figcaption', {}, oneDay ? 'Clicks and conversions by hour' : 'Clicks and conversions by day'), h('div', { class: 'chart', 'data-points': report.rows.length }));
 }
 
-/** Seconds since the epoch of a row's day or hour, read as UTC: uPlot draws it in UTC, so the
- * labels are the report's own local dates and hours. */
-function timeOf(key: Summary['rows'][number]['key'], oneDay: boolean): number {
-  const text = oneDay ? `${String(key.hour).replace(' ', 'T')}:00Z` : `${String(key.date)}T00:00:00Z`;
-  return Date.parse(text) / 1000;
+/** Every hour of the day, or every day of the range, as seconds since the epoch read as UTC (uPlot
+ * draws in UTC, so the labels are the report's own local dates and hours), with the report's
+ * clicks and conversions there, 0 where it has no row: a quiet hour is a point at 0, not a gap. */
+function series(report: Summary, range: { start_date: string; end_date: string }, oneDay: boolean): uPlot.AlignedData {
+  const at = new Map<number, { clicks: number; conversions: number }>();
+  for (const r of report.rows) {
+    const text = oneDay ? `${String(r.key.hour).replace(' ', 'T')}:00Z` : `${String(r.key.date)}T00:00:00Z`;
+    at.set(Date.parse(text) / 1000, { clicks: r.clicks ?? 0, conversions: r.macro_event_conversions ?? 0 });
+  }
+  const first = Date.parse(`${range.start_date}T00:00:00Z`) / 1000;
+  const last = Date.parse(`${range.end_date}T00:00:00Z`) / 1000 + (oneDay ? 23 * 3600 : 0);
+  const step = oneDay ? 3600 : 86400;
+  const xs: number[] = [];
+  for (let t = first; t <= last; t += step) xs.push(t);
+  return [xs, xs.map((t) => at.get(t)?.clicks ?? 0), xs.map((t) => at.get(t)?.conversions ?? 0)];
 }
 
-function drawChart(el: HTMLElement, report: Summary, oneDay: boolean): void {
+function drawChart(el: HTMLElement, report: Summary, range: { start_date: string; end_date: string }, oneDay: boolean): void {
   chart?.destroy();
-  const rows = [...report.rows].filter((r) => r.key.hour !== null && r.key.date !== null).sort((a, b) => timeOf(a.key, oneDay) - timeOf(b.key, oneDay));
-  const data: uPlot.AlignedData = [rows.map((r) => timeOf(r.key, oneDay)), rows.map((r) => r.clicks ?? 0), rows.map((r) => r.macro_event_conversions ?? 0)];
   chart = new uPlot(
     {
       width: Math.max(320, el.clientWidth || 800),
@@ -67,9 +75,9 @@ function drawChart(el: HTMLElement, report: Summary, oneDay: boolean): void {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       series: [{}, { label: 'Clicks', stroke: '#2563eb', width: 2, scale: 'clicks' }, { label: 'Conversions', stroke: '#16a34a', width: 2, scale: 'conv' }],
       axes: [{}, { scale: 'clicks', label: 'Clicks' }, { scale: 'conv', side: 1, label: 'Conversions', grid: { show: false } }],
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, clicks: { range: (_u, _min, max) => [0, Math.max(1, max)] }, conv: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
     },
-    data,
+    series(report, range, oneDay),
     el,
   );
 }

@@ -133,7 +133,7 @@ export async function generatorPage(root: HTMLElement, session: SessionInfo): Pr
       h('label', { class: 'filter' }, 'Affiliate', affiliate),
       h('label', { class: 'filter' }, 'Creative', creative),
       ...subs.map((s, i) => h('label', { class: 'filter' }, `s${i + 1}`, s)),
-      h('label', { class: 'filter' }, placeholders, 'Empty sub ids as placeholders'),
+      h('label', { class: 'check' }, placeholders, ' Empty sub ids as placeholders'),
     ),
     campaignHint,
     out,

@@ -52,7 +52,8 @@ export function consoleRoutes(deps: AppDeps, sessions: Sessions, assets: Console
   app.get('/console/session', async (c) => {
     c.header('Cache-Control', NO_STORE);
     const session = await sessions.verify(deps.network, readCookie(c, SESSION_COOKIE), deps.clock());
-    if (!session) return c.json({ signed_in: false }, 401);
+    // Not signed in is an answer, not an error: the page asks this on every visit.
+    if (!session) return c.json({ signed_in: false });
     return c.json(describe(session.key, session.csrf, session.expires, deps.network.name));
   });
 
