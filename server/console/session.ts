@@ -86,11 +86,13 @@ function keyById(network: Network, id: number): ApiKey | undefined {
   return index.get(id);
 }
 
-const compareKey = crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+/** Made on first use: Workers allow no random values in the global scope. */
+let compareKey: ReturnType<typeof newCompareKey> | undefined;
+const newCompareKey = () => crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 
 /** Equal texts, compared in time that does not depend on where they differ. */
 export async function sameMac(a: string, b: string): Promise<boolean> {
-  const k = await compareKey;
+  const k = await (compareKey ??= newCompareKey());
   const [x, y] = await Promise.all([a, b].map((t) => crypto.subtle.sign('HMAC', k, encoder.encode(t))));
   const u = new Uint8Array(x!);
   const v = new Uint8Array(y!);
