@@ -73,7 +73,7 @@ function drawChart(el: HTMLElement, report: Summary, range: { start_date: string
       width: Math.max(320, el.clientWidth || 800),
       height: 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      series: [{}, { label: 'Clicks', stroke: '#2563eb', width: 2, scale: 'clicks' }, { label: 'Conversions', stroke: '#16a34a', width: 2, scale: 'conv' }],
+      series: [{}, { label: 'Clicks', stroke: '#2563eb', width: 2, scale: 'clicks' }, { label: 'Conversions', stroke: '#16a34a', width: 2, dash: [6, 4], scale: 'conv' }],
       axes: [{}, { scale: 'clicks', label: 'Clicks' }, { scale: 'conv', side: 1, label: 'Conversions', grid: { show: false } }],
       scales: { x: { time: true }, clicks: { range: (_u, _min, max) => [0, Math.max(1, max)] }, conv: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
     },
