@@ -95,11 +95,12 @@ export async function signOut(): Promise<void> {
 }
 
 /** Show the API's messages beside the fields they name (`fields.0.name` beside `fields`); what
- * names no field of the form goes in its general message. */
+ * names no field of the form goes in its general message. No error: the messages are cleared. */
 export function showProblems(form: HTMLElement, error: unknown): void {
   for (const el of form.querySelectorAll('.field .error')) el.textContent = '';
   const general = form.querySelector('.form-error');
   if (general) general.textContent = '';
+  if (error === null || error === undefined) return;
   if (!(error instanceof ApiError)) {
     if (general) general.textContent = String(error instanceof Error ? error.message : error);
     return;

@@ -4,6 +4,7 @@
 // appears in the click list), change a conversion's status, sign out; sign in with an affiliate key
 // and see only its own rows. No console error, no CSP violation, no request leaving the server.
 // Takes the README's screenshots (docs/screenshots/console-*.png; see screenshotPath).
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../server/demo/network.js';
@@ -204,6 +205,15 @@ describeChromium('the console in Chromium', () => {
     await page.click('[data-testid=report] th button:has-text("Clicks")');
     await page.waitForSelector('[data-testid=report] th button:has-text("Clicks ▼")');
     expect(await page.textContent('[data-testid=report] tfoot')).toContain('Total');
+    // The CSV export: the same report as a file, fetched with the session and saved by the browser.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=csv]')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('offer_id');
+    expect(csv).toContain('Auto Insurance Quote');
+
+    // The deliveries: the demo affiliate's postback for the seeded conversion, delivered.
+    await page.goto(`${server!.url}/console/#/deliveries`);
+    await expect.poll(() => page.textContent('[data-testid=deliveries-list]'), { timeout: 15_000 }).toContain('delivered');
     await page.screenshot({ path: screenshotPath('console-report.png'), fullPage: true });
     await page.close();
   });
@@ -237,6 +247,14 @@ describeChromium('the console in Chromium', () => {
     const affiliates = await page.$$eval('[data-testid=clicks-list] tbody tr', (rows) => rows.map((r) => r.children[3]?.textContent));
     expect(affiliates.length).toBeGreaterThan(0);
     expect(new Set(affiliates)).toEqual(new Set(['67890']));
+
+    // Its own postback: created on the Postbacks page, its affiliate_id forced to its own.
+    await page.goto(`${server!.url}/console/#/postbacks`);
+    await page.fill('[name=postback_url]', `${server!.url}/demo/affiliate/postback?click_id=#reqid#&from=console`);
+    await page.click('.entity-form button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=postbacks-list]')).toContain('from=console');
+    const listed = (await api(server!.url, 'affiliate_postback.json')).postbacks.find((p: any) => p.postback_url.includes('from=console'));
+    expect(listed).toMatchObject({ affiliate_id: 67890, postback_status: 'active' });
     await affiliateContext.close();
   });
 
