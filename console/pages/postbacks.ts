@@ -24,12 +24,31 @@ export async function postbacksPage(root: HTMLElement, session: SessionInfo): Pr
     field('Fires on', fireOn, 'fire_on'),
     h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Create postback')),
   );
+  // Editing one: the same form, sent as PUT with its postback_id.
+  let editing: number | null = null;
+  const title = form.querySelector('h2')!;
+  const submit = form.querySelector('button[type=submit]')!;
+  const edit = (r: Row) => {
+    editing = Number(r.postback_id);
+    affiliate.value = String(r.affiliate_id);
+    offer.value = String(r.offer_id);
+    url.value = String(r.postback_url);
+    type.value = String(r.postback_type_id);
+    fireOn.value = String(r.fire_on);
+    title.textContent = `Edit postback ${editing}`;
+    submit.textContent = 'Save';
+    url.focus();
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
       const body: Record<string, unknown> = { offer_id: offer.value, postback_url: url.value, postback_type_id: type.value, fire_on: fireOn.value };
       if (session.role !== 'affiliate') body.affiliate_id = affiliate.value;
-      await api('POST', 'affiliate_postback.json', body);
+      if (editing === null) await api('POST', 'affiliate_postback.json', body);
+      else await api('PUT', 'affiliate_postback.json', { ...body, postback_id: editing });
+      editing = null;
+      title.textContent = 'New postback';
+      submit.textContent = 'Create postback';
       url.value = '';
       showProblems(form, null);
       await load();
@@ -56,9 +75,14 @@ export async function postbacksPage(root: HTMLElement, session: SessionInfo): Pr
           {
             label: '',
             cell: (r) =>
-              r.postback_status === 'active'
-                ? h('button', { type: 'button', class: 'link', onclick: () => void api('PUT', 'affiliate_postback.json', { postback_id: r.postback_id, postback_status: 'inactive' }).then(load, (e: Error) => listBox.prepend(notice(e.message))) }, 'Deactivate')
-                : null,
+              h(
+                'span',
+                { class: 'actions' },
+                h('button', { type: 'button', class: 'link', onclick: () => edit(r) }, 'Edit'),
+                r.postback_status === 'active'
+                  ? h('button', { type: 'button', class: 'link', onclick: () => void api('PUT', 'affiliate_postback.json', { postback_id: r.postback_id, postback_status: 'inactive' }).then(load, (e: Error) => listBox.prepend(notice(e.message))) }, 'Deactivate')
+                  : null,
+              ),
           },
         ],
         rows,

@@ -255,6 +255,15 @@ describeChromium('the console in Chromium', () => {
     await expect.poll(() => page.textContent('[data-testid=postbacks-list]')).toContain('from=console');
     const listed = (await api(server!.url, 'affiliate_postback.json')).postbacks.find((p: any) => p.postback_url.includes('from=console'));
     expect(listed).toMatchObject({ affiliate_id: 67890, postback_status: 'active' });
+    // Edited, then deactivated.
+    await page.click(`[data-testid=postbacks-list] tr:has-text("from=console") button:has-text("Edit")`);
+    await page.fill('[name=postback_url]', `${server!.url}/demo/affiliate/postback?click_id=#reqid#&from=console-edited`);
+    await page.click('.entity-form button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=postbacks-list]')).toContain('from=console-edited');
+    await page.click(`[data-testid=postbacks-list] tr:has-text("from=console-edited") button:has-text("Deactivate")`);
+    await expect
+      .poll(async () => (await api(server!.url, 'affiliate_postback.json', { postback_id: listed.postback_id })).postbacks[0].postback_status)
+      .toBe('inactive');
     await affiliateContext.close();
   });
 
