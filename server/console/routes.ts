@@ -19,7 +19,7 @@ export interface ConsoleAssets {
  * no frame, no form posting elsewhere, no plugin, no base change. uPlot draws on a canvas and sets
  * element styles through the CSSOM, which style-src does not govern. */
 export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const PAGE_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONSOLE_CSP,
@@ -29,6 +29,7 @@ const PAGE_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
 };
 
 export function consoleRoutes(deps: AppDeps, sessions: Sessions, assets: ConsoleAssets | undefined) {
