@@ -20,6 +20,7 @@ import { logSettings, nodeLog } from './ops/node-log.js';
 import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import type { ConsoleAssets } from './console/routes.js';
+import { foldJob } from './reports/fold.js';
 import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
 import { DEFAULT_DB, DEMO_DB, openStore } from './store/index.js';
@@ -179,6 +180,9 @@ async function main() {
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
   const app = createApp({ store, network: live, secret, mac: nodeMac(secret), clientIp, onDeliveries, dJs, demo, resolveHost, ops, console: readConsole() });
   dispatcher.start();
+  // Keeps the summary reports' rollups current, off the click path (reports/fold.ts).
+  const folding = foldJob(store, { onError: repeatedErrors(log, 'report rollups') });
+  folding.start();
   const server = serve({ fetch: (request, env) => app.fetch(request, env), port, hostname: host }, (info) => {
     base = `http://${shownHost}:${info.port}`;
     // The demo affiliate's postback, pointed at this server's stand-in for the affiliate's server,
@@ -208,11 +212,13 @@ async function main() {
     force.unref();
     // No new postback attempts; those in flight finish (and are logged) before the store closes.
     const dispatcherStopped = dispatcher.stop();
+    const foldingStopped = folding.stop();
     live.stop();
     server.close(async () => {
       clearInterval(idle);
       try {
         await dispatcherStopped;
+        await foldingStopped;
         await store.close();
         process.exit(0);
       } catch (error) {

@@ -425,6 +425,12 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return report.mergeReport(clicks!.results as never[], conversions!.results as never[]);
     },
 
+    async foldReports() {
+      // Not on D1: a batch cannot stop its folds when its claim fails, so two isolates could fold
+      // one window twice. D1's reports read the raw clicks (the watermark stays at 0).
+      return null;
+    },
+
     async outboxStats(now) {
       const row = (await run(STATEMENTS.outboxStats, [now]).first<{ pending: number; due: number | null; oldest: number | null }>())!;
       return { pending: row.pending, due: row.due ?? 0, oldest_created_at: row.oldest };

@@ -150,6 +150,21 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_postback ON deliveries (postback_id);
     `,
   },
+  {
+    // Summary reports (issue 15): as sqlite-schema.ts version 5.
+    version: 5,
+    sql: `
+      CREATE TABLE report_clicks (
+        level integer NOT NULL, bucket bigint NOT NULL,
+        offer_id bigint NOT NULL, affiliate_id bigint NOT NULL, campaign_id bigint NOT NULL,
+        clicks bigint NOT NULL, total_clicks bigint NOT NULL,
+        PRIMARY KEY (level, bucket, offer_id, affiliate_id, campaign_id)
+      );
+      CREATE INDEX report_clicks_affiliate ON report_clicks (affiliate_id, level, bucket);
+      CREATE TABLE report_watermark (id integer PRIMARY KEY CHECK (id = 1), folded_to bigint NOT NULL);
+      INSERT INTO report_watermark (id, folded_to) VALUES (1, 0);
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

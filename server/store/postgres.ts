@@ -555,11 +555,33 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       // Under the lists' read rules: one snapshot for both statements, a statement timeout, at
       // most half the pool.
       return reading(async (tx) => {
-        const range = await clickKeyRange(q.from, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
-        const s = report.summaryStatements(q, range);
+        const [mark] = await tx.unsafe(report.WATERMARK);
+        const plan = report.rollupPlan(q, Number(mark!.folded_to));
+        const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
+        const s = report.summaryStatements(q, range, plan);
         const [clicks, conversions] = await Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
         return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
       });
+    },
+
+    async foldReports(until, window) {
+      const [mark] = await sql.unsafe(report.WATERMARK);
+      const watermark = Number(mark!.folded_to);
+      const [first] = watermark > 0 ? [] : await sql.unsafe(report.FIRST_CLICK);
+      const next = report.nextWindow(watermark, first ? Number(first.click_time) : null, until, window);
+      if (!next) return null;
+      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
+      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      return track(() =>
+        transaction(sql, async (tx) => {
+          // The claim first: another instance folding the same window waits on the row, then
+          // finds the watermark moved and writes nothing.
+          const claimed = await run(tx, claim);
+          if (claimed.count === 0) return null;
+          for (const f of folds) await run(tx, f);
+          return next.to;
+        }),
+      );
     },
 
     async outboxStats(now) {

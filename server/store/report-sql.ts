@@ -73,6 +73,99 @@ class Where {
   }
 }
 
+// ---- rollups (issue 15: fast at millions of clicks) -------------------------------------------------
+//
+// Attributed clicks are folded, behind a watermark, into report_clicks: per bucket of 15 minutes,
+// an hour and a day (UTC), per offer, affiliate and campaign, the unique and total clicks. Every
+// real zone's offset is a whole number of quarter hours, so local days and hours are unions of
+// buckets; a report takes whole buckets before the watermark (the largest that fit its cuts) and the
+// raw clicks after it, so it stays exact while clicks arrive. A fold only ever adds to buckets that
+// reach past the watermark, and a report reads only buckets that end before the watermark it read,
+// so a fold running meanwhile changes nothing it reads.
+
+export const QUARTER = 900_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** The rollup levels, by bucket width. */
+export const LEVELS = [DAY_MS, HOUR_MS, QUARTER] as const;
+
+/** Groups and filters the rollup holds; a report asking for another (creative, country, a sub id)
+ * reads the raw clicks. */
+const ROLLUP_GROUPS = new Set<ReportGroup>(['day', 'hour', 'offer', 'affiliate', 'campaign', 'advertiser']);
+
+export interface Span {
+  level: number;
+  lo: number;
+  hi: number;
+}
+
+/** [a, b) (quarter-aligned) as the fewest whole buckets of the widths given, largest first. */
+export function spans(a: number, b: number, widths: readonly number[]): Span[] {
+  if (a >= b) return [];
+  const [w, ...smaller] = widths;
+  if (!smaller.length) return [{ level: w!, lo: a, hi: b }];
+  const lo = Math.ceil(a / w!) * w!;
+  const hi = Math.floor(b / w!) * w!;
+  if (lo >= hi) return spans(a, b, smaller);
+  return [...spans(a, lo, smaller), { level: w!, lo, hi }, ...spans(hi, b, smaller)];
+}
+
+/** Where a report reads the rollup (`spans`, before the watermark) and where the raw clicks
+ * (from `tail`): all raw when the rollup cannot cut the report's groups exactly. */
+export function rollupPlan(q: ReportQuery, folded_to: number): { spans: Span[]; tail: number } {
+  const raw = { spans: [], tail: q.from };
+  if (!ROLLUP_GROUPS.has(q.group_by) || q.creative_id !== undefined || q.country !== undefined) return raw;
+  const end = Math.min(q.to, folded_to);
+  if (end <= q.from || q.from % QUARTER !== 0 || end % QUARTER !== 0) return raw;
+  let widths: readonly number[] = LEVELS;
+  if (q.group_by === 'day' || q.group_by === 'hour') {
+    // A bucket must not straddle a local day or hour: hours do where every offset is whole hours
+    // (and days only where the zone is UTC).
+    // Each offset and each change of offset falls on whole `unit`s (the first piece starts at
+    // `from`, which the spans cut themselves).
+    const whole = (unit: number) => q.zone.every((p, i) => p.offset % unit === 0 && (i === 0 || p.since % unit === 0));
+    if (!whole(QUARTER)) return raw;
+    widths = q.group_by === 'day' && q.zone.length === 1 && q.zone[0]!.offset === 0 ? LEVELS : whole(HOUR_MS) ? [HOUR_MS, QUARTER] : [QUARTER];
+  }
+  return { spans: spans(q.from, end, widths), tail: end };
+}
+
+/** Folds the attributed clicks of [from, to) (quarter-aligned) into every level of the rollup, as
+ * one transaction with `claim`, which moves the watermark to `to` only if it is still `watermark`
+ * (the value read: `from`, or 0 before the first fold) (run it first: when it changes no row, another instance folded this window; write
+ * nothing). `range`: the key range of [from, to) over clicks. */
+export function foldStatements(from: number, to: number, range: KeyRange, watermark: number): { claim: Statement; folds: Statement[] } {
+  const c = new Where();
+  if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
+  if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
+  c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
+  return {
+    claim: { sql: 'UPDATE report_watermark SET folded_to = ? WHERE id = 1 AND folded_to = ?', params: [to, watermark] },
+    folds: LEVELS.map((w) => ({
+      sql: `INSERT INTO report_clicks (level, bucket, offer_id, affiliate_id, campaign_id, clicks, total_clicks)
+            SELECT ${w}, (c.click_time / ${w}) * ${w}, c.offer_id, c.affiliate_id, coalesce(c.campaign_id, 0),
+                   sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+            FROM clicks c ${c.sql} GROUP BY 2, 3, 4, 5
+            ON CONFLICT (level, bucket, offer_id, affiliate_id, campaign_id)
+            DO UPDATE SET clicks = report_clicks.clicks + excluded.clicks, total_clicks = report_clicks.total_clicks + excluded.total_clicks`,
+      params: c.params,
+    })),
+  };
+}
+
+export const WATERMARK = 'SELECT folded_to FROM report_watermark WHERE id = 1';
+/** The first click's time (reqids sort by time): where a first fold starts. */
+export const FIRST_CLICK = 'SELECT click_time FROM clicks ORDER BY reqid LIMIT 1';
+
+/** The next window to fold: from the watermark (or the first click) up to `window` ms, ending
+ * before `until`, quarter-aligned; null when there is nothing to fold yet. */
+export function nextWindow(folded_to: number, first_click: number | null, until: number, window: number): { from: number; to: number } | null {
+  const from = folded_to > 0 ? folded_to : first_click === null ? Math.floor(until / QUARTER) * QUARTER : Math.floor(first_click / QUARTER) * QUARTER;
+  const to = Math.floor(Math.min(from + Math.max(window, QUARTER), until) / QUARTER) * QUARTER;
+  if (folded_to === 0 && first_click === null) return to > 0 ? { from: 0, to } : null;
+  return to > from ? { from, to } : null;
+}
+
 export interface ReportStatements {
   clicks: Statement;
   conversions: Statement;
@@ -80,13 +173,13 @@ export interface ReportStatements {
 
 /** The report's two statements. `range`: the key range of [from, to) over clicks (reqid.ts
  * clickKeyRange, found by the caller), so that the time range is a range of the primary key. */
-export function summaryStatements(q: ReportQuery, range: KeyRange): ReportStatements {
+export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans: Span[]; tail: number } = { spans: [], tail: q.from }): ReportStatements {
   const key = keys(q.group_by, q.zone);
 
   const c = new Where();
   if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
   if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
-  c.add('c.click_time >= ?', q.from).add('c.click_time < ?', q.to);
+  c.add('c.click_time >= ?', plan.tail).add('c.click_time < ?', q.to);
   c.add('c.offer_id IS NOT NULL').add(COUNTED);
   c.equals('c.offer_id', q.offer_id).equals('c.affiliate_id', q.affiliate_id).equals('c.campaign_id', q.campaign_id).equals('c.creative_id', q.creative_id).equals('c.country', q.country);
   if (q.advertiser_id !== undefined) c.add(`c.offer_id ${OFFERS_OF}`, q.advertiser_id);
@@ -102,12 +195,31 @@ export function summaryStatements(q: ReportQuery, range: KeyRange): ReportStatem
   if (q.scope?.advertiser_id !== undefined) v.add('v.advertiser_id = ?', q.scope.advertiser_id);
   const join = key.needsClick || q.country !== undefined ? 'LEFT JOIN clicks c ON c.reqid = v.reqid' : '';
 
+  let clicks: Statement = {
+    sql: `SELECT ${key.click} AS k, sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END) AS clicks, count(*) AS total_clicks
+          FROM clicks c ${c.sql} GROUP BY k`,
+    params: c.params,
+  };
+  if (plan.spans.length) {
+    const r = new Where();
+    r.add(`(${plan.spans.map(() => '(r.level = ? AND r.bucket >= ? AND r.bucket < ?)').join(' OR ')})`, ...plan.spans.flatMap((p) => [p.level, p.lo, p.hi]));
+    r.equals('r.offer_id', q.offer_id).equals('r.affiliate_id', q.affiliate_id).equals('r.campaign_id', q.campaign_id);
+    if (q.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.advertiser_id);
+    if (q.scope?.affiliate_id !== undefined) r.add('r.affiliate_id = ?', q.scope.affiliate_id);
+    if (q.scope?.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.scope.advertiser_id);
+    const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');
+    clicks = {
+      sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (
+              SELECT ${rollupKey} AS k, r.clicks AS u, r.total_clicks AS t FROM report_clicks r ${r.sql}
+              UNION ALL
+              SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${c.sql}
+            ) AS x GROUP BY k`,
+      params: [...r.params, ...c.params],
+    };
+  }
+
   return {
-    clicks: {
-      sql: `SELECT ${key.click} AS k, sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END) AS clicks, count(*) AS total_clicks
-            FROM clicks c ${c.sql} GROUP BY k`,
-      params: c.params,
-    },
+    clicks,
     conversions: {
       sql: `SELECT ${key.conversion} AS k,
               sum(CASE WHEN v.event_id = 0 AND ${STANDING} THEN 1 ELSE 0 END) AS macro_event_conversions,

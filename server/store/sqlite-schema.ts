@@ -154,4 +154,21 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_postback ON deliveries (postback_id);
     `,
   },
+  {
+    // Summary reports (issue 15): attributed clicks folded into rollups behind a watermark
+    // (report-sql.ts): 15-minute, hourly and daily UTC buckets per campaign, offer and affiliate.
+    // A report reads whole buckets before the watermark and the raw clicks after it.
+    version: 5,
+    sql: `
+      CREATE TABLE report_clicks (
+        level INTEGER NOT NULL, bucket INTEGER NOT NULL,
+        offer_id INTEGER NOT NULL, affiliate_id INTEGER NOT NULL, campaign_id INTEGER NOT NULL,
+        clicks INTEGER NOT NULL, total_clicks INTEGER NOT NULL,
+        PRIMARY KEY (level, bucket, offer_id, affiliate_id, campaign_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX report_clicks_affiliate ON report_clicks (affiliate_id, level, bucket);
+      CREATE TABLE report_watermark (id INTEGER PRIMARY KEY CHECK (id = 1), folded_to INTEGER NOT NULL);
+      INSERT INTO report_watermark (id, folded_to) VALUES (1, 0);
+    `,
+  },
 ];

@@ -332,11 +332,26 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async summaryReport(q) {
-      const range = await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
-      const s = report.summaryStatements(q, range);
+      const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
+      const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+      const s = report.summaryStatements(q, range, plan);
       // Not kept in `prepared`: the zone's offsets are part of the text, which varies by range.
       const read = (st: Statement) => db.prepare(st.sql).all(...st.params) as { k: unknown }[];
       return report.mergeReport(read(s.clicks), read(s.conversions));
+    },
+
+    async foldReports(until, window) {
+      const watermark = (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to;
+      const first = watermark > 0 ? null : ((prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null);
+      const next = report.nextWindow(watermark, first, until, window);
+      if (!next) return null;
+      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
+      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      return write(() => {
+        if (prepare(claim.sql).run(...claim.params).changes === 0) return null;
+        for (const f of folds) prepare(f.sql).run(...f.params);
+        return next.to;
+      });
     },
 
     async outboxStats(now) {

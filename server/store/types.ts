@@ -554,6 +554,11 @@ export interface Store {
   /** The summary report's groups (PROTOCOL.md 11), computed inside the query's scope, in no
    * particular order: the caller names, sorts and pages them. May reject with ReadTimeout. */
   summaryReport(query: ReportQuery): Promise<ReportRow[]>;
+  /** Folds the next window of clicks (at most `window` ms, ending before `until`) into the report
+   * rollups and moves their watermark past it, in one transaction; answers the new watermark, or
+   * null when there was nothing to fold (or another instance folded that window first). A store
+   * without rollups (D1) answers null: its reports read the raw clicks. */
+  foldReports(until: Millis, window: Millis): Promise<Millis | null>;
 
   /** The outbox's figures at `now` (operations: cheap, from the pending deliveries' index). */
   outboxStats(now: Millis): Promise<OutboxStats>;

@@ -1675,5 +1675,110 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(await b.getClick(click.reqid)).toEqual(click);
       });
     });
+
+    describe('summary report (PROTOCOL.md 11)', () => {
+      const offerOf = (offer_id: number, advertiser_id: number) => ({
+        offer_id, offer_name: `Offer ${offer_id}`, advertiser_id, status: 'active', offer_url: 'https://lp.example/?r=#reqid#',
+      });
+      async function seeded() {
+        const store = await fresh();
+        await store.writeNetwork(0, [
+          { entity: 'network', id: 1, before: null, after: { name: 'N', internal_affiliate_id: 1 } },
+          { entity: 'offers', id: 12345, before: null, after: offerOf(12345, 5) },
+          { entity: 'offers', id: 666, before: null, after: offerOf(666, 6) },
+        ], { source: 'file test', at: T0 });
+        const c1 = await makeClick(T0, { s1: 'a' });
+        const c2 = await makeClick(T0 + MINUTE, { s1: 'a', disposition: `repeat ${c1.reqid}` });
+        const c3 = await makeClick(T0 + 13 * HOUR, { affiliate_id: 4242, offer_id: 666, campaign_id: 9, creative_id: 8, s1: 'b', country: 'DE', disposition: 'pixel' });
+        const refused = await makeClick(T0 + 2 * MINUTE, { affiliate_id: null, offer_id: null, campaign_id: null, creative_id: null, disposition: 'unknown creative' });
+        for (const c of [c1, c2, c3, refused]) await store.recordClick(c);
+        await store.insertConversion(makeConversion({ reqid: c1.reqid, conversion_time: T0 + 10 * MINUTE }), none);
+        await store.insertConversion(makeConversion({ reqid: c1.reqid, event_id: 7, payout_cents: 50, revenue_cents: 100, conversion_time: T0 + 12 * HOUR }), none);
+        const pending = { reqid: c3.reqid, offer_id: 666, advertiser_id: 6, affiliate_id: 4242, campaign_id: 9, creative_id: 8, status: 'pending' as const, payout_cents: 0, revenue_cents: 0 };
+        await store.insertConversion(makeConversion({ ...pending, conversion_time: T0 + 14 * HOUR }), none);
+        await store.insertConversion(makeConversion({ ...pending, status: 'rejected', conversion_time: T0 + 14 * HOUR }), none);
+        await store.insertConversion(makeConversion({ ...pending, status: 'approved', is_test: true, conversion_time: T0 + 14 * HOUR }), none);
+        return store;
+      }
+      const base = { from: T0 - DAY, to: T0 + 2 * DAY, zone: [{ since: T0 - DAY, offset: 0 }], include_tests: false };
+      /** key: clicks, total_clicks, macro, micro, paid, pending, rejected, cost, revenue. */
+      const table = (rows: Awaited<ReturnType<Store['summaryReport']>>) =>
+        Object.fromEntries(rows.map((r) => [String(r.key), [r.clicks, r.total_clicks, r.macro_event_conversions, r.micro_events, r.paid, r.pending, r.rejected, r.cost_cents, r.revenue_cents]]));
+
+      it('counts unique and total clicks, conversions by status and money, by each kind of key', async () => {
+        const store = await seeded();
+        expect(table(await store.summaryReport({ ...base, group_by: 'offer' }))).toEqual({
+          12345: [1, 2, 1, 1, 2, 0, 0, 1850, 2300],
+          666: [1, 1, 1, 0, 0, 1, 1, 0, 0],
+        });
+        expect(table(await store.summaryReport({ ...base, group_by: 'advertiser' }))).toEqual({ 5: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 6: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        // A conversion's sub ids and country are its click's.
+        expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_1' }))).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_2' }))).toEqual({ null: [2, 3, 2, 1, 2, 1, 1, 1850, 2300] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'country', country: 'DE' }))).toEqual({ DE: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'campaign', include_tests: true }))).toEqual({ 3870: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 9: [1, 1, 2, 0, 0, 1, 1, 0, 0] });
+      });
+
+      it('cuts local days and hours by the zone\'s offset pieces', async () => {
+        const store = await seeded();
+        const days = (zone: { since: number; offset: number }[]) => store.summaryReport({ ...base, group_by: 'day', zone });
+        const day0 = Math.floor(T0 / DAY); // T0 is 12:00 UTC
+        // +11:00: T0 + 13 h is the next local day.
+        expect(table(await days([{ since: base.from, offset: 11 * HOUR }]))).toEqual({ [day0]: [1, 2, 1, 0, 1, 0, 0, 1800, 2200], [day0 + 1]: [1, 1, 1, 1, 1, 1, 1, 50, 100] });
+        // +05:30 until T0 + 11 h, then +13:00: the event at T0 + 12 h moves to the next day.
+        expect(table(await days([{ since: base.from, offset: 5.5 * HOUR }, { since: T0 + 11 * HOUR, offset: 13 * HOUR }]))).toEqual({
+          [day0]: [1, 2, 1, 0, 1, 0, 0, 1800, 2200],
+          [day0 + 1]: [1, 1, 1, 1, 1, 1, 1, 50, 100],
+        });
+        const hours = await store.summaryReport({ ...base, group_by: 'hour', zone: [{ since: base.from, offset: -5.5 * HOUR }] });
+        expect(hours.map((r) => r.key).sort()).toEqual([Math.floor((T0 - 5.5 * HOUR) / HOUR), Math.floor((T0 + 6.5 * HOUR) / HOUR), Math.floor((T0 + 7.5 * HOUR) / HOUR), Math.floor((T0 + 8.5 * HOUR) / HOUR)].sort());
+      });
+
+      it('reads the rollups before the watermark and the raw clicks after it: the same numbers at every watermark', async () => {
+        const store = await seeded();
+        const kolkata = [{ since: base.from, offset: 5.5 * HOUR }];
+        const queries = [
+          { ...base, group_by: 'day' as const },
+          { ...base, group_by: 'hour' as const },
+          { ...base, group_by: 'day' as const, zone: kolkata },
+          { ...base, group_by: 'offer' as const },
+          { ...base, group_by: 'advertiser' as const, scope: { advertiser_id: 6 } },
+          { ...base, group_by: 'campaign' as const, affiliate_id: 67890 },
+          { ...base, from: T0 - 5.5 * HOUR, to: T0 + 18.5 * HOUR, group_by: 'affiliate' as const },
+        ];
+        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const raw = await answers();
+        // Part way: up to T0 + 12 h (the first two clicks folded, the third not).
+        while ((await store.foldReports(T0 + 12 * HOUR, DAY)) !== null);
+        expect(await answers()).toEqual(raw);
+        while ((await store.foldReports(T0 + 3 * DAY, DAY)) !== null);
+        expect(await answers()).toEqual(raw);
+      });
+
+      it('folds a window once when two instances fold at once', async () => {
+        const db = database();
+        const a = await db.open();
+        const b = await db.open();
+        const click = await makeClick(T0);
+        await a.recordClick(click);
+        const q = { ...base, group_by: 'offer' as const };
+        const before = table(await a.summaryReport(q));
+        for (let i = 0; i < 20; i++) {
+          const [x, y] = await Promise.all([a.foldReports(T0 + DAY, HOUR), b.foldReports(T0 + DAY, HOUR)]);
+          if (x === null && y === null) break;
+        }
+        expect(table(await b.summaryReport(q))).toEqual(before);
+      });
+
+      it('keeps to the range, the filters and the scope, in the query', async () => {
+        const store = await seeded();
+        expect(table(await store.summaryReport({ ...base, to: T0 + HOUR, group_by: 'offer' }))).toEqual({ 12345: [1, 2, 1, 0, 1, 0, 0, 1800, 2200] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'offer', scope: { affiliate_id: 4242 } }))).toEqual({ 666: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'affiliate', scope: { advertiser_id: 5 } }))).toEqual({ 67890: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
+        expect(table(await store.summaryReport({ ...base, group_by: 'affiliate', advertiser_id: 6 }))).toEqual({ 4242: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(await store.summaryReport({ ...base, group_by: 'offer', scope: { advertiser_id: 5 }, offer_id: 666 })).toEqual([]);
+        expect(table(await store.summaryReport({ ...base, group_by: 'creative', creative_id: 1057, campaign_id: 3870 }))).toEqual({ 1057: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
+      });
+    });
   });
 }
