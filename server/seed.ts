@@ -19,7 +19,8 @@ const USAGE = `Usage: npm run seed -- --clicks N --days D [--db FILE | --store p
   --clicks N   clicks to write (default 1000000)
   --days D     spread over the D days before --end (default 90)
   --db FILE    the SQLite file (default data/seed.db); or --store postgres --url postgres://…
-  --end DATE   the day after the last click (default: tomorrow, UTC)
+  --end DATE   the day after the last click (default: now)
+  --no-fold    leave the report rollups unfolded (the server's job folds them)
   --seed N     the random seed (default 1): the same seed writes the same traffic
   --api-key K  the network's admin key (default seed-admin-key)`;
 
@@ -295,6 +296,22 @@ async function prepare(location: string, file: NetworkFile): Promise<string> {
   }
 }
 
+/** Folds the seeded clicks into the report rollups a day at a time, up to where the server's job
+ * takes over (5 minutes behind the database's clock). */
+async function fold(location: string, log: (line: string) => void) {
+  const store: Store = await openStore(location);
+  try {
+    const until = (await store.clock()) - 5 * 60_000;
+    let folded = 0;
+    let mark: number | null;
+    while ((mark = await store.foldReports(until, DAY)) !== null) {
+      if (++folded % 30 === 0) log(`rollups folded to ${new Date(mark).toISOString()}`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -305,6 +322,7 @@ async function main() {
       url: { type: 'string' },
       end: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      'no-fold': { type: 'boolean' },
       'api-key': { type: 'string', default: 'seed-admin-key' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -317,7 +335,7 @@ async function main() {
     console.error(`--clicks and --days must be whole numbers of at least 1\n${USAGE}`);
     process.exit(2);
   }
-  const end = values.end ? Date.parse(`${values.end}T00:00:00Z`) : Math.floor(Date.now() / DAY) * DAY + DAY;
+  const end = values.end ? Date.parse(`${values.end}T00:00:00Z`) : Math.floor(Date.now() / 60_000) * 60_000;
   const postgres = values.store === 'postgres';
   if (postgres && !values.url) {
     console.error(`--store postgres needs --url postgres://…\n${USAGE}`);
@@ -331,8 +349,10 @@ async function main() {
   const writer = postgres ? await postgresWriter(location) : await sqliteWriter(location);
   const mac: Mac = (data) => createHmac('sha256', secret).update(data).digest();
   const written = await seedTraffic({ clicks, days, end, seed: Number(values.seed), apiKey: values['api-key'], log: (l) => console.log(l) }, network, mac, writer, rand);
+  const seeded = Date.now();
+  if (!values['no-fold']) await fold(location, (l) => console.log(l));
   console.log(
-    `seeded ${written.clicks} clicks and ${written.conversions} conversions over ${days} days (${network.file.offers.length} offers, ${network.file.affiliates.length - 1} affiliates, ${network.pairs.length} campaigns) in ${((Date.now() - started) / 1000).toFixed(1)} s; admin key: ${values['api-key']}`,
+    `seeded ${written.clicks} clicks and ${written.conversions} conversions over ${days} days (${network.file.offers.length} offers, ${network.file.affiliates.length - 1} affiliates, ${network.pairs.length} campaigns) in ${((seeded - started) / 1000).toFixed(1)} s, rollups folded in ${((Date.now() - seeded) / 1000).toFixed(1)} s; admin key: ${values['api-key']}`,
   );
 }
 

@@ -201,20 +201,23 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans
     params: c.params,
   };
   if (plan.spans.length) {
-    const r = new Where();
-    r.add(`(${plan.spans.map(() => '(r.level = ? AND r.bucket >= ? AND r.bucket < ?)').join(' OR ')})`, ...plan.spans.flatMap((p) => [p.level, p.lo, p.hi]));
-    r.equals('r.offer_id', q.offer_id).equals('r.affiliate_id', q.affiliate_id).equals('r.campaign_id', q.campaign_id);
-    if (q.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.advertiser_id);
-    if (q.scope?.affiliate_id !== undefined) r.add('r.affiliate_id = ?', q.scope.affiliate_id);
-    if (q.scope?.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.scope.advertiser_id);
     const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');
+    // One SELECT per span, so that each is a range of the primary key (an OR of them is not).
+    const parts = plan.spans.map((span) => {
+      const r = new Where().add('r.level = ?', span.level).add('r.bucket >= ?', span.lo).add('r.bucket < ?', span.hi);
+      r.equals('r.offer_id', q.offer_id).equals('r.affiliate_id', q.affiliate_id).equals('r.campaign_id', q.campaign_id);
+      if (q.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.advertiser_id);
+      if (q.scope?.affiliate_id !== undefined) r.add('r.affiliate_id = ?', q.scope.affiliate_id);
+      if (q.scope?.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.scope.advertiser_id);
+      return { sql: `SELECT ${rollupKey} AS k, r.clicks AS u, r.total_clicks AS t FROM report_clicks r ${r.sql}`, params: r.params };
+    });
     clicks = {
       sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (
-              SELECT ${rollupKey} AS k, r.clicks AS u, r.total_clicks AS t FROM report_clicks r ${r.sql}
+              ${parts.map((p) => p.sql).join('\n              UNION ALL ')}
               UNION ALL
               SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${c.sql}
             ) AS x GROUP BY k`,
-      params: [...r.params, ...c.params],
+      params: [...parts.flatMap((p) => p.params), ...c.params],
     };
   }
 
