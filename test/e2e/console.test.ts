@@ -2,7 +2,8 @@
 // admin key, read the dashboard (numbers checked against the API), create an advertiser's offer,
 // its creative, an affiliate and a campaign, generate the tracking link and follow it (the click
 // appears in the click list), change a conversion's status, sign out; sign in with an affiliate key
-// and see only its own rows. No console error, no CSP violation, no request leaving the server.
+// and see only its own rows, and with an advertiser key its own pages. No console error, no CSP
+// violation, no request leaving the server.
 // Takes the README's screenshots (docs/screenshots/console-*.png; see screenshotPath).
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -265,6 +266,19 @@ describeChromium('the console in Chromium', () => {
       .poll(async () => (await api(server!.url, 'affiliate_postback.json', { postback_id: listed.postback_id })).postbacks[0].postback_status)
       .toBe('inactive');
     await affiliateContext.close();
+  });
+
+  it('shows an advertiser key its offers\' leads and conversions, with their status to change, and no management page', async () => {
+    const made = await apiPost('api_keys.json', { role: 'advertiser', advertiser_id: 5, label: 'Acme' });
+    const advertiserContext = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = watch(await advertiserContext.newPage());
+    await signIn(page, made.api_key.key);
+    expect(await page.textContent('[data-testid=who]')).toContain('advertiser 5');
+    const nav = (await page.$$eval('nav a', (links) => links.map((a) => a.textContent))).join(',');
+    expect(nav).toBe('Dashboard,Reports,Clicks,Leads,Conversions');
+    await page.goto(`${server!.url}/console/#/conversions`);
+    await page.waitForSelector('[data-testid=conversions-list] select');
+    await advertiserContext.close();
   });
 
   it('made no request outside the server, and logged no console error or CSP violation', () => {
