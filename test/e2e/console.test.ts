@@ -206,6 +206,7 @@ describeChromium('the console in Chromium', () => {
     await page.click('[data-testid=report] th button:has-text("Clicks")');
     await page.waitForSelector('[data-testid=report] th button:has-text("Clicks ▼")');
     expect(await page.textContent('[data-testid=report] tfoot')).toContain('Total');
+    await page.screenshot({ path: screenshotPath('console-report.png'), fullPage: true });
     // The CSV export: the same report as a file, fetched with the session and saved by the browser.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=csv]')]);
     const csv = readFileSync((await download.path())!, 'utf8');
@@ -215,7 +216,6 @@ describeChromium('the console in Chromium', () => {
     // The deliveries: the demo affiliate's postback for the seeded conversion, delivered.
     await page.goto(`${server!.url}/console/#/deliveries`);
     await expect.poll(() => page.textContent('[data-testid=deliveries-list]'), { timeout: 15_000 }).toContain('delivered');
-    await page.screenshot({ path: screenshotPath('console-report.png'), fullPage: true });
     await page.close();
   });
 
