@@ -196,6 +196,28 @@ describe('the API with a session cookie', () => {
     expect(await (await withSession('/console/session', cookie!)).json()).toEqual({ signed_in: false });
   });
 
+  it('is answered by every instance of the database, and ends on each when the key is revoked on one', async () => {
+    open();
+    const other = makeApp({ dbPath: t.dbPath, console: assets });
+    try {
+      await Promise.all([t.network.ready, other.network.ready]);
+      const key = await createKey(t, 'affiliate', AFF.partner);
+      await other.network.refresh();
+      const { cookie, csrf } = await signIn(key);
+      const ask = () =>
+        other.app.request(`${ORIGIN}/api/2/campaigns.json`, { headers: { host: HOST, cookie: `${SESSION_COOKIE}=${cookie}`, [CSRF_HEADER]: csrf } });
+      expect((await ask()).status).toBe(200);
+      const listed = await call(t, 'GET', 'api_keys.json', API_KEY);
+      const keyId = (listed.body.api_keys as { key_id: number; role: string }[]).find((k) => k.role === 'affiliate')!.key_id;
+      await call(t, 'DELETE', 'api_keys.json', API_KEY, { key_id: keyId });
+      // The other instance's next poll of the network version (every 500 ms in a server).
+      await other.network.refresh();
+      expect((await ask()).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('ends 12 hours after sign-in', async () => {
     open();
     const { cookie, csrf } = await signIn(API_KEY);
