@@ -4,7 +4,7 @@
 // the session cookie and its CSRF header in place of api_key (api/index.ts).
 import { Hono, type Context } from 'hono';
 import type { AppDeps } from '../app.js';
-import { authenticate } from '../auth.js';
+import { authenticate, sha256Hex } from '../auth.js';
 import { html, NO_STORE, readCookie } from '../http.js';
 import type { ApiKey } from '../network.js';
 import { CSRF_HEADER, SESSION_COOKIE, SESSION_MS, sameMac, sessionCookie, type Sessions } from './session.js';
@@ -127,11 +127,17 @@ function describe(key: ApiKey, csrf: string, expires: number, network: string) {
   };
 }
 
-function asset(c: Context, body: string | undefined, type: string): Response {
+const etags = new Map<string, Promise<string>>();
+
+/** A built asset, revalidated on every load (a new build is seen at once) by its ETag (an
+ * unchanged one answers 304 without the body). */
+async function asset(c: Context, body: string | undefined, type: string): Promise<Response> {
   if (body === undefined) return c.text('The console is not built: run `npm run build`', 503);
-  // Revalidated each time: a new build is seen at once, an unchanged one costs a 304-less small
-  // answer on a page people open a few times a day.
-  return new Response(body, { headers: { 'Content-Type': type, 'Cache-Control': 'no-cache' } });
+  let etag = etags.get(body);
+  if (!etag) etags.set(body, (etag = sha256Hex(body).then((hex) => `"${hex.slice(0, 20)}"`)));
+  const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: await etag };
+  if (c.req.header('if-none-match') === headers.ETag) return new Response(null, { status: 304, headers });
+  return new Response(body, { headers });
 }
 
 function page(network: string): string {

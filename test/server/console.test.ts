@@ -64,6 +64,11 @@ describe('GET /console/', () => {
     expect(js.headers.get('content-type')).toContain('application/javascript');
     expect(await js.text()).toBe(assets.js);
     expect(await (await t.get('/console/console.css')).text()).toBe(assets.css);
+    // Revalidated by its ETag: unchanged, a 304 without the body.
+    const etag = js.headers.get('etag')!;
+    expect(js.headers.get('cache-control')).toBe('no-cache');
+    const again = await t.get('/console/console.js', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
   });
 
   it('says to build when the assets are missing', async () => {
