@@ -181,13 +181,18 @@ export async function listPage(root: HTMLElement, session: SessionInfo, def: Lis
   });
   root.append(form, out);
 
-  async function load(): Promise<void> {
-    const params: Record<string, unknown> = { row_limit: 100 };
+  // Pages of 100, read on by the cursor the previous page answered (next_start_after).
+  let shown: Row[] = [];
+  async function load(after?: string): Promise<void> {
+    const params: Record<string, unknown> = { row_limit: 100, start_after: after };
     for (const [name, input] of inputs) if (input.value) params[name] = input.value;
     try {
       const answer = await api<Row>('GET', def.call, params);
-      const rows = def.rows(answer);
-      fill(out, h('p', { class: 'count' }, `${def.total(answer)} ${def.title.toLowerCase()}${rows.length < def.total(answer) ? ` (the first ${rows.length} shown)` : ''}`), table(def.columns(session, () => void load()), rows));
+      shown = after ? [...shown, ...def.rows(answer)] : def.rows(answer);
+      const total = def.total(answer);
+      const next = ((answer.response as Row | undefined) ?? answer).next_start_after as string | number | null | undefined;
+      const more = next !== null && next !== undefined ? h('button', { type: 'button', class: 'more', onclick: () => void load(String(next)) }, 'Show 100 more') : null;
+      fill(out, h('p', { class: 'count' }, `${total} ${def.title.toLowerCase()}${shown.length < total ? ` (${shown.length} shown)` : ''}`), table(def.columns(session, () => void load()), shown), more);
     } catch (e) {
       fill(out, notice(e instanceof Error ? e.message : String(e)));
     }

@@ -183,6 +183,15 @@ describeChromium('the console in Chromium', () => {
     await page.click('.filters button[type=submit]');
     await expect.poll(() => page.textContent('[data-testid=clicks-list]')).toContain(reqid);
     expect(await page.textContent('[data-testid=clicks-list]')).toContain('e2e-banner');
+
+    // Past a page: 100 rows, then the next ones by the list's cursor.
+    for (let i = 0; i < 101; i++) await fetch(`${link}-${i}`, { redirect: 'manual' });
+    await page.click('.filters button[type=submit]');
+    await expect.poll(() => page.$$eval('[data-testid=clicks-list] tbody tr', (rows) => rows.length)).toBe(100);
+    expect(await page.textContent('[data-testid=clicks-list] .count')).toBe('102 clicks (100 shown)');
+    await page.click('[data-testid=clicks-list] button.more');
+    await expect.poll(() => page.$$eval('[data-testid=clicks-list] tbody tr', (rows) => rows.length)).toBe(102);
+    expect(await page.$('[data-testid=clicks-list] button.more')).toBeNull();
     await page.close();
   });
 
