@@ -175,7 +175,10 @@ describe('the API with a session cookie', () => {
     const [id, expires, nonce, mac] = cookie!.split('.');
     const later = (parseInt(expires!, 36) + 86400000).toString(36);
     expect((await withSession('/api/2/offers.json', `${id}.${later}.${nonce}.${mac}`, csrf)).status).toBe(401);
-    expect((await withSession('/api/2/offers.json', `${id}.${expires}.${nonce}.${mac!.slice(0, -2)}AA`, csrf)).status).toBe(401);
+    const altered = (mac![0] === 'A' ? 'B' : 'A') + mac!.slice(1);
+    expect((await withSession('/api/2/offers.json', `${id}.${expires}.${nonce}.${altered}`, csrf)).status).toBe(401);
+    // Another key's id under this session's nonce and MAC.
+    expect((await withSession('/api/2/offers.json', `${Number(id) + 1}.${expires}.${nonce}.${mac}`, csrf)).status).toBe(401);
   });
 
   it('is the key\'s role: an affiliate session reads its own campaigns and cannot manage the network', async () => {
