@@ -20,5 +20,6 @@ export async function openStore(location: string, options: { synchronous?: 'NORM
     const { openPostgresStore } = await import('./postgres.js');
     return openPostgresStore({ url: location, maxQueued: options.maxQueued });
   }
-  return openSqliteStore({ path: location, synchronous: options.synchronous, maxQueued: options.maxQueued });
+  // Summary reports on a reader thread: a heavy one never holds the event loop (sqlite-reader.ts).
+  return openSqliteStore({ path: location, synchronous: options.synchronous, maxQueued: options.maxQueued, readerThread: true });
 }

@@ -163,6 +163,7 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX report_clicks_affiliate ON report_clicks (affiliate_id, level, bucket);
       CREATE TABLE report_watermark (id integer PRIMARY KEY CHECK (id = 1), folded_to bigint NOT NULL);
       INSERT INTO report_watermark (id, folded_to) VALUES (1, 0);
+      CREATE INDEX conversions_report ON conversions (conversion_time) INCLUDE (offer_id, affiliate_id, advertiser_id, campaign_id, creative_id, event_id, status, payout_cents, revenue_cents, is_test, reqid);
     `,
   },
 ];

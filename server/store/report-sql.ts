@@ -42,11 +42,13 @@ function keys(group: ReportGroup, zone: ReportQuery['zone']): { click: string; c
     case 'affiliate':
     case 'campaign':
     case 'creative':
-      return { click: `c.${group}_id`, conversion: `v.${group}_id`, needsClick: false };
+      // `+ 0`: so that SQLite reads conversions by time (conversions_report) rather than by the
+      // group's own index, which would scan them all.
+      return { click: `c.${group}_id`, conversion: `v.${group}_id + 0`, needsClick: false };
     // A click's advertiser is its offer's; a conversion names the advertiser it was recorded for
     // (as conversions.json and the advertiser key's scope read it).
     case 'advertiser':
-      return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id', needsClick: false };
+      return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id + 0', needsClick: false };
     // A conversion's country and sub ids are its click's.
     case 'country':
       return { click: 'c.country', conversion: 'c.country', needsClick: true };
@@ -76,7 +78,8 @@ class Where {
 // ---- rollups (issue 15: fast at millions of clicks) -------------------------------------------------
 //
 // Attributed clicks are folded, behind a watermark, into report_clicks: per bucket of 15 minutes,
-// an hour and a day (UTC), per offer, affiliate and campaign, the unique and total clicks. Every
+// an hour and a day (UTC), per offer, affiliate and campaign, the unique and total clicks (and
+// each bucket's totals, at the level's negative width). Every
 // real zone's offset is a whole number of quarter hours, so local days and hours are unions of
 // buckets; a report takes whole buckets before the watermark (the largest that fit its cuts) and the
 // raw clicks after it, so it stays exact while clicks arrive. A fold only ever adds to buckets that
@@ -141,9 +144,14 @@ export function foldStatements(from: number, to: number, range: KeyRange, waterm
   c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
   return {
     claim: { sql: 'UPDATE report_watermark SET folded_to = ? WHERE id = 1 AND folded_to = ?', params: [to, watermark] },
-    folds: LEVELS.map((w) => ({
+    // Per level: the rows per offer, affiliate and campaign; and the level's totals (level -width,
+    // keys 0), which a report over time without filters reads: one row per bucket.
+    folds: LEVELS.flatMap((w) => [
+      { level: w, keys: 'c.offer_id, c.affiliate_id, coalesce(c.campaign_id, 0)' },
+      { level: -w, keys: '0, 0, 0' },
+    ]).map(({ level, keys }) => ({
       sql: `INSERT INTO report_clicks (level, bucket, offer_id, affiliate_id, campaign_id, clicks, total_clicks)
-            SELECT ${w}, (c.click_time / ${w}) * ${w}, c.offer_id, c.affiliate_id, coalesce(c.campaign_id, 0),
+            SELECT ${level}, (c.click_time / ${Math.abs(level)}) * ${Math.abs(level)}, ${keys},
                    sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
             FROM clicks c ${c.sql} GROUP BY 2, 3, 4, 5
             ON CONFLICT (level, bucket, offer_id, affiliate_id, campaign_id)
@@ -203,8 +211,13 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans
   if (plan.spans.length) {
     const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');
     // One SELECT per span, so that each is a range of the primary key (an OR of them is not).
+    // Days and hours of the whole network read the levels' totals.
+    const totals =
+      (q.group_by === 'day' || q.group_by === 'hour') &&
+      q.offer_id === undefined && q.affiliate_id === undefined && q.campaign_id === undefined && q.advertiser_id === undefined &&
+      q.scope?.affiliate_id === undefined && q.scope?.advertiser_id === undefined;
     const parts = plan.spans.map((span) => {
-      const r = new Where().add('r.level = ?', span.level).add('r.bucket >= ?', span.lo).add('r.bucket < ?', span.hi);
+      const r = new Where().add('r.level = ?', totals ? -span.level : span.level).add('r.bucket >= ?', span.lo).add('r.bucket < ?', span.hi);
       r.equals('r.offer_id', q.offer_id).equals('r.affiliate_id', q.affiliate_id).equals('r.campaign_id', q.campaign_id);
       if (q.advertiser_id !== undefined) r.add(`r.offer_id ${OFFERS_OF}`, q.advertiser_id);
       if (q.scope?.affiliate_id !== undefined) r.add('r.affiliate_id = ?', q.scope.affiliate_id);

@@ -169,6 +169,9 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX report_clicks_affiliate ON report_clicks (affiliate_id, level, bucket);
       CREATE TABLE report_watermark (id INTEGER PRIMARY KEY CHECK (id = 1), folded_to INTEGER NOT NULL);
       INSERT INTO report_watermark (id, folded_to) VALUES (1, 0);
+      -- Conversions are read raw (they change status): an index that holds every column a report
+      -- reads, in time order, so a month of them is one range of it.
+      CREATE INDEX conversions_report ON conversions (conversion_time, offer_id, affiliate_id, advertiser_id, campaign_id, creative_id, event_id, status, payout_cents, revenue_cents, is_test, reqid);
     `,
   },
 ];

@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
 import * as list from './list-sql.js';
 import * as report from './report-sql.js';
+import { sqliteReader, type Reader } from './sqlite-reader.js';
 import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
@@ -57,6 +58,9 @@ export interface SqliteOptions {
   maxBatch?: number;
   /** Most writes waiting at once; past it a write fails at once with StoreOverloaded. */
   maxQueued?: number;
+  /** Run summary reports on a reader thread with its own read-only connection (sqlite-reader.ts),
+   * off the event loop. Not for `:memory:`. The server turns it on (store/index.ts). */
+  readerThread?: boolean;
 }
 
 
@@ -79,6 +83,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
   };
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
+  const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
+  // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
+  const readReport = async (statements: Statement[]) =>
+    reader ? reader.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
 
   return {
     kind: 'sqlite',
@@ -335,9 +343,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
       const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
       const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
       const s = report.summaryStatements(q, range, plan);
-      // Not kept in `prepared`: the zone's offsets are part of the text, which varies by range.
-      const read = (st: Statement) => db.prepare(st.sql).all(...st.params) as { k: unknown }[];
-      return report.mergeReport(read(s.clicks), read(s.conversions));
+      const [clicks, conversions] = await readReport([s.clicks, s.conversions]);
+      return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
     },
 
     async foldReports(until, window) {
@@ -365,6 +372,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     async close() {
       await write.drain();
+      await reader?.close();
       db.close();
     },
   };
