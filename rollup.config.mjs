@@ -1,6 +1,7 @@
 // The landing-page script, two ways (pixel/ARCHITECTURE.md):
 //   dist/d.js               IIFE for <script src>, minified, served at /d.js (entry pixel/tag.ts)
 //   dist/esm/index.js + .d.ts  ES module with types for sites that bundle (entry pixel/index.ts)
+//   dist/console/console.js + console.css  the console (entry server/console/ui/main.ts; uPlot bundled in)
 // and, with `--environment BUILD:worker` (npm run build:worker, after npm run build):
 //   dist/worker.js          the Cloudflare Workers entry, one ES module (entry server/worker.ts)
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -32,12 +33,40 @@ const dJsText = {
   },
 };
 
+/** `import consoleJs from 'crumb:console.js'` and `crumb:console.css` (server/worker.ts): the built
+ * console, as text in the bundle. */
+const consoleText = {
+  name: 'console-text',
+  resolveId: (id) => (id === 'crumb:console.js' || id === 'crumb:console.css' ? `\0${id}` : null),
+  load(id) {
+    if (id !== '\0crumb:console.js' && id !== '\0crumb:console.css') return null;
+    return `export default ${JSON.stringify(readFileSync(`dist/console/${id.slice('\0crumb:'.length)}`, 'utf8'))};`;
+  },
+};
+
+/** The console's style sheet: uPlot's, then ours, one file (the page's CSP allows only 'self'). */
+const consoleCss = {
+  name: 'console-css',
+  generateBundle() {
+    const css = readFileSync('node_modules/uplot/dist/uPlot.min.css', 'utf8') + '\n' + readFileSync('server/console/ui/console.css', 'utf8');
+    this.emitFile({ type: 'asset', fileName: 'console.css', source: css });
+  },
+};
+
+/** The console: a browser build of its own (ES2020, no budget: it is not on anyone's landing page). */
+const consoleBuild = {
+  input: 'server/console/ui/main.ts',
+  plugins: [nodeResolve({ browser: true }), typescript({ tsconfig: 'server/console/ui/tsconfig.json' }), consoleCss],
+  output: { dir: 'dist/console', entryFileNames: 'console.js', format: 'iife', plugins: [terser({ ecma: 2020, format: { comments: false } })] },
+};
+
 /** The Workers bundle: everything the app core imports, and nothing Node-only (no node: module, no
  * nodejs_compat flag): a module that needs Node fails the build here instead of the deploy. */
 const worker = {
   input: 'server/worker.ts',
   plugins: [
     dJsText,
+    consoleText,
     {
       name: 'no-node',
       resolveId(id, importer) {
@@ -91,4 +120,5 @@ export default process.env.BUILD === 'worker' ? [worker] : [
       plugins: [{ name: 'drop-tag-types', generateBundle: (_, bundle) => void delete bundle['tag.d.ts'] }],
     },
   },
+  consoleBuild,
 ];

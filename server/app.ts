@@ -10,6 +10,8 @@ import { apiRoutes } from './api/index.js';
 import { referenceRoutes } from './api/reference.js';
 import { mountClassic } from './classic/route.js';
 import { keyUses, type KeyUses } from './auth.js';
+import { consoleRoutes, type ConsoleAssets } from './console/routes.js';
+import { consoleSessions, type Sessions } from './console/session.js';
 import { demoRoutes, type DemoOptions } from './demo/pages.js';
 import { NO_STORE } from './http.js';
 import type { Network } from './network.js';
@@ -56,6 +58,8 @@ export interface AppOptions {
   resolveHost?: Resolve;
   /** Health, metrics and the request log (server/ops/): what the runtime provides of them. */
   ops?: OpsOptions;
+  /** The built console (dist/console/), served at /console/; the entry point reads it. */
+  console?: ConsoleAssets;
 }
 
 /** What every route may use. */
@@ -74,6 +78,8 @@ export interface AppDeps {
   resolveHost?: Resolve;
   /** API keys' last use, written at most once a minute per key. */
   keyUses: KeyUses;
+  /** The console's sessions (console/session.ts), which the API accepts in place of api_key. */
+  sessions: Sessions;
 }
 
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
@@ -124,6 +130,7 @@ export function createApp(options: AppOptions) {
     onDeliveries: options.onDeliveries ?? (() => {}),
     resolveHost: options.resolveHost,
     keyUses: keyUses(options.store),
+    sessions: consoleSessions(options.secret),
   };
 
   const app = new Hono();
@@ -138,6 +145,7 @@ export function createApp(options: AppOptions) {
   mountClassic(app, deps);
   app.route('/api/2', apiRoutes(deps));
   app.route('/api', referenceRoutes());
+  app.route('/', consoleRoutes(deps, deps.sessions, options.console));
   if (options.demo) app.route('/', demoRoutes(deps.network, options.demo));
 
 

@@ -20,6 +20,7 @@ import { logSettings, nodeLog } from './ops/node-log.js';
 import { nodeOps } from './ops/node-ops.js';
 import { createDispatcher } from './postbacks/dispatcher.js';
 import { createRetention } from './ops/retention.js';
+import type { ConsoleAssets } from './console/routes.js';
 import { foldJob } from './reports/fold.js';
 import { nodeSend, resolveHost } from './postbacks/node-send.js';
 import { generateSecret, type Mac } from './reqid.js';
@@ -111,6 +112,19 @@ function readDJs(): string {
   }
 }
 
+/** The console's built script and style sheet (dist/console/), or undefined when not built: the
+ * console then answers that it needs `npm run build`, and nothing else changes. */
+function readConsole(): ConsoleAssets | undefined {
+  try {
+    return {
+      js: readFileSync(fileURLToPath(new URL('../console/console.js', import.meta.url)), 'utf8'),
+      css: readFileSync(fileURLToPath(new URL('../console/console.css', import.meta.url)), 'utf8'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function nodeMac(secret: string): Mac {
   return (data) => createHmac('sha256', secret).update(data).digest();
 }
@@ -169,7 +183,7 @@ async function main() {
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, dJs, demo, resolveHost, ops });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, dJs, demo, resolveHost, ops, console: readConsole() });
   dispatcher.start();
   // Removes what the network's retention_days no longer keeps, a small batch at a time.
   const retention = createRetention({
@@ -236,7 +250,7 @@ async function main() {
 function banner(network: Network, base: string, configFile: string | undefined, db: string): string {
   const store = redact(db);
   const from = configFile === 'stored' ? ' (kept in the store)' : configFile ? ` (${configFile})` : ' (built-in demo)';
-  const lines = [`Crumb is listening on ${base}`, `  network: ${network.name}${from}`, `  store:   ${store}`];
+  const lines = [`Crumb is listening on ${base}`, `  network: ${network.name}${from}`, `  store:   ${store}`, `  console: ${base}/console/`];
   if (!configFile) {
     lines.push(
       '',

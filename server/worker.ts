@@ -16,6 +16,8 @@
 //   what falls due later (retries) or what a lost isolate left.
 // - Retention: the Cron trigger also runs the retention job, at most 20 batches of each kind a run.
 import dJs from 'crumb:d.js';
+import consoleCss from 'crumb:console.css';
+import consoleJs from 'crumb:console.js';
 import type { Context } from 'hono';
 import { createApp } from './app.js';
 import { NetworkError } from './network.js';
@@ -113,6 +115,7 @@ async function start(env: Env): Promise<Crumb> {
       },
       onDeliveries: () => void crumb.queued++,
       dJs,
+      console: { js: consoleJs, css: consoleCss },
     }),
     deliver: () =>
       dispatcher.drain(limit).then(

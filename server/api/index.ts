@@ -4,7 +4,8 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from '../app.js';
 import { authenticate, outOfScope, permit } from '../auth.js';
-import { limitBody } from '../http.js';
+import { SESSION_COOKIE, sessionKey } from '../console/session.js';
+import { limitBody, readCookie } from '../http.js';
 import type { ApiKey } from '../network.js';
 import { readParams, type Params } from '../params.js';
 import type { Scope } from '../store/types.js';
@@ -39,11 +40,12 @@ export function apiRoutes(deps: AppDeps): Api {
   api.use('*', async (c, next) => {
     const params = await readParams(c, { nested: 'skip' });
     const given = params.api_key;
-    if (!given) throw new HTTPException(401, { message: 'api_key is required: pass your API key as the api_key parameter' });
+    // Without api_key, the console's session cookie (with its CSRF header) stands for the key.
+    if (!given && !readCookie(c, SESSION_COOKIE)) throw new HTTPException(401, { message: 'api_key is required: pass your API key as the api_key parameter' });
     await deps.live.ready.catch(() => {
       throw new HTTPException(503, { message: 'The network is not loaded yet: retry in a moment' });
     });
-    const key = await authenticate(deps.network, given);
+    const key = given ? await authenticate(deps.network, given) : await sessionKey(c, deps.sessions, deps.network, deps.clock());
     if (!key) {
       throw new HTTPException(401, { message: 'api_key is not a valid API key for this network: use an admin key of the network file, or a key created with api_keys.json' });
     }

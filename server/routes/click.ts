@@ -3,7 +3,7 @@
 // and setting no cookie.
 import { Hono } from 'hono';
 import { previewClick, recordClick, type ClickDeps, type ClickRequest } from '../clicks.js';
-import { cookieAttributes, GIF, heldVisitor, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
+import { cookieAttributes, GIF, heldVisitor, html, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { CROSS_ORIGIN_SECURITY, type AppDeps } from '../app.js';
 import { StoreOverloaded } from '../store/errors.js';
 
@@ -16,7 +16,12 @@ export function clickRoutes(deps: AppDeps & ClickDeps) {
     const q = c.req.query();
     const cp = q.cp;
     const pixel = cp === 'js' || cp === 'img';
-    if (q.a === undefined && q.c === undefined) return globalRedirect(deps, cp);
+    if (q.a === undefined && q.c === undefined) {
+      // A person who typed the tracking domain: the way to the console. Anything with a query (a
+      // broken link, a pixel) answers as before.
+      if (!c.req.url.includes('?') && (c.req.header('accept') ?? '').includes('text/html')) return consoleLink(deps);
+      return globalRedirect(deps, cp);
+    }
 
     const req: ClickRequest = {
       a: q.a,
@@ -78,6 +83,16 @@ function busyPixel(cp: 'js' | 'img', error: StoreOverloaded): Response {
   const headers: Record<string, string> = { ...CROSS_ORIGIN_SECURITY, 'Cache-Control': NO_STORE, 'Retry-After': String(error.retryAfter) };
   headers['Content-Type'] = cp === 'js' ? JS : 'image/gif';
   return new Response(cp === 'js' ? clickPixelScript('') : GIF, { status: 503, headers });
+}
+
+/** The bare tracking domain in a browser: a page linking to the console (server/console/). */
+function consoleLink(deps: AppDeps): Response {
+  const headers: Record<string, string> = { ...CROSS_ORIGIN_SECURITY, 'Cache-Control': NO_STORE, 'Content-Type': 'text/html; charset=utf-8' };
+  headers['Content-Security-Policy'] = "default-src 'none'; frame-ancestors 'none'";
+  return new Response(
+    `<!doctype html><meta charset="utf-8"><title>${html(deps.network.name)}</title><p>This is the tracking domain of ${html(deps.network.name)}.</p><p><a href="/console/">Sign in to the console</a></p>\n`,
+    { headers },
+  );
 }
 
 /** Unknown or inactive anything: the network's global redirect, or a plain 404 page. Pixels still

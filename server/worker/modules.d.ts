@@ -5,3 +5,13 @@ declare module 'crumb:d.js' {
   const script: string;
   export default script;
 }
+
+/** The built console (dist/console/console.js and console.css), as text. */
+declare module 'crumb:console.js' {
+  const script: string;
+  export default script;
+}
+declare module 'crumb:console.css' {
+  const sheet: string;
+  export default sheet;
+}

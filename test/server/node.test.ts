@@ -20,6 +20,17 @@ describe('npm start (the Node entry)', () => {
     expect(out).toMatch(/tracking link: +http:\/\/127\.0\.0\.1:\d+\/\?a=67890&c=1057&s1=demo/);
     expect(out).toMatch(/click pixel: +<script src="http:\/\/127\.0\.0\.1:\d+\/\?a=1&c=1057&cp=js"><\/script>/);
     expect(out).toContain('API key:        demo-api-key');
+    expect(out).toMatch(/console: +http:\/\/127\.0\.0\.1:\d+\/console\//);
+  });
+
+  it('serves the built console at the printed address', async () => {
+    server = await startServer(['--db', tempDbPath()]);
+    const address = /console: +(\S+)/.exec(server.output())![1]!;
+    const page = await fetch(address);
+    expect(page.status).toBe(200);
+    const script = await fetch(new URL('console.js', address));
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(10_000);
   });
 
   it('redirects the printed demo tracking link to the demo landing page', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../server/app.js';
+import type { ConsoleAssets } from '../../server/console/routes.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
 import type { NetworkFile } from '../../server/network.js';
 import { openNetworkFromFile } from '../../server/network/import.js';
@@ -55,6 +56,8 @@ export function makeApp(
     mac?: Mac;
     /** Health, metrics and log options, as the Node entry passes them. */
     ops?: OpsOptions;
+    /** The console's assets, served at /console/ (test/server/console.test.ts). */
+    console?: ConsoleAssets;
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -75,6 +78,7 @@ export function makeApp(
     resolveHost: options.resolveHost,
     mac: options.mac,
     ops: options.ops,
+    console: options.console,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);

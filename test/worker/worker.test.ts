@@ -162,6 +162,21 @@ describe('the worker (workerd, D1)', () => {
     expect((await res.text()).length).toBeGreaterThan(1000);
   });
 
+  it('serves the console and signs in there: its assets are in the bundle, its session signed with Web Crypto', async () => {
+    const page = await fetch(`${base}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const js = await fetch(`${base}/console/console.js`);
+    expect((await js.text()).length).toBeGreaterThan(10_000);
+    const host = new URL(base).host;
+    const signIn = await fetch(`${base}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ api_key: API_KEY }) });
+    const session = (await signIn.json()) as { role: string; csrf: string };
+    expect(session.role).toBe('admin');
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const offers = await fetch(`${base}/api/2/offers.json`, { headers: { cookie, 'x-crumb-csrf': session.csrf, host } });
+    expect(offers.status).toBe(200);
+  });
+
   it('delivers a postback that was pending when the runtime restarted, at the Cron trigger after its retry falls due', async () => {
     const { reqid } = await click('restart');
     const before = receiver.requests.length;
