@@ -1,7 +1,7 @@
 // track.asmx (CAKE-CLASSIC-API.md 2.3): UpdateConversion (and v6's UpdateConversionEvents) change a
 // conversion's status through changeStatus, the function PUT /api/2/conversion.json uses (same
 // scope, same approval and rejection postbacks), and what it earns (payout set or added to,
-// received as received_option says) through the store's setConversionMoney, counted while it is
+// received as received_option says) with the status, in the same transaction, counted while it is
 // approved; a sale amount is not changed. MassConversionInsert records conversions for a campaign
 // through recordConversion, the one place a conversion's money, status and postbacks are decided.
 import { outOfScope } from '../auth.js';
@@ -60,14 +60,11 @@ function updateConversion(root: string): Method {
       }
       if (payout_cents < 0 || revenue_cents < 0) throw new ClassicError('The payout and revenue may not fall below 0; nothing was changed');
       const status = DISPOSITIONS[dispositionText];
-      // The money first, then the disposition: a conversion approved by this call counts the new money.
-      if (payout_cents !== row.computed_payout_cents || revenue_cents !== row.computed_revenue_cents) {
-        if (!(await deps.store.setConversionMoney(conversion_id, { payout_cents, revenue_cents }, call.scope))) {
-          throw new ClassicError(`Invalid conversion_id: there is no conversion ${conversion_id}`);
-        }
-      }
-      if (status && status !== row.status) {
-        const changed = await changeStatus(deps, conversion_id, status, call.scope);
+      // The money and the disposition in one transaction: both or neither, and a conversion
+      // approved by this call counts the new money.
+      const money = payout_cents !== row.computed_payout_cents || revenue_cents !== row.computed_revenue_cents ? { payout_cents, revenue_cents } : undefined;
+      if (money || (status && status !== row.status)) {
+        const changed = await changeStatus(deps, conversion_id, status ?? row.status, call.scope, money);
         if (!changed) throw new ClassicError(`Invalid conversion_id: there is no conversion ${conversion_id}`);
       }
       return plainDoc(root, 'Conversion Updated');

@@ -8,6 +8,7 @@ import type { Network, Offer, OfferEvent } from '../network.js';
 import { formatDate, money } from '../params.js';
 import type {
   ClickRecord,
+  ConversionMoney,
   ConversionRow,
   ConversionSource,
   ConversionStatus,
@@ -196,6 +197,8 @@ export async function changeStatus(
   status: ConversionStatus,
   /** Only a conversion inside this scope is changed (a key's, auth.ts). */
   scope?: Scope,
+  /** What it earns from now on, set with the status in one transaction (classic UpdateConversion). */
+  money?: ConversionMoney,
 ): Promise<ConversionRow | undefined> {
   const current = await deps.store.getConversion(conversion_id);
   if (!current) return undefined;
@@ -207,7 +210,7 @@ export async function changeStatus(
     const rows = fire_on ? renderDeliveries(postbacks, changed, click, fire_on) : [];
     queued = rows.length;
     return rows;
-  }, scope);
+  }, scope, money);
   if (queued) deps.onDeliveries();
   return row;
 }

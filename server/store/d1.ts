@@ -304,8 +304,9 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return listed(list.conversionList(q), q, conversionRow, (r) => r.conversion_id);
     },
 
-    setConversionStatus(conversion_id, status, deliveries, scope) {
+    setConversionStatus(conversion_id, status, deliveries, scope, money) {
       const inScope = list.conversionInScope(conversion_id, scope);
+      const setMoney = money && list.conversionMoneyUpdate(conversion_id, money, scope);
       return track(() =>
         (async () => {
           // Compare and set: when another change lands between the read and the batch, nothing of
@@ -315,10 +316,19 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
             const current = await run(inScope.sql, inScope.params).first();
             if (!current) return undefined;
             const was = current.status as string;
-            // Setting the status it already has changes nothing and causes no postbacks.
-            if (was === status) return conversionRow(current);
-            const outbox = deliveries(conversionRow({ ...current, status }));
+            // Setting the status it already has changes nothing and causes no postbacks. The money
+            // (absolute values, so a retry sets the same) goes first in the same batch.
+            if (was === status) {
+              if (!setMoney) return conversionRow(current);
+              const row = await run(setMoney.sql, setMoney.params).first();
+              return row ? conversionRow(row) : undefined;
+            }
+            // The row as the batch leaves it (money follows status), for the postbacks' macros.
+            const next = conversionRow({ ...current, status, ...(money && { computed_payout_cents: money.payout_cents, computed_revenue_cents: money.revenue_cents }) });
+            const counts = status === 'approved' && !next.is_test;
+            const outbox = deliveries({ ...next, payout_cents: counts ? next.computed_payout_cents : 0, revenue_cents: counts ? next.computed_revenue_cents : 0 });
             const statements = outbox.map((d) => run(D1_STATEMENTS.insertDeliveryForStatus, { ...withHost(d), was }));
+            if (setMoney) statements.unshift(run(setMoney.sql, setMoney.params));
             statements.push(run(D1_STATEMENTS.changeStatus, { status, conversion_id, was }));
             const results = await db.batch(statements);
             const changed = results[results.length - 1]!.results[0];
@@ -327,12 +337,6 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
           throw new Error(`The status of conversion ${conversion_id} kept changing under this change: retry it`);
         })(),
       );
-    },
-
-    async setConversionMoney(conversion_id, money, scope) {
-      const update = list.conversionMoneyUpdate(conversion_id, money, scope);
-      const row = await track(() => run(update.sql, update.params).first());
-      return row ? conversionRow(row) : undefined;
     },
 
     async createPostback(p) {

@@ -315,11 +315,13 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       });
     },
 
-    setConversionStatus(conversion_id, status, deliveries, scope) {
+    setConversionStatus(conversion_id, status, deliveries, scope, money) {
       const where = list.conversionWhere(conversion_id, scope);
       const inScope = list.conversionInScope(conversion_id, scope);
       return track(() =>
         transaction(sql, async (tx) => {
+          // The money first (it locks the row), so that a conversion approved here counts it.
+          if (money && !(await run(tx, list.conversionMoneyUpdate(conversion_id, money, scope))).length) return undefined;
           // Setting the status it already has changes nothing and causes no postbacks. A concurrent
           // identical change waits on the row lock, then finds the status set and writes nothing.
           // Only a conversion inside the scope is changed (the same condition as its list). Money
@@ -340,11 +342,6 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
           return row;
         }),
       );
-    },
-
-    async setConversionMoney(conversion_id, money, scope) {
-      const [row] = await track(() => run(sql, list.conversionMoneyUpdate(conversion_id, money, scope)));
-      return row as unknown as ConversionRow | undefined;
     },
 
     async createPostback(p) {

@@ -190,24 +190,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return list.page(all(rows).map(conversionRow), counted(count), q, (r) => r.conversion_id);
     },
 
-    setConversionStatus(conversion_id, status, deliveries, scope) {
+    setConversionStatus(conversion_id, status, deliveries, scope, money) {
       const inScope = list.conversionInScope(conversion_id, scope);
+      const setMoney = money && list.conversionMoneyUpdate(conversion_id, money, scope);
       return write(() => {
         // Setting the status it already has changes nothing and causes no postbacks.
-        const current = prepare(inScope.sql).get(...inScope.params) as Row | undefined;
+        let current = prepare(inScope.sql).get(...inScope.params) as Row | undefined;
         if (!current) return undefined;
+        if (setMoney) current = prepare(setMoney.sql).get(...setMoney.params) as Row;
         if (current.status === status) return conversionRow(current);
         const row = conversionRow(sql.setConversionStatus.get({ status, conversion_id }) as Row);
         for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
         return row;
-      });
-    },
-
-    setConversionMoney(conversion_id, money, scope) {
-      const update = list.conversionMoneyUpdate(conversion_id, money, scope);
-      return write(() => {
-        const row = prepare(update.sql).get(...update.params) as Row | undefined;
-        return row ? conversionRow(row) : undefined;
       });
     },
 

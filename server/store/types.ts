@@ -487,6 +487,12 @@ export interface ReportRow {
   revenue_cents: number;
 }
 
+/** What a conversion earns, as set by hand (setConversionStatus). */
+export interface ConversionMoney {
+  payout_cents: number;
+  revenue_cents: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'd1';
 
@@ -532,12 +538,10 @@ export interface Store {
     deliveries: DeliveriesFor,
     /** Only a conversion inside this scope is changed (else: undefined). */
     scope?: Scope,
+    /** What it earns from now on (CAKE's UpdateConversion with a payout or revenue), set in the
+     * same transaction, before the status: the computed money, counted while approved. */
+    money?: ConversionMoney,
   ): Promise<ConversionRow | undefined>;
-
-  /** Sets what the conversion earns (CAKE's UpdateConversion with a payout or revenue): the
-   * computed money, and the counted money with it while it is approved (never for a test). No
-   * postbacks. Only a conversion inside `scope` is changed; undefined when there is none. */
-  setConversionMoney(conversion_id: number, money: { payout_cents: number; revenue_cents: number }, scope?: Scope): Promise<ConversionRow | undefined>;
 
   createPostback(postback: NewPostback): Promise<PostbackRow>;
   /** Deactivating a postback cancels its pending deliveries, in the same transaction. `scope`:

@@ -86,7 +86,10 @@ describe.skipIf(!hasWrk)('the load generator (wrk with bench/wrk.lua)', () => {
     const written = ids(x);
     expect(written.length).toBe(x.answered);
     expect(x.answered).toBeGreaterThan(0);
-    expect(given).toEqual(expect.arrayContaining(written));
+    // A set, not arrayContaining: that compares every pair, minutes for the tens of thousands of
+    // requests a quiet machine answers in a second.
+    const issued = new Set(given);
+    expect(written.filter((id) => !issued.has(id))).toEqual([]);
     expect(x.failed).toBeGreaterThan(0);
     expect(x.failure).toBe('500 broken on purpose');
     expect(x.answered + x.failed).toBe(x.requests);

@@ -17,6 +17,7 @@ import {
   type ClickRecord,
   type ConversionRow,
   type ConversionSort,
+  type ConversionStatus,
   type DeliveriesFor,
   type LeadChange,
   type LeadDedupe,
@@ -815,20 +816,31 @@ export function storeConformance(name: string, backend: StoreBackend): void {
     });
 
     describe('conversion status', () => {
-      it('changes what a conversion earns, counted while it is approved, never for a test, only inside the scope', async () => {
+      it('changes what a conversion earns with its status, counted while it is approved, never for a test, only inside the scope', async () => {
         const store = await fresh();
         const money = (r: ConversionRow | undefined) => [r?.payout_cents, r?.revenue_cents, r?.computed_payout_cents, r?.computed_revenue_cents];
+        const set = (conversion_id: number, status: ConversionStatus, payout_cents: number, revenue_cents: number, deliveries: DeliveriesFor = none, scope?: Scope) =>
+          store.setConversionStatus(conversion_id, status, deliveries, scope, { payout_cents, revenue_cents });
+        // The money alone (the status it has): no postbacks.
         const approved = (await store.insertConversion(makeConversion(), none)).conversion;
-        expect(money(await store.setConversionMoney(approved.conversion_id, { payout_cents: 900, revenue_cents: 1500 }))).toEqual([900, 1500, 900, 1500]);
+        let called = 0;
+        const counting: DeliveriesFor = () => (called++, []);
+        expect(money(await set(approved.conversion_id, 'approved', 900, 1500, counting))).toEqual([900, 1500, 900, 1500]);
+        expect(called).toBe(0);
         expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
+        // With a status change, in the same transaction: the postbacks see the new money.
         const pending = (await store.insertConversion(makeConversion({ status: 'pending', payout_cents: 0, revenue_cents: 0 }), none)).conversion;
-        expect(money(await store.setConversionMoney(pending.conversion_id, { payout_cents: 700, revenue_cents: 800 }))).toEqual([0, 0, 700, 800]);
-        expect(money(await store.setConversionStatus(pending.conversion_id, 'approved', none))).toEqual([700, 800, 700, 800]);
+        expect(money(await set(pending.conversion_id, 'pending', 700, 800))).toEqual([0, 0, 700, 800]);
+        const seen: Array<number | undefined> = [];
+        expect(money(await set(pending.conversion_id, 'approved', 750, 850, (row) => (seen.push(row.payout_cents), [])))).toEqual([750, 850, 750, 850]);
+        expect(seen).toEqual([750]);
         const test = (await store.insertConversion(makeConversion({ is_test: true, payout_cents: 0, revenue_cents: 0 }), none)).conversion;
-        expect(money(await store.setConversionMoney(test.conversion_id, { payout_cents: 100, revenue_cents: 200 }))).toEqual([0, 0, 100, 200]);
-        expect(await store.setConversionMoney(approved.conversion_id, { payout_cents: 1, revenue_cents: 1 }, { affiliate_id: 4242 })).toBeUndefined();
+        expect(money(await set(test.conversion_id, 'approved', 100, 200))).toEqual([0, 0, 100, 200]);
+        // Outside the scope, or no such conversion: nothing changes.
+        expect(await set(approved.conversion_id, 'rejected', 1, 1, none, { affiliate_id: 4242 })).toBeUndefined();
         expect(money(await store.getConversion(approved.conversion_id))).toEqual([900, 1500, 900, 1500]);
-        expect(await store.setConversionMoney(987654, { payout_cents: 1, revenue_cents: 1 })).toBeUndefined();
+        expect((await store.getConversion(approved.conversion_id))?.status).toBe('approved');
+        expect(await set(987654, 'approved', 1, 1)).toBeUndefined();
       });
 
       it('carries the money: what a conversion earns counts while it is approved, and never for a test', async () => {
