@@ -59,7 +59,7 @@ export interface SqliteOptions {
   maxBatch?: number;
   /** Most writes waiting at once; past it a write fails at once with StoreOverloaded. */
   maxQueued?: number;
-  /** Run summary reports on a reader thread with its own read-only connection (sqlite-reader.ts),
+  /** Run summary reports and list pages on a reader thread with its own read-only connection (sqlite-reader.ts),
    * off the event loop. Not for `:memory:`. The server turns it on (store/index.ts). */
   readerThread?: boolean;
 }
@@ -85,9 +85,16 @@ export function openSqliteStore(options: SqliteOptions): Store {
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
   const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
+  // Heavy reads (reports, and the lists' pages and counts: up to 10,000 rows and a capped count)
+  // run on the reader thread, in one snapshot, so that they never hold the loop that answers clicks.
   // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
-  const readReport = async (statements: Statement[]) =>
+  const readHeavy = async (statements: Statement[]) =>
     reader ? reader.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
+  /** A list's page and its count, read together. */
+  const readList = async (list: { count: Statement; rows: Statement }) => {
+    const [count, rows] = await readHeavy([list.count, list.rows]);
+    return { rows: rows as Row[], total: (count![0] as { n: number }).n };
+  };
 
   return {
     kind: 'sqlite',
@@ -113,8 +120,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
       // reqids begin with their time, so a time range is a key range (reqid.ts: exact where the
       // range holds ids of both formats).
       const range = q.reqid === undefined ? await clickKeyRange(q.from, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined) : {};
-      const { count, rows } = list.clickList(q, range);
-      return list.page(all(rows) as unknown as ClickRow[], counted(count), q, (r) => r.reqid);
+      const { rows, total } = await readList(list.clickList(q, range));
+      return list.page(rows as unknown as ClickRow[], total, q, (r) => r.reqid);
     },
 
     insertLead(lead, dedupe, conversion) {
@@ -141,8 +148,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listLeads(q) {
-      const { count, rows } = list.leadList(q);
-      return list.page(all(rows).map(leadRow), counted(count), q, (r) => r.lead_id);
+      const { rows, total } = await readList(list.leadList(q));
+      return list.page(rows.map(leadRow), total, q, (r) => r.lead_id);
     },
 
     async getLead(lead_id) {
@@ -186,8 +193,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async listConversions(q) {
-      const { count, rows } = list.conversionList(q);
-      return list.page(all(rows).map(conversionRow), counted(count), q, (r) => r.conversion_id);
+      const { rows, total } = await readList(list.conversionList(q));
+      return list.page(rows.map(conversionRow), total, q, (r) => r.conversion_id);
     },
 
     setConversionStatus(conversion_id, status, deliveries, scope, money) {
@@ -346,7 +353,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
       const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
       const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
       const s = report.summaryStatements(q, range, plan);
-      const [clicks, conversions] = await readReport([s.clicks, s.conversions]);
+      const [clicks, conversions] = await readHeavy([s.clicks, s.conversions]);
       return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
     },
 
