@@ -53,11 +53,17 @@ export function start(command: string[], label: string, lifetime: number, startS
       proc.kill('SIGKILL');
       reject(new Error(`${label} did not start within ${startSeconds} s:\n${output}`));
     }, startSeconds * 1000);
-    proc.stderr!.on('data', (d) => (output += d));
+    // Once the server listens, its output (a log line per API request) is drained and dropped:
+    // kept, it grew without bound and was searched on every chunk, and a reader that falls behind
+    // makes the server's writes to the pipe wait (it measured conversion.json, not Crumb).
+    proc.stderr!.on('data', (d) => {
+      if (!listening) output += d;
+    });
     proc.stdout!.on('data', (d) => {
+      if (listening) return;
       output += d;
       const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (listening || !match) return;
+      if (!match) return;
       listening = true;
       clearTimeout(timer);
       resolve({
