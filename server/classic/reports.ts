@@ -192,19 +192,30 @@ function conversionQuery(call: ClassicCall, method: string): { query: Conversion
   };
 }
 
-const conversions: Method = {
-  v2: 'GET /conversions.json',
-  root: 'conversion_report_response',
-  list: true,
-  versions: [1, 16],
-  async run(call) {
-    const { query, paging } = conversionQuery(call, 'Conversions');
-    const page = await call.deps.store.listConversions(query);
-    checkUnlimited(paging, page.total);
-    const revenue = sees(call.key, 'conversion', 'revenue');
-    return listDoc('conversion_report_response', page.total, list('conversions', page.rows.map((r) => conversionNode(call.deps.network, r, revenue))));
-  },
-};
+/** Conversions and EventConversions: the same list query, each in its own shape. */
+function conversionReport(
+  method: 'Conversions' | 'EventConversions',
+  root: string,
+  items: string,
+  versions: [number, number],
+  node: (network: Network, row: ConversionRow, revenue: boolean) => Node,
+): Method {
+  return {
+    v2: 'GET /conversions.json',
+    root,
+    list: true,
+    versions,
+    async run(call) {
+      const { query, paging } = conversionQuery(call, method);
+      const page = await call.deps.store.listConversions(query);
+      checkUnlimited(paging, page.total);
+      const revenue = sees(call.key, 'conversion', 'revenue');
+      return listDoc(root, page.total, list(items, page.rows.map((r) => node(call.deps.network, r, revenue))));
+    },
+  };
+}
+
+const conversions = conversionReport('Conversions', 'conversion_report_response', 'conversions', [1, 16], conversionNode);
 
 /** A conversion (v4/v5 shape). Crumb's conversions keep the click's request id, not a numeric
  * click id: click_id is nil, as in CAKE's answers for a conversion without one. */
@@ -266,19 +277,7 @@ function disposition(row: ConversionRow): Node {
   ]);
 }
 
-const eventConversions: Method = {
-  v2: 'GET /conversions.json',
-  root: 'event_conversion_report_response',
-  list: true,
-  versions: [1, 17],
-  async run(call) {
-    const { query, paging } = conversionQuery(call, 'EventConversions');
-    const page = await call.deps.store.listConversions(query);
-    checkUnlimited(paging, page.total);
-    const revenue = sees(call.key, 'conversion', 'revenue');
-    return listDoc('event_conversion_report_response', page.total, list('event_conversions', page.rows.map((r) => eventConversionNode(call.deps.network, r, revenue))));
-  },
-};
+const eventConversions = conversionReport('EventConversions', 'event_conversion_report_response', 'event_conversions', [1, 17], eventConversionNode);
 
 /** An event conversion (v17's recorded shape): the base conversion is event 0. */
 function eventConversionNode(network: Network, row: ConversionRow, revenue: boolean): Node {

@@ -3,7 +3,7 @@
 // within 2 seconds. Two server processes, as behind a load balancer.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AFF, API_KEY, testNetworkFile } from '../support/network.js';
-import { callApi, startInstances, writeNetworkFile, type Instances } from '../support/instances.js';
+import { callApi, startInstances, within, writeNetworkFile, type Instances } from '../support/instances.js';
 import { describePostgres } from '../support/pg.js';
 
 describePostgres('API keys on two instances of one PostgreSQL database', (schemas) => {
@@ -20,15 +20,6 @@ describePostgres('API keys on two instances of one PostgreSQL database', (schema
     instances = undefined;
   });
 
-  /** How long `check` takes to hold, polling every 25 ms; throws after `limitMs`. */
-  async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-    const start = Date.now();
-    while (!(await check())) {
-      if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return Date.now() - start;
-  }
 
   const status = async (base: string, key: string) => (await callApi(base, 'click.json', { api_key: key })).status;
 

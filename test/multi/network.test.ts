@@ -3,7 +3,7 @@
 // balancer; every check is what a client of each sees.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { API_KEY, CREATIVE, OFFER, testNetworkFile } from '../support/network.js';
-import { callApi, startInstances, writeNetworkFile, type Instances } from '../support/instances.js';
+import { callApi, startInstances, within, writeNetworkFile, type Instances } from '../support/instances.js';
 import { describePostgres } from '../support/pg.js';
 
 describePostgres('a network change on two instances of one PostgreSQL database', (schemas) => {
@@ -20,15 +20,6 @@ describePostgres('a network change on two instances of one PostgreSQL database',
     instances = undefined;
   });
 
-  /** How long `check` takes to hold, polling every 25 ms; throws after `limitMs`. */
-  async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-    const start = Date.now();
-    while (!(await check())) {
-      if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return Date.now() - start;
-  }
 
   const click = async (base: string, affiliate: number) => {
     const res = await fetch(`${base}/?a=${affiliate}&c=${CREATIVE.lead}&s1=live`, { redirect: 'manual' });

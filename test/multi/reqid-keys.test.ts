@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
 import { AFF, API_KEY, CREATIVE, HOST, SECRET, testNetworkFile } from '../support/network.js';
-import { callApi, startInstances, writeNetworkFile, type Instances } from '../support/instances.js';
+import { callApi, startInstances, within, writeNetworkFile, type Instances } from '../support/instances.js';
 import { describePostgres } from '../support/pg.js';
 
 const NEW_KEY = 'rotated-request-id-key-of-32-characters-or-more';
@@ -25,14 +25,6 @@ describePostgres('reqid key rotation on two instances of one PostgreSQL database
     instances = undefined;
   });
 
-  async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-    const start = Date.now();
-    while (!(await check())) {
-      if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return Date.now() - start;
-  }
 
   async function click(base: string): Promise<string> {
     const res = await fetch(`${base}/?a=${AFF.partner}&c=${CREATIVE.lead}`, { redirect: 'manual', headers: { host: HOST } });

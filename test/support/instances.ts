@@ -18,6 +18,16 @@ export function writeNetworkFile(file: NetworkFile): string {
   return path;
 }
 
+/** How long `check` takes to hold, polling every 25 ms; throws after `limitMs`. */
+export async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - start;
+}
+
 export interface Instances {
   readonly servers: ServerProcess[];
   /** The base URLs (http://127.0.0.1:PORT), one per instance, in start order. */
