@@ -8,7 +8,7 @@
 --   ids FILE   (read the answers: each thread writes the id of every success to FILE.THREAD)
 --   delay MS   (wait between a connection's requests: a paced reader, not a load)
 --   out FILE   (the summary, as JSON, written when the run ends)
--- Templates take {n} and the data's columns ({a} {c}, or {reqid} {offer}).
+-- Templates take {n}, {h} (n hashed) and the data's columns ({a} {c}, or {reqid} {offer}).
 -- Without "ids" the answers are not read: wrk itself counts those with a status of 400 or more.
 
 local spec = { header = {} }
@@ -91,6 +91,9 @@ function request()
   n = n + 1
   local row = rows[n % #rows + 1]
   row.n = n
+  -- {h}: eight hex digits in no order (a multiplicative hash of n), for values that real traffic
+  -- sends in no order, such as emails.
+  row.h = bit.tohex(bit.tobit(n * 2654435761))
   return wrk.format(spec.method, fill(target, row), spec.header, body and fill(body, row))
 end
 

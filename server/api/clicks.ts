@@ -6,7 +6,7 @@ import type { AppDeps } from '../app.js';
 import { checkAsked } from '../auth.js';
 import { BadParams, cappedRange, formatDate, paging, parseParams, reportParams, textParam, withoutEmpty } from '../params.js';
 import type { ClickRow } from '../store/types.js';
-import { success, type Api } from './index.js';
+import { successList, type Api } from './index.js';
 
 /** The most days one call reads: a month of clicks is the largest range a network's busiest
  * key reads by key within the statement timeout. */
@@ -34,9 +34,12 @@ export function clickApi(api: Api, deps: AppDeps) {
       after: p.start_after,
       ...paging(p),
     });
-    return success(c, {
-      response: { clicks: page.rows.map(clickJson), total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next },
-    });
+    return successList(
+      c,
+      (clicks) => ({ response: { clicks, total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next } }),
+      page.rows,
+      clickJson,
+    );
   });
 }
 

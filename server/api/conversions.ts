@@ -33,7 +33,7 @@ import {
   withoutEmpty,
 } from '../params.js';
 import { CONVERSION_SORTS, CONVERSION_STATUSES, type ConversionRow } from '../store/types.js';
-import { success, type Api } from './index.js';
+import { success, successList, type Api } from './index.js';
 
 const DAY = 86_400_000;
 
@@ -179,12 +179,12 @@ export function conversionApi(api: Api, deps: AppDeps) {
       after: p.start_after,
       ...paging(p),
     });
-    return success(c, {
-      total_rows: page.total,
-      total_rows_capped: page.capped,
-      next_start_after: page.next,
-      conversions: page.rows.map((row) => ({ conversion: shown(key, 'conversion', reportJson(network, row)) })),
-    });
+    return successList(
+      c,
+      (conversions) => ({ total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next, conversions }),
+      page.rows,
+      (row) => ({ conversion: shown(key, 'conversion', reportJson(network, row)) }),
+    );
   });
 }
 

@@ -6,10 +6,9 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { formatLeadId, parseLeadId } from '../conversions/record.js';
 import { checkAsked } from '../auth.js';
-import { requireAdmin } from './index.js';
 import { booleanParam, cappedRange, formatDate, paging, parseParams, reportParams, withoutEmpty } from '../params.js';
 import type { LeadRow } from '../store/types.js';
-import { success, type Api } from './index.js';
+import { requireAdmin, success, successList, type Api } from './index.js';
 
 const leadId = z
   .string()
@@ -50,14 +49,14 @@ export function leadApi(api: Api, deps: AppDeps) {
       after: p.start_after,
       ...paging(p),
     });
-    return success(c, {
-      response: {
-        leads: page.rows.map(leadJson),
-        total_rows: page.total,
-        total_rows_capped: page.capped,
-        next_start_after: page.next === null ? null : formatLeadId(page.next),
-      },
-    });
+    return successList(
+      c,
+      (leads) => ({
+        response: { leads, total_rows: page.total, total_rows_capped: page.capped, next_start_after: page.next === null ? null : formatLeadId(page.next) },
+      }),
+      page.rows,
+      leadJson,
+    );
   });
 }
 

@@ -95,7 +95,7 @@ describe.skipIf(!hasWrk)('the load generator (wrk with bench/wrk.lua)', () => {
     expect(x.answered + x.failed).toBe(x.requests);
   });
 
-  it('posts the lead template with a new {n} in every email, and reads the leadid only from a success', async () => {
+  it('posts the lead template with a new {n} and its hash {h} in every email, and reads the leadid only from a success', async () => {
     dir = mkdtempSync(join(tmpdir(), 'crumb-harness-'));
     const { url, requests } = await serve((n, _url, body) => {
       const form = new URLSearchParams(body);
@@ -112,7 +112,10 @@ describe.skipIf(!hasWrk)('the load generator (wrk with bench/wrk.lua)', () => {
     expect(forms.every((f) => [...f.keys()].length === 12 && f.get('first_name') === 'Ada' && f.get('coverage') === 'full')).toBe(true);
     const emails = forms.map((f) => f.get('email')!);
     expect(new Set(emails).size).toBe(emails.length);
-    expect(emails.every((e) => /^lead\d+@bench\.example$/.test(e) && Number(/\d+/.exec(e)![0]) > 5000)).toBe(true);
+    expect(emails.every((e) => /^[0-9a-f]{8}\.\d+@bench\.example$/.test(e) && Number(/\.(\d+)@/.exec(e)![1]) > 5000)).toBe(true);
+    // In no order: the hashes of consecutive numbers are not sorted as the numbers are.
+    const hashes = emails.map((e) => e.slice(0, 8));
+    expect(hashes).not.toEqual([...hashes].sort());
     // A refusal (code 1) carries a leadid too: it must not count.
     expect(ids(x).length).toBe(x.answered);
     expect(x.failed).toBeGreaterThan(0);

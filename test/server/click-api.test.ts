@@ -85,6 +85,33 @@ describe('GET /api/2/click.json', () => {
     expect((await clickJson(`api_key=${API_KEY}&row_limit=10000`)).body.response.clicks).toHaveLength(105);
   });
 
+  it('sends a long page a slice at a time, the event loop turning between slices, as one JSON answer', async () => {
+    t = makeApp();
+    for (let i = 0; i < 1_201; i++) await t.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}&s1=n${i}`);
+    const res = await t.get(`/api/2/click.json?api_key=${API_KEY}&row_limit=10000`);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    let ranBeforeLast = false;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      ranBeforeLast = timerRan;
+      chunks.push(r.value);
+    }
+    // 1,201 rows in slices of 500: three slices and the closing bracket.
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    expect(ranBeforeLast).toBe(true);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    expect(body.request_status).toBe('Success');
+    expect(body.response.total_rows).toBe(1_201);
+    expect(body.response.next_start_after).toBeNull();
+    // Every click once (they share one instant, so their order is the reqids').
+    expect(body.response.clicks.map((c: any) => c.sub_id_1).sort()).toEqual(Array.from({ length: 1_201 }, (_, i) => `n${i}`).sort());
+    const ids = body.response.clicks.map((c: any) => c.click_id);
+    expect(ids).toEqual([...ids].sort());
+  });
+
   it('ignores blank filters, as report tools send them (affiliate_id=&offer_id=)', async () => {
     t = makeApp();
     await t.get(`/?a=${AFF.partner}&c=${CREATIVE.lead}`);

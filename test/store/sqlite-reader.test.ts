@@ -2,6 +2,7 @@
 // store's own connection answers, and the event loop keeps turning while it runs.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite.js';
+import { sqliteReader } from '../../server/store/sqlite-reader.js';
 import type { ReportQuery, Store } from '../../server/store/types.js';
 import { tempDbPath } from '../support/app.js';
 import { click } from '../support/reports.js';
@@ -41,5 +42,26 @@ describe('the SQLite reader thread', () => {
     expect(byKey(answered)).toEqual(byKey(expected));
     // The report ran beside the event loop: other work went on meanwhile.
     expect(turns).toBeGreaterThan(0);
+  });
+});
+
+describe('the reader thread answers large results in slices', () => {
+  it('gives back every row of every statement, in order, however many slices they take', async () => {
+    const path = tempDbPath();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    const reader = sqliteReader(path);
+    try {
+      const numbers = (n: number) => ({
+        sql: 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i, printf(\'row-%d\', i) AS name FROM n',
+        params: [n],
+      });
+      const [many, one, none] = await reader.read([numbers(1_234), numbers(1), { sql: 'SELECT 1 AS i WHERE 0', params: [] }]);
+      expect(many).toEqual(Array.from({ length: 1_234 }, (_, k) => ({ i: k + 1, name: `row-${k + 1}` })));
+      expect(one).toEqual([{ i: 1, name: 'row-1' }]);
+      expect(none).toEqual([]);
+    } finally {
+      await reader.close();
+    }
   });
 });
