@@ -51,38 +51,57 @@ export interface Reader {
   close(): Promise<void>;
 }
 
-export function sqliteReader(path: string): Reader {
+/** The thread starts at the first read and ends after this long without one: a process that
+ * serves no reports does not keep a second heap and page cache for them. */
+const IDLE_MS = 60_000;
+
+export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
-  // An idle reader does not keep the process alive.
-  worker.unref();
   const waiting = new Map<number, { resolve: (slices: Uint8Array[][]) => void; reject: (error: Error) => void }>();
   let next = 0;
-  let failed: Error | null = null;
-  worker.on('message', (m: { id: number; results?: Uint8Array[][]; error?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (!w) return;
-    if (m.error !== undefined) w.reject(new Error(m.error));
-    else w.resolve(m.results!);
-  });
-  const fail = (error: Error) => {
-    failed = error;
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
+  let worker: Worker | null = null;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+
+  const start = (): Worker => {
+    const w = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
+    w.on('message', (m: { id: number; results?: Uint8Array[][]; error?: string }) => {
+      const r = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (!r) return;
+      if (m.error !== undefined) r.reject(new Error(m.error));
+      else r.resolve(m.results!);
+    });
+    // A thread that fails takes its reads with it; the next read starts another.
+    const fail = (error: Error) => {
+      if (worker === w) worker = null;
+      for (const r of waiting.values()) r.reject(error);
+      waiting.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`the SQLite reader thread stopped (exit code ${code})`)));
+    return w;
   };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`the SQLite reader thread stopped (exit code ${code})`)));
+
   return {
     async read(statements) {
-      if (failed) throw failed;
+      clearTimeout(idle);
+      const w = (worker ??= start());
       const id = next++;
       const slices = await new Promise<Uint8Array[][]>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, statements });
+        w.ref();
+        w.postMessage({ id, statements });
       }).finally(() => {
-        if (!waiting.size) worker.unref();
+        if (waiting.size || worker !== w) return;
+        // An idle reader does not keep the process alive, and ends after a while.
+        w.unref();
+        idle = setTimeout(() => {
+          if (worker === w && !waiting.size) {
+            worker = null;
+            void w.terminate();
+          }
+        }, idleMs);
+        idle.unref();
       });
       // Decoded a slice at a time, the loop free between slices to answer what is waiting.
       const results: unknown[][] = [];
@@ -97,7 +116,10 @@ export function sqliteReader(path: string): Reader {
       return results;
     },
     async close() {
-      await worker.terminate();
+      clearTimeout(idle);
+      const w = worker;
+      worker = null;
+      if (w) await w.terminate();
     },
   };
 }

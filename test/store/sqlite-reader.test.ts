@@ -1,5 +1,6 @@
 // The SQLite store's reader thread (sqlite-reader.ts): a summary report read there answers what the
 // store's own connection answers, and the event loop keeps turning while it runs.
+import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import { sqliteReader } from '../../server/store/sqlite-reader.js';
@@ -60,6 +61,32 @@ describe('the reader thread answers large results in slices', () => {
       expect(many).toEqual(Array.from({ length: 1_234 }, (_, k) => ({ i: k + 1, name: `row-${k + 1}` })));
       expect(one).toEqual([{ i: 1, name: 'row-1' }]);
       expect(none).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe('the reader thread starts when it is needed and ends when idle', () => {
+  // The process's threads, as Linux lists them.
+  const threads = () => readdirSync('/proc/self/task').length;
+
+  it.runIf(process.platform === 'linux')('starts at the first read, ends after its idle time, and starts again at the next read', async () => {
+    const path = tempDbPath();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    const before = threads();
+    const reader = sqliteReader(path, 50);
+    try {
+      const one = { sql: 'SELECT 1 AS i', params: [] };
+      expect(threads()).toBe(before);
+      expect(await reader.read([one])).toEqual([[{ i: 1 }]]);
+      const running = threads();
+      expect(running).toBeGreaterThan(before);
+      await expect.poll(threads, { timeout: 5_000 }).toBeLessThan(running);
+      const ended = threads();
+      expect(await reader.read([one])).toEqual([[{ i: 1 }]]);
+      expect(threads()).toBeGreaterThan(ended);
     } finally {
       await reader.close();
     }
