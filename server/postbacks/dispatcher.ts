@@ -73,6 +73,20 @@ export interface Dispatcher {
   /** Attempts what is due now, `concurrency` at a time and at most `limit` deliveries, and resolves
    * with how many were attempted once every outcome is logged. Needs no start(). */
   drain(limit?: number): Promise<number>;
+  /** Sends `url` once, exactly as an attempt would (the same rules, sender, redirects and
+   * timeout), and answers its outcome. No store row, no retry, nothing logged: the API's "send
+   * test" (api/postbacks.ts). Needs no start(). */
+  test(url: string): Promise<TestOutcome>;
+}
+
+/** One request's outcome, as the attempt log shows it. */
+export interface TestOutcome {
+  /** 2xx, with no error. */
+  delivered: boolean;
+  status_code: number | null;
+  latency_ms: number;
+  /** The short error class (errorClass), or null. */
+  error: string | null;
 }
 
 /** 5 s, 15 s, 45 s, 2¼ min, … ×3 each time, capped at 6 hours, give or take 10% so that a burst
@@ -178,8 +192,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
-  /** One attempt; never throws. */
-  async function attempt(delivery: DeliveryRow): Promise<void> {
+  /** One request of `url` under the timeout, as the log records it; never throws. */
+  async function once(url: string): Promise<TestOutcome & { interrupted: boolean }> {
     const controller = new AbortController();
     controllers.add(controller);
     let timedOut = false;
@@ -187,13 +201,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
-    const attempted_at = clock();
     const started = performance.now();
     let status_code: number | null = null;
     let error: string | null = null;
     let interrupted = false;
     try {
-      status_code = await deliver(delivery.url, controller.signal);
+      status_code = await deliver(url, controller.signal);
     } catch (e) {
       interrupted = !timedOut && controller.signal.aborted;
       error = timedOut ? 'timeout' : interrupted ? 'interrupted: the dispatcher stopped' : errorClass(e);
@@ -204,6 +217,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const latency_ms = Math.round(performance.now() - started);
     const delivered = error === null && status_code !== null && status_code >= 200 && status_code < 300;
+    return { delivered, status_code, latency_ms, error, interrupted };
+  }
+
+  /** One attempt of a delivery, its outcome logged and applied; never throws. */
+  async function attempt(delivery: DeliveryRow): Promise<void> {
+    const attempted_at = clock();
+    const { delivered, status_code, latency_ms, error, interrupted } = await once(delivery.url);
     const attempts = delivery.attempts + 1;
     try {
       const applied = await store.finishAttempt(
@@ -289,6 +309,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (!due.length) break;
       }
       return attempted;
+    },
+    async test(url) {
+      const { interrupted: _, ...outcome } = await once(url);
+      return outcome;
     },
   };
 }
