@@ -137,7 +137,7 @@ export function createApp(options: AppOptions) {
     testPostback: options.testPostback ?? createDispatcher({ store: options.store, targets: () => targetsOf(live.current) }).test,
     resolveHost: options.resolveHost,
     keyUses: keyUses(options.store),
-    sessions: consoleSessions(options.secret),
+    sessions: consoleSessions(options.secret, options.store),
   };
 
   const app = new Hono();

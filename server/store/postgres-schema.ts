@@ -177,6 +177,14 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status <> 'pending';
     `,
   },
+  {
+    // Console sign-out: as in sqlite-schema.ts version 7.
+    version: 7,
+    sql: `
+      CREATE TABLE ended_sessions (session_id text PRIMARY KEY, expires_at bigint NOT NULL, ended_at bigint NOT NULL);
+      CREATE INDEX ended_sessions_expiry ON ended_sessions (expires_at);
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */
