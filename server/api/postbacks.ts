@@ -17,6 +17,7 @@ import { checkAsked, forced, outOfScope, randomSecret } from '../auth.js';
 import { isHttpUrl } from '../network.js';
 import { postbackMacros } from '../conversions/record.js';
 import { checkPostbackUrl, targetsOf } from '../postbacks/address.js';
+import { TestsBusy } from '../postbacks/dispatcher.js';
 import { fillTokens } from '../tokens.js';
 import {
   BadParams,
@@ -192,7 +193,10 @@ export function postbackApi(api: Api, deps: AppDeps) {
       ]);
     }
     const url = fillTokens(postback.postback_url, sampleMacros(postback, deps.clock()), true);
-    const outcome = await deps.testPostback(url);
+    const outcome = await deps.testPostback(url).catch((e: unknown) => {
+      if (e instanceof TestsBusy) throw new HTTPException(429, { message: e.message });
+      throw e;
+    });
     return success(c, { postback_test: { postback_id, url, ...outcome } });
   });
 }

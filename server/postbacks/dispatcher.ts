@@ -57,6 +57,9 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** How long stop() lets attempts in flight finish before it interrupts them. */
   stopGraceMs?: number;
+  /** Tests (test()) in flight at once; past it test() refuses with TestsBusy. They are outside
+   * the claims' per-host limit, so this bounds what a key calling the test in a loop can open. */
+  maxTests?: number;
   /** Where unexpected errors (the store failing) are reported. */
   onError?: (error: unknown) => void;
   /** Told of an attempt whose outcome was not applied: it outlived its lease. */
@@ -117,6 +120,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perHost = Math.max(1, options.perHost ?? Math.ceil(concurrency / 4));
   const pollMs = options.pollMs ?? SECOND;
   const stopGraceMs = options.stopGraceMs ?? 5 * SECOND;
+  const maxTests = options.maxTests ?? 4;
+  let tests = 0;
   const onError = options.onError ?? ((error: unknown) => console.error('postback dispatcher:', error));
   const onLeaseLost =
     options.onLeaseLost ??
@@ -311,10 +316,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return attempted;
     },
     async test(url) {
-      const { interrupted: _, ...outcome } = await once(url);
-      return outcome;
+      if (tests >= maxTests) throw new TestsBusy(maxTests);
+      tests++;
+      try {
+        const { interrupted: _, ...outcome } = await once(url);
+        return outcome;
+      } finally {
+        tests--;
+      }
     },
   };
+}
+
+/** test() while `maxTests` tests are in flight already. */
+export class TestsBusy extends Error {
+  constructor(readonly max: number) {
+    super(`${max} postback tests are being sent already: send this one once one of them has answered`);
+  }
 }
 
 /** An attempt that got an answer and still failed: a refused or endless redirect. */

@@ -6,13 +6,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetworkFile } from '../../server/network.js';
 import { targetsOf } from '../../server/postbacks/address.js';
-import { createDispatcher, type Dispatcher } from '../../server/postbacks/dispatcher.js';
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from '../../server/postbacks/dispatcher.js';
 import { nodeSend, type NodeSendOptions } from '../../server/postbacks/node-send.js';
 import type { NewPostback } from '../../server/store/types.js';
 import { makeApp, type TestApp } from '../support/app.js';
 import { fakeInternet, startSite, type LocalSite } from '../support/internet.js';
 import { call, createKey } from '../support/keys.js';
 import { ADVERTISER, AFF, API_KEY, conversionNetworkFile, OFFER } from '../support/network.js';
+import { eventually } from '../support/receiver.js';
 
 const PUBLIC = '93.184.215.14';
 const TEST = 'affiliate_postback_test.json';
@@ -34,11 +35,11 @@ async function site() {
 
 /** An app whose "send test" is the Node entry's: a dispatcher's test() through nodeSend, with the
  * resolver and connect hook given (the real ones by default: only 127.0.0.1 is dialled then). */
-function start(file: NetworkFile, send: Omit<NodeSendOptions, 'targets'> = {}) {
+function start(file: NetworkFile, send: Omit<NodeSendOptions, 'targets'> = {}, options: Partial<DispatcherOptions> = {}) {
   let dispatcher: Dispatcher | undefined;
   const app = makeApp({ file, testPostback: (url) => dispatcher!.test(url), resolveHost: send.resolve });
   const targets = () => targetsOf(app.network.current);
-  dispatcher = createDispatcher({ store: app.store, targets, fetch: nodeSend({ targets, ...send }), timeoutMs: 2000 });
+  dispatcher = createDispatcher({ store: app.store, targets, fetch: nodeSend({ targets, ...send }), timeoutMs: 2000, ...options });
   t = app;
   return app;
 }
@@ -195,6 +196,22 @@ describe('POST affiliate_postback_test.json', () => {
     const missing = await call(app, 'POST', TEST, API_KEY, {});
     expect(missing.status).toBe(400);
     expect(missing.body.errors).toEqual([{ parameter: 'postback_id', message: expect.stringContaining('required') }]);
+  });
+
+  it('sends at most maxTests at once: one more is a 429 until one has answered', async () => {
+    const receiver = await site();
+    const app = start(network(), {}, { maxTests: 2, timeoutMs: 500 });
+    await app.network.ready;
+    const { postback_id } = await postback(app, { postback_url: `${receiver.base}/hang` });
+    const hanging = [call(app, 'POST', TEST, API_KEY, { postback_id }), call(app, 'POST', TEST, API_KEY, { postback_id })];
+    await eventually(() => receiver.open() === 2, 5000, 'two tests at the receiver');
+    const refused = await call(app, 'POST', TEST, API_KEY, { postback_id });
+    expect(refused.status).toBe(429);
+    expect(refused.body.message).toContain('2 postback tests are being sent already');
+    expect((await Promise.all(hanging)).map((a) => a.body.postback_test.error)).toEqual(['timeout', 'timeout']);
+    // Answered: room again.
+    const { postback_id: ok } = await postback(app, { postback_url: `${receiver.base}/pb` });
+    expect((await call(app, 'POST', TEST, API_KEY, { postback_id: ok })).body.postback_test.delivered).toBe(true);
   });
 
   it('refuses a browser postback: the visitor\'s browser fires those', async () => {
