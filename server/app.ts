@@ -19,7 +19,8 @@ import { ChangeRefused } from './network/change.js';
 import type { LiveNetwork } from './network/live.js';
 import { mountOps, type OpsOptions } from './ops/index.js';
 import { BadParams } from './params.js';
-import type { Resolve } from './postbacks/address.js';
+import { targetsOf, type Resolve } from './postbacks/address.js';
+import { createDispatcher, type TestOutcome } from './postbacks/dispatcher.js';
 import { keyring, webCryptoMac, type Mac, type Reqids } from './reqid.js';
 import { dJsHandler } from './routes/assets.js';
 import { clickRoutes } from './routes/click.js';
@@ -48,6 +49,10 @@ export interface AppOptions {
   country?: (c: Context) => string | undefined;
   /** Called when postbacks were queued, so a dispatcher delivers them without waiting. */
   onDeliveries?: () => void;
+  /** Sends a postback URL once for the API's "send test": the entry's dispatcher's test(), so a
+   * test goes through the sender and rules real deliveries use. Default: a dispatcher with the
+   * runtime's fetch and the network's rules (what worker.ts delivers with). */
+  testPostback?: (url: string) => Promise<TestOutcome>;
   /** The built landing-page script (dist/d.js), served at /d.js; the entry point reads it. */
   dJs?: string;
   /** Serve the demo's pages under /demo/ (the entry point does, for the built-in demo network). */
@@ -75,6 +80,7 @@ export interface AppDeps {
   clientIp: (c: Context) => string | undefined;
   country: (c: Context) => string | undefined;
   onDeliveries: () => void;
+  testPostback: (url: string) => Promise<TestOutcome>;
   resolveHost?: Resolve;
   /** API keys' last use, written at most once a minute per key. */
   keyUses: KeyUses;
@@ -128,9 +134,10 @@ export function createApp(options: AppOptions) {
     clientIp: clientIp ? (c) => normalAddress(clientIp(c)) : () => undefined,
     country: options.country ?? countryHeader,
     onDeliveries: options.onDeliveries ?? (() => {}),
+    testPostback: options.testPostback ?? createDispatcher({ store: options.store, targets: () => targetsOf(live.current) }).test,
     resolveHost: options.resolveHost,
     keyUses: keyUses(options.store),
-    sessions: consoleSessions(options.secret),
+    sessions: consoleSessions(options.secret, options.store),
   };
 
   const app = new Hono();

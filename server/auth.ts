@@ -71,6 +71,7 @@ const CALLS: Record<string, Action> = {
   'POST /affiliate_postback.json': 'postbacks.write',
   'PUT /affiliate_postback.json': 'postbacks.write',
   'DELETE /affiliate_postback.json': 'postbacks.write',
+  'POST /affiliate_postback_test.json': 'postbacks.write',
   'GET /postback_deliveries.json': 'deliveries.read',
   'GET /tracking_domains.json': 'tracking_domains.read',
   'GET /reports/summary.json': 'reports.read',

@@ -183,7 +183,7 @@ async function main() {
   const onDeliveries = () => dispatcher.wake();
   // The built-in demo serves its pages under /demo/ (their tracking origin: the one they are asked on).
   const demo = isDemo ? { api_key: DEMO_API_KEY } : undefined;
-  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, dJs, demo, resolveHost, ops, console: readConsole() });
+  const app = createApp({ store, network: live, secret, mac: nodeMac(secret), macFor: nodeMac, clientIp, onDeliveries, testPostback: (url) => dispatcher.test(url), dJs, demo, resolveHost, ops, console: readConsole() });
   dispatcher.start();
   // Removes what the network's retention_days no longer keeps, a small batch at a time.
   const retention = createRetention({

@@ -114,6 +114,8 @@ async function start(env: Env): Promise<Crumb> {
         return typeof country === 'string' ? country : undefined;
       },
       onDeliveries: () => void crumb.queued++,
+      // "Send test" goes through the same dispatcher: the same rules and the runtime's fetch.
+      testPostback: (url) => dispatcher.test(url),
       dJs,
       console: { js: consoleJs, css: consoleCss },
     }),

@@ -136,6 +136,16 @@ export function operations(): Operation[] {
     },
     { method: 'delete', path: '/affiliate_postback.json', tag: 'Postbacks', summary: 'Delete an affiliate postback', params: postbacks.idParams, example: { postback_id: '7' } },
     {
+      method: 'post',
+      path: '/affiliate_postback_test.json',
+      tag: 'Postbacks',
+      summary: 'Send a server postback once with sample macros (a test)',
+      description:
+        'Every macro filled with a sample value (reqid TEST…, money 0.00, addresses 192.0.2.x, sub ids test; the postback\'s own affiliate and offer), sent once through the same sender and address rules as a delivery. Answers postback_test: postback_id, url, delivered, status_code, latency_ms, error (a short class, never the body). Creates no conversion and no delivery, and is not in the delivery log. Inactive postbacks can be tested; browser postbacks cannot. At most 4 tests in flight at once (429 past that).',
+      params: postbacks.testParams,
+      example: { postback_id: '7' },
+    },
+    {
       method: 'get',
       path: '/postback_deliveries.json',
       tag: 'Postbacks',

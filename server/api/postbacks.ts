@@ -5,6 +5,7 @@
 //   DELETE /api/2/affiliate_postback.json    remove by postback_id
 //   GET    /api/2/postback_deliveries.json   the outbox and every attempt (ours)
 //   POST   /api/2/postback_deliveries.json   re-send a failed or cancelled delivery (ours)
+//   POST   /api/2/affiliate_postback_test.json   send a postback once with sample macros (ours)
 // `fire_on` (conversion, approval, rejection; default conversion) is ours: CAKE's documents mix
 // when a postback fires up with its type. An affiliate key manages its own postbacks (affiliate_id
 // is its own, whether sent or not) and reads its own deliveries; every read and write is scoped in
@@ -12,9 +13,12 @@
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
-import { checkAsked, forced, outOfScope } from '../auth.js';
+import { checkAsked, forced, outOfScope, randomSecret } from '../auth.js';
 import { isHttpUrl } from '../network.js';
+import { postbackMacros } from '../conversions/record.js';
 import { checkPostbackUrl, targetsOf } from '../postbacks/address.js';
+import { TestsBusy } from '../postbacks/dispatcher.js';
+import { fillTokens } from '../tokens.js';
 import {
   BadParams,
   enumParam,
@@ -28,7 +32,17 @@ import {
   type Params,
 } from '../params.js';
 import { definedOnly } from '../store/columns.js';
-import { DELIVERY_STATUSES, POSTBACK_TYPES, type Attempt, type DeliveryRow, type NewPostback, type PostbackRow, type ResendResult } from '../store/types.js';
+import {
+  DELIVERY_STATUSES,
+  POSTBACK_TYPES,
+  type Attempt,
+  type ClickRecord,
+  type ConversionRow,
+  type DeliveryRow,
+  type NewPostback,
+  type PostbackRow,
+  type ResendResult,
+} from '../store/types.js';
 import { success, type Api, type ApiEnv } from './index.js';
 import type { Context } from 'hono';
 
@@ -88,6 +102,8 @@ export const deliveryParams = z.object({
 });
 
 export const resendParams = z.object({ delivery_id: idParam });
+
+export const testParams = z.object({ postback_id: idParam });
 
 export function postbackApi(api: Api, deps: AppDeps) {
   const read = <S extends z.ZodObject>(schema: S, params: Params) => parseParams(schema, withoutEmpty(params));
@@ -160,6 +176,90 @@ export function postbackApi(api: Api, deps: AppDeps) {
       delivery: deliveryJson({ ...result.delivery, attempt_log: [] }),
     });
   });
+
+  // "Send test": the postback's URL with sample macros, sent once through the dispatcher's own
+  // sender and rules (deps.testPostback), the outcome answered here. Nothing is stored: no
+  // conversion, no delivery, no attempt in the log (a test is not a delivery, and the log stays
+  // the record of what conversions caused).
+  api.post('/affiliate_postback_test.json', async (c) => {
+    const { postback_id } = read(testParams, c.get('params'));
+    const postback = await existing(deps, c, postback_id);
+    if (postback.postback_type_id !== 1) {
+      throw new BadParams([
+        {
+          parameter: 'postback_id',
+          message: `names a browser postback (${POSTBACK_TYPES[postback.postback_type_id]}): the visitor's browser fires it on the conversion pixel, not Crumb; only a server postback (postback_type_id 1) can be sent as a test`,
+        },
+      ]);
+    }
+    const url = fillTokens(postback.postback_url, sampleMacros(postback, deps.clock()), true);
+    const outcome = await deps.testPostback(url).catch((e: unknown) => {
+      if (e instanceof TestsBusy) throw new HTTPException(429, { message: e.message });
+      throw e;
+    });
+    return success(c, { postback_test: { postback_id, url, ...outcome } });
+  });
+}
+
+/** Every macro a delivery fills (postbackMacros), with values no one could take for a real
+ * conversion: a reqid starting TEST, money 0.00, addresses from the documentation range
+ * (192.0.2.0/24), sub ids `test`; the postback's own affiliate and offer. */
+export function sampleMacros(postback: PostbackRow, now: number) {
+  const reqid = `TEST${randomSecret(28)}`;
+  const click: ClickRecord = {
+    reqid,
+    click_time: now,
+    affiliate_id: postback.affiliate_id,
+    offer_id: postback.offer_id,
+    campaign_id: 0,
+    creative_id: 0,
+    s1: 'test',
+    s2: 'test',
+    s3: 'test',
+    s4: 'test',
+    s5: 'test',
+    ip: '192.0.2.2',
+    country: null,
+    user_agent: null,
+    referrer: null,
+    tracking_domain_id: null,
+    visitor_id: null,
+    disposition: 'attributed',
+  };
+  const conversion: ConversionRow = {
+    conversion_id: 0,
+    offer_id: postback.offer_id,
+    advertiser_id: 0,
+    affiliate_id: postback.affiliate_id,
+    campaign_id: 0,
+    creative_id: 0,
+    reqid,
+    lead_id: null,
+    event_id: 0,
+    conversion_time: now,
+    click_time: now,
+    payout_cents: 0,
+    revenue_cents: 0,
+    computed_payout_cents: 0,
+    computed_revenue_cents: 0,
+    amount_cents: null,
+    status: postback.fire_on === 'rejection' ? 'rejected' : 'approved',
+    scrub_reason: null,
+    dedupe_key: null,
+    once_per_click: false,
+    transaction_id: 'TEST',
+    unique_id: null,
+    order_id: null,
+    adv1: null,
+    adv2: null,
+    adv3: null,
+    adv4: null,
+    adv5: null,
+    source: 'api',
+    ip: '192.0.2.1',
+    is_test: true,
+  };
+  return postbackMacros(conversion, click);
 }
 
 function notResent(delivery_id: number, result: Extract<ResendResult, { resent: false }>) {

@@ -81,13 +81,15 @@ export function consoleRoutes(deps: AppDeps, sessions: Sessions, assets: Console
     return c.json(describe(key, issued.csrf, issued.expires, deps.network.name));
   });
 
-  // Sign-out: the cookie is dropped; with the CSRF header, so another site cannot sign anyone out.
+  // Sign-out: the session ended in the store (every copy of the cookie refused, on every
+  // instance) and the cookie dropped; with the CSRF header, so another site cannot sign anyone out.
   app.delete('/console/session', async (c) => {
     c.header('Cache-Control', NO_STORE);
     const session = await sessions.verify(deps.network, readCookie(c, SESSION_COOKIE), deps.clock());
     if (session && !(await sameMac(c.req.header(CSRF_HEADER) ?? '', session.csrf))) {
       return c.json({ message: `Sign-out needs the ${CSRF_HEADER} header` }, 403);
     }
+    if (session) await sessions.end(session, deps.clock());
     c.header('Set-Cookie', sessionCookie(c, '', 0));
     return c.json({ signed_in: false });
   });

@@ -1,12 +1,16 @@
 // The console's session (server/ARCHITECTURE.md, "The console's session"): an API key exchanged for
-// a signed cookie that names the key, and a CSRF token bound to that cookie. Stateless: nothing is
-// written per sign-in, and every request looks the key up in the current network snapshot, so a
-// revoked key ends its sessions on every instance as soon as the snapshot has the revocation (the
-// same 2 s as the key itself, PROTOCOL.md 10). Web Crypto only (Node and Workers alike).
+// a signed cookie that names the key, and a CSRF token bound to that cookie. Nothing is written per
+// sign-in: the cookie's MAC says it is ours and whose, and every request looks the key up in the
+// current network snapshot, so a revoked key ends its sessions on every instance as soon as the
+// snapshot has the revocation (the same 2 s as the key itself, PROTOCOL.md 10). Sign-out writes the
+// session's id (the cookie's nonce) to the store's ended sessions, which every use of a cookie
+// reads (one primary-key lookup, on the console's requests only): a copy of the cookie is refused
+// at once on every instance of the database. Web Crypto only (Node and Workers alike).
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isHttps, readCookie } from '../http.js';
 import type { ApiKey, Network } from '../network.js';
+import type { Store } from '../store/types.js';
 
 export const SESSION_COOKIE = 'crumb_console';
 /** The header every cookie-authenticated API call carries: a page of another site can neither
@@ -17,6 +21,8 @@ export const SESSION_MS = 12 * 3600 * 1000;
 
 export interface Session {
   key: ApiKey;
+  /** The cookie's nonce: what sign-out records. */
+  id: string;
   /** The token the console sends back in CSRF_HEADER. */
   csrf: string;
   expires: number;
@@ -26,8 +32,10 @@ export interface Sessions {
   /** A new session for this key: the cookie's value and its CSRF token. */
   issue(key: ApiKey, now: number): Promise<{ value: string; csrf: string; expires: number }>;
   /** The session a cookie's value is, on this network at this time, or null: forged, expired, or
-   * its key revoked (or replaced by another with the same id). */
+   * its key revoked (or replaced by another with the same id), or signed out. */
   verify(network: Network, value: string | undefined, now: number): Promise<Session | null>;
+  /** Ends a session everywhere: its cookie, and every copy of it, is refused from now on. */
+  end(session: Session, now: number): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -40,7 +48,7 @@ function base64url(bytes: Uint8Array): string {
 
 /** The console's sessions, signed with a key derived from the server's secret (the reqid secret):
  * one secret to keep, and a session MAC can never be taken for a reqid MAC (another label). */
-export function consoleSessions(secret: string): Sessions {
+export function consoleSessions(secret: string, store: Pick<Store, 'endSession' | 'sessionEnded'>): Sessions {
   const key = crypto.subtle.importKey('raw', encoder.encode(`crumb console session v1\0${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = async (text: string) => base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(text))));
   // The key's hash is in what is signed, not in the cookie: a key replaced under the same id (a
@@ -69,7 +77,12 @@ export function consoleSessions(secret: string): Sessions {
       // says nothing about how much of a forgery was right.
       const expected = await signed(apiKey, expiresText, nonce);
       if (!(await sameMac(expected, given))) return null;
-      return { key: apiKey, csrf: await csrfOf(value), expires };
+      // Last, and only for a cookie of ours: a forged one costs no store read.
+      if (await store.sessionEnded(nonce)) return null;
+      return { key: apiKey, id: nonce, csrf: await csrfOf(value), expires };
+    },
+    async end(session, now) {
+      await store.endSession(session.id, session.expires, now);
     },
   };
 }

@@ -28,6 +28,9 @@ export interface RetentionOptions {
 export interface RetentionRun {
   /** Rows removed or stripped per kind. */
   removed: Record<RetentionKind, number>;
+  /** Signed-out console sessions whose cookie has expired, removed (whatever retention_days says:
+   * they are of no use once the cookie is). */
+  ended_sessions: number;
   /** True when a kind stopped at maxBatches with more left. */
   more: boolean;
 }
@@ -62,15 +65,19 @@ export function createRetention(options: RetentionOptions): Retention {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
+  const pause = () => (pauseMs > 0 ? new Promise((resolve) => setTimeout(resolve, pauseMs)) : Promise.resolve());
+
   async function pass(): Promise<RetentionRun> {
     const removed: Record<RetentionKind, number> = { clicks: 0, delivery_attempts: 0, lead_fields: 0 };
+    let ended_sessions = 0;
     let more = false;
-    const limits = cutoffs(options.network(), clock());
+    const now = clock();
+    const limits = cutoffs(options.network(), now);
     for (const kind of RETENTION_KINDS) {
       const before = limits[kind];
       if (before === undefined) continue;
       for (let i = 0; ; i++) {
-        if (stopped) return { removed, more: true };
+        if (stopped) return { removed, ended_sessions, more: true };
         if (i >= maxBatches) {
           more = true;
           break;
@@ -78,10 +85,21 @@ export function createRetention(options: RetentionOptions): Retention {
         const n = await store.retain(kind, before, batch);
         removed[kind] += n;
         if (n < batch) break;
-        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        await pause();
       }
     }
-    return { removed, more };
+    for (let i = 0; ; i++) {
+      if (stopped) return { removed, ended_sessions, more: true };
+      if (i >= maxBatches) {
+        more = true;
+        break;
+      }
+      const n = await store.pruneEndedSessions(now, batch);
+      ended_sessions += n;
+      if (n < batch) break;
+      await pause();
+    }
+    return { removed, ended_sessions, more };
   }
 
   const retention: Retention = {

@@ -57,6 +57,9 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** How long stop() lets attempts in flight finish before it interrupts them. */
   stopGraceMs?: number;
+  /** Tests (test()) in flight at once; past it test() refuses with TestsBusy. They are outside
+   * the claims' per-host limit, so this bounds what a key calling the test in a loop can open. */
+  maxTests?: number;
   /** Where unexpected errors (the store failing) are reported. */
   onError?: (error: unknown) => void;
   /** Told of an attempt whose outcome was not applied: it outlived its lease. */
@@ -73,6 +76,20 @@ export interface Dispatcher {
   /** Attempts what is due now, `concurrency` at a time and at most `limit` deliveries, and resolves
    * with how many were attempted once every outcome is logged. Needs no start(). */
   drain(limit?: number): Promise<number>;
+  /** Sends `url` once, exactly as an attempt would (the same rules, sender, redirects and
+   * timeout), and answers its outcome. No store row, no retry, nothing logged: the API's "send
+   * test" (api/postbacks.ts). Needs no start(). */
+  test(url: string): Promise<TestOutcome>;
+}
+
+/** One request's outcome, as the attempt log shows it. */
+export interface TestOutcome {
+  /** 2xx, with no error. */
+  delivered: boolean;
+  status_code: number | null;
+  latency_ms: number;
+  /** The short error class (errorClass), or null. */
+  error: string | null;
 }
 
 /** 5 s, 15 s, 45 s, 2¼ min, … ×3 each time, capped at 6 hours, give or take 10% so that a burst
@@ -103,6 +120,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perHost = Math.max(1, options.perHost ?? Math.ceil(concurrency / 4));
   const pollMs = options.pollMs ?? SECOND;
   const stopGraceMs = options.stopGraceMs ?? 5 * SECOND;
+  const maxTests = options.maxTests ?? 4;
+  let tests = 0;
   const onError = options.onError ?? ((error: unknown) => console.error('postback dispatcher:', error));
   const onLeaseLost =
     options.onLeaseLost ??
@@ -178,8 +197,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
-  /** One attempt; never throws. */
-  async function attempt(delivery: DeliveryRow): Promise<void> {
+  /** One request of `url` under the timeout, as the log records it; never throws. */
+  async function once(url: string): Promise<TestOutcome & { interrupted: boolean }> {
     const controller = new AbortController();
     controllers.add(controller);
     let timedOut = false;
@@ -187,13 +206,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
-    const attempted_at = clock();
     const started = performance.now();
     let status_code: number | null = null;
     let error: string | null = null;
     let interrupted = false;
     try {
-      status_code = await deliver(delivery.url, controller.signal);
+      status_code = await deliver(url, controller.signal);
     } catch (e) {
       interrupted = !timedOut && controller.signal.aborted;
       error = timedOut ? 'timeout' : interrupted ? 'interrupted: the dispatcher stopped' : errorClass(e);
@@ -204,6 +222,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const latency_ms = Math.round(performance.now() - started);
     const delivered = error === null && status_code !== null && status_code >= 200 && status_code < 300;
+    return { delivered, status_code, latency_ms, error, interrupted };
+  }
+
+  /** One attempt of a delivery, its outcome logged and applied; never throws. */
+  async function attempt(delivery: DeliveryRow): Promise<void> {
+    const attempted_at = clock();
+    const { delivered, status_code, latency_ms, error, interrupted } = await once(delivery.url);
     const attempts = delivery.attempts + 1;
     try {
       const applied = await store.finishAttempt(
@@ -290,7 +315,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       return attempted;
     },
+    async test(url) {
+      if (tests >= maxTests) throw new TestsBusy(maxTests);
+      tests++;
+      try {
+        const { interrupted: _, ...outcome } = await once(url);
+        return outcome;
+      } finally {
+        tests--;
+      }
+    },
   };
+}
+
+/** test() while `maxTests` tests are in flight already. */
+export class TestsBusy extends Error {
+  constructor(readonly max: number) {
+    super(`${max} postback tests are being sent already: send this one once one of them has answered`);
+  }
 }
 
 /** An attempt that got an answer and still failed: a refused or endless redirect. */

@@ -384,6 +384,19 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return new Map(results.map((r) => [r.key_id, r.last_used_at]));
     },
 
+    async endSession(session_id, expires_at, ended_at) {
+      await track(() => run(net.END_SESSION, [session_id, expires_at, ended_at]).run());
+    },
+
+    async sessionEnded(session_id) {
+      return (await run(net.SESSION_ENDED, [session_id]).first()) !== null;
+    },
+
+    async pruneEndedSessions(now, limit) {
+      const done = await track(() => run(net.PRUNE_ENDED_SESSIONS, [now, limit]).run());
+      return done.meta.changes;
+    },
+
     async postbacksFor(affiliate_id, offer_id, fire_on) {
       return (await run(STATEMENTS.postbacksFor, [affiliate_id, offer_id, fire_on]).all<PostbackRow>()).results;
     },

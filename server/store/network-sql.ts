@@ -36,6 +36,11 @@ export const API_KEYS = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM api_keys ORDE
 /** A key's last use, only ever moved forward (instances record uses in any order). */
 export const TOUCH_API_KEY = 'UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)';
 export const API_KEY_USES = 'SELECT key_id, last_used_at FROM api_keys WHERE last_used_at IS NOT NULL';
+// Console sessions signed out before their cookie expired (console/session.ts), until it would have.
+export const END_SESSION = 'INSERT INTO ended_sessions (session_id, expires_at, ended_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING';
+export const SESSION_ENDED = 'SELECT 1 AS ended FROM ended_sessions WHERE session_id = ?';
+export const PRUNE_ENDED_SESSIONS =
+  'DELETE FROM ended_sessions WHERE session_id IN (SELECT session_id FROM ended_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)';
 export const FILE_APPLIED = "SELECT key, value FROM meta WHERE key IN ('network_file_hash', 'network_file_source')";
 export const entityRows = (entity: NetworkEntity) => `SELECT data FROM ${entity} ORDER BY ${NETWORK_TABLES[entity].key}`;
 

@@ -178,7 +178,7 @@ export const migrations: { version: number; sql: string }[] = [
     `,
   },
   {
-    // Leads and conversions written with no index keyed by offer or affiliate: such an index takes
+    // Leads and conversions written with no index keyed by offer or affiliate (as in sqlite-schema.ts version 7): such an index takes
     // each new row at a random place, so on a network whose traffic is spread over thousands of
     // offers every write dirtied pages of its own in each (measured: a lead store twice as slow
     // on 10,000 offers as on one; bench/RESULTS.md). Time-ordered indexes take new rows at their
@@ -192,6 +192,14 @@ export const migrations: { version: number; sql: string }[] = [
       DROP INDEX conversions_affiliate;
       DROP INDEX leads_created;
       CREATE INDEX leads_created ON leads (created_at, affiliate_id, offer_id);
+    `,
+  },
+  {
+    // Console sign-out: as in sqlite-schema.ts version 8.
+    version: 8,
+    sql: `
+      CREATE TABLE ended_sessions (session_id text PRIMARY KEY, expires_at bigint NOT NULL, ended_at bigint NOT NULL);
+      CREATE INDEX ended_sessions_expiry ON ended_sessions (expires_at);
     `,
   },
 ];

@@ -464,6 +464,19 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return new Map(rows.map((r) => [Number(r.key_id), Number(r.last_used_at)]));
     },
 
+    async endSession(session_id, expires_at, ended_at) {
+      await track(() => sql.unsafe(net.numbered(net.END_SESSION), [session_id, expires_at, ended_at]).execute());
+    },
+
+    async sessionEnded(session_id) {
+      return (await sql.unsafe(net.numbered(net.SESSION_ENDED), [session_id])).length > 0;
+    },
+
+    async pruneEndedSessions(now, limit) {
+      const done = await track(() => sql.unsafe(net.numbered(net.PRUNE_ENDED_SESSIONS), [now, limit]).execute());
+      return done.count;
+    },
+
     async hasHistory(entity, id) {
       const q = net.historyQuery(entity, id);
       const [row] = await sql.unsafe(net.numbered(q.sql), q.params as never[]);

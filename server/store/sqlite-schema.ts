@@ -205,4 +205,13 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX leads_created ON leads (created_at, affiliate_id, offer_id);
     `,
   },
+  {
+    // Console sign-out that holds on every instance (console/session.ts): the sessions signed out
+    // before their cookie expired, by id, until it would have (the retention job removes them then).
+    version: 8,
+    sql: `
+      CREATE TABLE ended_sessions (session_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, ended_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX ended_sessions_expiry ON ended_sessions (expires_at);
+    `,
+  },
 ];

@@ -344,6 +344,20 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return new Map((prepare(net.API_KEY_USES).all() as { key_id: number; last_used_at: number }[]).map((r) => [r.key_id, r.last_used_at]));
     },
 
+    endSession(session_id, expires_at, ended_at) {
+      return write(() => {
+        prepare(net.END_SESSION).run(session_id, expires_at, ended_at);
+      }, ONE_STATEMENT);
+    },
+
+    async sessionEnded(session_id) {
+      return prepare(net.SESSION_ENDED).get(session_id) !== undefined;
+    },
+
+    pruneEndedSessions(now, limit) {
+      return write(() => prepare(net.PRUNE_ENDED_SESSIONS).run(now, limit).changes, ONE_STATEMENT);
+    },
+
     async hasHistory(entity, id) {
       // An entity nothing names is proved so by reading whole tables: on the reader thread.
       const [rows] = await readHeavy([net.historyQuery(entity, id)]);

@@ -587,6 +587,15 @@ export interface Store {
   touchApiKey(key_id: number, at: Millis): Promise<void>;
   /** Every key's last recorded use. */
   apiKeyUses(): Promise<Map<number, Millis>>;
+
+  /** Records that a console session (its id, the cookie's nonce) was signed out, kept until
+   * `expires_at`, when its cookie would have expired anyway. Again for the same id: nothing. */
+  endSession(session_id: string, expires_at: Millis, ended_at: Millis): Promise<void>;
+  /** Whether a console session was signed out (on any instance of this database). */
+  sessionEnded(session_id: string): Promise<boolean>;
+  /** Removes at most `limit` signed-out sessions whose cookie expired before `now` (the retention
+   * job); answers how many. */
+  pruneEndedSessions(now: Millis, limit: number): Promise<number>;
   /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
   hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
 

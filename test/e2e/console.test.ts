@@ -1,11 +1,14 @@
 // The console in Chromium, on the built server with the demo network (npm start): sign in with the
 // admin key, read the dashboard (numbers checked against the API), create an advertiser's offer,
 // its creative, an affiliate and a campaign, generate the tracking link and follow it (the click
-// appears in the click list), change a conversion's status, sign out; sign in with an affiliate key
-// and see only its own rows, and with an advertiser key its own pages. No console error, no CSP
+// appears in the click list), change a conversion's status, sign out (a copy of the cookie refused
+// afterwards); sign in with an affiliate key and see only its own rows, send a test of its postback
+// to a local receiver, and with an advertiser key its own pages. No console error, no CSP
 // violation, no request leaving the server.
 // Takes the README's screenshots (docs/screenshots/console-*.png; see screenshotPath).
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../server/demo/network.js';
@@ -16,6 +19,10 @@ import { api, describeChromium, launchChromium, screenshotPath, stopProcess } fr
 let server: ServerProcess | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
+/** An affiliate's server on 127.0.0.1: the URLs of the postbacks it was sent. */
+let receiver: Server | undefined;
+let receiverUrl = '';
+const received: string[] = [];
 /** Every request any page made, and every console error or CSP report. */
 const requests: string[] = [];
 const problems: string[] = [];
@@ -50,6 +57,12 @@ async function signIn(page: Page, key: string): Promise<void> {
 describeChromium('the console in Chromium', () => {
   beforeAll(async () => {
     server = await startServer(['--db', tempDbPath()]);
+    receiver = createServer((req, res) => {
+      received.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // A day's traffic: clicks on the demo link, one of them converted.
@@ -62,6 +75,8 @@ describeChromium('the console in Chromium', () => {
     await context?.close().catch(() => {});
     await browser?.close().catch(() => {});
     await stopProcess(server);
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve) ?? resolve(undefined));
   });
 
   it('is linked from / in a browser, and signs in with an API key for an HttpOnly, SameSite=Strict cookie', async () => {
@@ -228,15 +243,22 @@ describeChromium('the console in Chromium', () => {
     await page.close();
   });
 
-  it('signs out: the cookie is gone and the API no longer answers it', async () => {
+  it('signs out: the cookie is gone, and neither the browser nor a copy of its cookie is answered', async () => {
     const page = watch(await context!.newPage());
     await page.goto(`${server!.url}/console/#/dashboard`);
     await page.waitForSelector('[data-testid=sign-out]');
+    // A copy of the session taken before sign-out: the cookie and its CSRF token.
+    const copied = (await context!.cookies()).find((c) => c.name === 'crumb_console')!.value;
+    const { csrf } = await (await context!.request.get(`${server!.url}/console/session`)).json();
+    const withCopy = () => fetch(`${server!.url}/api/2/offers.json`, { headers: { cookie: `crumb_console=${copied}`, 'x-crumb-csrf': csrf } });
+    expect((await withCopy()).status).toBe(200);
     await page.click('[data-testid=sign-out]');
     await page.waitForSelector('#api-key');
     expect((await context!.cookies()).find((c) => c.name === 'crumb_console')).toBeUndefined();
     // The browser's own request context (its cookie jar): the API answers it no more.
     expect((await context!.request.get(`${server!.url}/api/2/offers.json`)).status()).toBe(401);
+    // The copy is refused too: sign-out ended the session on the server.
+    expect((await withCopy()).status).toBe(401);
     await page.close();
   });
 
@@ -265,6 +287,17 @@ describeChromium('the console in Chromium', () => {
     await expect.poll(() => page.textContent('[data-testid=postbacks-list]')).toContain('from=console');
     const listed = (await api(server!.url, 'affiliate_postback.json')).postbacks.find((p: any) => p.postback_url.includes('from=console'));
     expect(listed).toMatchObject({ affiliate_id: 67890, postback_status: 'active' });
+    // Sent as a test to the affiliate's server (a local receiver): once, with sample macros, the
+    // outcome shown in its row; no delivery logged.
+    await page.fill('[name=postback_url]', `${receiverUrl}/pb?click_id=#reqid#&payout=#price#&aff=#affid#`);
+    await page.click('.entity-form button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=postbacks-list]')).toContain(receiverUrl);
+    const tested = (await api(server!.url, 'affiliate_postback.json')).postbacks.find((p: any) => p.postback_url.startsWith(receiverUrl));
+    await page.click(`[data-testid=postbacks-list] tr:has-text("${receiverUrl}") button:has-text("Send test")`);
+    await expect.poll(() => page.textContent(`[data-testid=postback-test-${tested.postback_id}]`)).toMatch(/^delivered: HTTP 200 in \d+ ms$/);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(/^\/pb\?click_id=TEST[A-Za-z0-9]{28}&payout=0\.00&aff=67890$/);
+    expect((await api(server!.url, 'postback_deliveries.json', { postback_id: tested.postback_id })).total_rows).toBe(0);
     // Edited, then deactivated.
     await page.click(`[data-testid=postbacks-list] tr:has-text("from=console") button:has-text("Edit")`);
     await page.fill('[name=postback_url]', `${server!.url}/demo/affiliate/postback?click_id=#reqid#&from=console-edited`);

@@ -1,7 +1,8 @@
 // The console's server side (server/console/): the page under its Content-Security-Policy, sign-in
 // with an API key for a session cookie (HttpOnly, SameSite=Strict, Secure on https), the API
-// answering that cookie only with its CSRF header, sign-out, and a session ending with its key
-// (revoked) or its time (12 hours).
+// answering that cookie only with its CSRF header, sign-out (ending the session in the store, so a
+// copied cookie is refused on every instance), and a session ending with its key (revoked) or its
+// time (12 hours).
 import { afterEach, describe, expect, it } from 'vitest';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../server/console/session.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
@@ -251,5 +252,36 @@ describe('sign-out', () => {
     const line = res.headers.getSetCookie().find((l) => l.startsWith(`${SESSION_COOKIE}=`))!;
     expect(line).toMatch(new RegExp(`^${SESSION_COOKIE}=;`));
     expect(line).toContain('Max-Age=0');
+  });
+
+  it('ends the session server-side: a copy of the cookie is refused afterwards, and another session lives on', async () => {
+    open();
+    const copied = await signIn(API_KEY);
+    const other = await signIn(API_KEY);
+    expect((await withSession('/api/2/offers.json', copied.cookie!, copied.csrf)).status).toBe(200);
+    expect((await withSession('/console/session', copied.cookie!, copied.csrf, { method: 'DELETE' })).status).toBe(200);
+    // The copy still carries the cookie and its CSRF token: both are refused now.
+    const refused = await withSession('/api/2/offers.json', copied.cookie!, copied.csrf);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { message: string }).message).toContain('signed out');
+    expect(await (await withSession('/console/session', copied.cookie!)).json()).toEqual({ signed_in: false });
+    // Signing out again with the copy is harmless, and the other session is untouched.
+    expect((await withSession('/console/session', copied.cookie!, copied.csrf, { method: 'DELETE' })).status).toBe(200);
+    expect((await withSession('/api/2/offers.json', other.cookie!, other.csrf)).status).toBe(200);
+  });
+
+  it('holds on every instance of the database at once', async () => {
+    open();
+    const other = makeApp({ dbPath: t.dbPath, console: assets });
+    try {
+      await Promise.all([t.network.ready, other.network.ready]);
+      const { cookie, csrf } = await signIn(API_KEY);
+      const ask = () => other.app.request(`${ORIGIN}/api/2/offers.json`, { headers: { host: HOST, cookie: `${SESSION_COOKIE}=${cookie}`, [CSRF_HEADER]: csrf } });
+      expect((await ask()).status).toBe(200);
+      expect((await withSession('/console/session', cookie!, csrf, { method: 'DELETE' })).status).toBe(200);
+      expect((await ask()).status).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 });

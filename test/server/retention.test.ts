@@ -88,7 +88,7 @@ describe('the retention job', () => {
 
     const job = createRetention({ store: t.store, network: () => t.network.current, clock: () => t.clock.now, batch: 1, pauseMs: 0 });
     const run = await job.run();
-    expect(run).toEqual({ removed: { clicks: 1, delivery_attempts: 0, lead_fields: 1 }, more: false });
+    expect(run).toEqual({ removed: { clicks: 1, delivery_attempts: 0, lead_fields: 1 }, ended_sessions: 0, more: false });
     expect(await t.store.getClick(old.reqid)).toBeUndefined();
     expect(await t.store.getClick(young.reqid)).toBeDefined();
     const { rows } = await t.store.listLeads({ include_tests: true, offset: 0, limit: 10 });
@@ -101,7 +101,7 @@ describe('the retention job', () => {
     t.clock.now += 40 * DAY;
     await settings({ retention_days: { clicks: 30 } });
     const job = createRetention({ store: t.store, network: () => t.network.current, clock: () => t.clock.now, batch: 1, pauseMs: 0, maxBatches: 2 });
-    expect(await job.run()).toEqual({ removed: { clicks: 2, delivery_attempts: 0, lead_fields: 0 }, more: true });
+    expect(await job.run()).toEqual({ removed: { clicks: 2, delivery_attempts: 0, lead_fields: 0 }, ended_sessions: 0, more: true });
     expect((await job.run()).removed.clicks).toBe(1);
   });
 
@@ -134,6 +134,17 @@ describe('the retention job', () => {
     t.clock.now += 4000 * DAY;
     const job = createRetention({ store: t.store, network: () => t.network.current, clock: () => t.clock.now });
     expect((await job.run()).removed).toEqual({ clicks: 0, delivery_attempts: 0, lead_fields: 0 });
+  });
+});
+
+describe('the retention job and signed-out console sessions', () => {
+  it('removes a signed-out session once its cookie has expired, while the network keeps everything else', async () => {
+    await t.store.endSession('expired', t.clock.now - 1, t.clock.now - DAY);
+    await t.store.endSession('live', t.clock.now + DAY, t.clock.now);
+    const job = createRetention({ store: t.store, network: () => t.network.current, clock: () => t.clock.now, batch: 1, pauseMs: 0 });
+    expect(await job.run()).toEqual({ removed: { clicks: 0, delivery_attempts: 0, lead_fields: 0 }, ended_sessions: 1, more: false });
+    expect(await t.store.sessionEnded('expired')).toBe(false);
+    expect(await t.store.sessionEnded('live')).toBe(true);
   });
 });
 

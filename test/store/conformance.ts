@@ -1788,6 +1788,29 @@ export function storeConformance(name: string, backend: StoreBackend): void {
       });
     });
 
+    describe('console sessions signed out', () => {
+      it('are seen ended by every instance of the database, until pruned once their cookie expired', async () => {
+        const db = database();
+        const [a, b] = await Promise.all([db.open(), db.open()]);
+        expect(await b.sessionEnded('nonce-1')).toBe(false);
+        await a.endSession('nonce-1', T0 + HOUR, T0);
+        // Again (a second sign-out with a copy of the cookie): no error, nothing changes.
+        await b.endSession('nonce-1', T0 + 2 * HOUR, T0 + MINUTE);
+        await a.endSession('nonce-2', T0 + DAY, T0);
+        expect(await b.sessionEnded('nonce-1')).toBe(true);
+        expect(await b.sessionEnded('nonce-3')).toBe(false);
+        // Pruned in bounded batches, only what has expired by then (nonce-1 kept its first expiry).
+        expect(await a.pruneEndedSessions(T0 + HOUR - 1, 10)).toBe(0);
+        expect(await a.pruneEndedSessions(T0 + HOUR, 10)).toBe(1);
+        expect(await b.sessionEnded('nonce-1')).toBe(false);
+        expect(await b.sessionEnded('nonce-2')).toBe(true);
+        await a.endSession('nonce-3', T0 + DAY, T0);
+        expect(await b.pruneEndedSessions(T0 + DAY, 1)).toBe(1);
+        expect(await b.pruneEndedSessions(T0 + DAY, 1)).toBe(1);
+        expect(await b.pruneEndedSessions(T0 + DAY, 1)).toBe(0);
+      });
+    });
+
     describe('lifecycle', () => {
       it('commits on close what was queued and not yet written', async () => {
         const db = database();

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from '../../server/app.js';
+import { createApp, type AppOptions } from '../../server/app.js';
 import type { ConsoleAssets } from '../../server/console/routes.js';
 import type { DemoOptions } from '../../server/demo/pages.js';
 import type { NetworkFile } from '../../server/network.js';
@@ -58,6 +58,8 @@ export function makeApp(
     ops?: OpsOptions;
     /** The console's assets, served at /console/ (test/server/console.test.ts). */
     console?: ConsoleAssets;
+    /** The "send test" sender (a dispatcher's test(); default the app's own). */
+    testPostback?: AppOptions['testPostback'];
   } = {},
 ): TestApp {
   const dbPath = options.dbPath ?? tempDbPath();
@@ -79,6 +81,7 @@ export function makeApp(
     mac: options.mac,
     ops: options.ops,
     console: options.console,
+    testPostback: options.testPostback,
   });
   const withHost = (init: RequestInit & { ip?: string } = {}) => {
     const headers = new Headers(init.headers);

@@ -175,6 +175,24 @@ describe('the worker (workerd, D1)', () => {
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
     const offers = await fetch(`${base}/api/2/offers.json`, { headers: { cookie, 'x-crumb-csrf': session.csrf, host } });
     expect(offers.status).toBe(200);
+    // Sign-out ends the session in D1: the same cookie (a copy) is refused afterwards.
+    const out = await fetch(`${base}/console/session`, { method: 'DELETE', headers: { cookie, 'x-crumb-csrf': session.csrf, host } });
+    expect(out.status).toBe(200);
+    expect((await fetch(`${base}/api/2/offers.json`, { headers: { cookie, 'x-crumb-csrf': session.csrf, host } })).status).toBe(401);
+  });
+
+  it("sends a postback test through the runtime's fetch, with sample macros, and logs no delivery", async () => {
+    const listed = (await (await api('affiliate_postback.json', { affiliate_id: AFF.partner })).json()) as { postbacks: { postback_id: number; postback_url: string }[] };
+    const { postback_id } = listed.postbacks.find((p) => p.postback_url.startsWith(receiver.base))!;
+    const logged = async () => ((await (await api('postback_deliveries.json', { postback_id })).json()) as { total_rows: number }).total_rows;
+    const deliveriesBefore = await logged();
+    const before = receiver.requests.length;
+    const res = await fetch(`${base}/api/2/affiliate_postback_test.json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: API_KEY, postback_id }) });
+    const body = (await res.json()) as { postback_test: { delivered: boolean; status_code: number; latency_ms: number } };
+    expect(body.postback_test).toMatchObject({ delivered: true, status_code: 200, latency_ms: expect.any(Number) });
+    expect(receiver.requests.length).toBe(before + 1);
+    expect(receiver.requests[before]!.query).toEqual({ click: expect.stringMatching(/^TEST/), payout: '0.00', status: 'approved' });
+    expect(await logged()).toBe(deliveriesBefore);
   });
 
   it('delivers a postback that was pending when the runtime restarted, at the Cron trigger after its retry falls due', async () => {

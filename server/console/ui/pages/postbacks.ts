@@ -1,9 +1,41 @@
-// An affiliate's postbacks (affiliate_postback.json): the list, a new one, deactivate. An
-// affiliate key's are its own (the API forces its affiliate_id).
+// An affiliate's postbacks (affiliate_postback.json): the list, a new one, deactivate, and "send
+// test" (affiliate_postback_test.json: sent once with sample macros, its outcome shown in the row,
+// nothing stored). An affiliate key's are its own (the API forces its affiliate_id).
 import { api, showProblems, type SessionInfo } from '../api.js';
 import { field, fill, h, notice, table } from '../dom.js';
 
 type Row = Record<string, unknown>;
+
+interface TestOutcome {
+  delivered: boolean;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+/** "Send test" and, once answered, the outcome beside it: the status (or the error class) and the
+ * latency. */
+function testButton(r: Row): HTMLElement {
+  const outcome = h('span', { class: 'test-outcome', role: 'status', 'data-testid': `postback-test-${String(r.postback_id)}` });
+  const button = h('button', { type: 'button', class: 'link' }, 'Send test');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    outcome.className = 'test-outcome';
+    outcome.textContent = 'sending…';
+    try {
+      const { postback_test: t } = await api<{ postback_test: TestOutcome }>('POST', 'affiliate_postback_test.json', { postback_id: r.postback_id });
+      const what = t.error ?? (t.status_code === null ? 'no answer' : `HTTP ${t.status_code}`);
+      outcome.className = `test-outcome status ${t.delivered ? 'delivered' : 'failed'}`;
+      outcome.textContent = `${t.delivered ? 'delivered' : 'failed'}: ${what} in ${t.latency_ms} ms`;
+    } catch (e) {
+      outcome.className = 'test-outcome status failed';
+      outcome.textContent = (e as Error).message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('span', {}, button, ' ', outcome);
+}
 
 export async function postbacksPage(root: HTMLElement, session: SessionInfo): Promise<void> {
   const listBox = h('div', { class: 'list', 'data-testid': 'postbacks-list' });
@@ -82,6 +114,8 @@ export async function postbacksPage(root: HTMLElement, session: SessionInfo): Pr
                 r.postback_status === 'active'
                   ? h('button', { type: 'button', class: 'link', onclick: () => void api('PUT', 'affiliate_postback.json', { postback_id: r.postback_id, postback_status: 'inactive' }).then(load, (e: Error) => listBox.prepend(notice(e.message))) }, 'Deactivate')
                   : null,
+                // Browser postbacks are fired by the visitor's browser: there is nothing to send.
+                Number(r.postback_type_id) === 1 ? testButton(r) : null,
               ),
           },
         ],
