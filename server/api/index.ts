@@ -6,6 +6,7 @@ import type { AppDeps } from '../app.js';
 import { authenticate, outOfScope, permit } from '../auth.js';
 import { SESSION_COOKIE, sessionKey } from '../console/session.js';
 import { limitBody, readCookie } from '../http.js';
+import { yieldLoop } from '../slices.js';
 import type { ApiKey } from '../network.js';
 import { readParams, type Params } from '../params.js';
 import type { Scope } from '../store/types.js';
@@ -72,23 +73,23 @@ export function success(c: Context, body: Record<string, unknown>): Response {
 }
 
 /** Rows per slice of a streamed list: a slice is well under a millisecond of work. */
-const SLICE = 500;
+const ROWS_PER_SLICE = 500;
 const PLACE = '\u0000rows\u0000';
 
 /** A success whose list (a page of up to 10,000 rows) is shaped, serialized and sent a slice at a
  * time, the event loop free between slices: a page of megabytes never holds the loop that answers
  * clicks for more than a slice. `body` puts the list where it goes; the JSON is success's. */
 export function successList<T>(c: Context, body: (list: unknown) => Record<string, unknown>, rows: readonly T[], json: (row: T) => unknown): Response {
-  if (rows.length <= SLICE) return success(c, body(rows.map(json)));
+  if (rows.length <= ROWS_PER_SLICE) return success(c, body(rows.map(json)));
   const [head, tail] = JSON.stringify({ request_status: 'Success', ...body(PLACE) }).split(JSON.stringify(PLACE)) as [string, string];
   const encoder = new TextEncoder();
   let at = 0;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (at > 0) await yieldLoop();
-      const slice = JSON.stringify(rows.slice(at, at + SLICE).map(json)).slice(1, -1);
+      const slice = JSON.stringify(rows.slice(at, at + ROWS_PER_SLICE).map(json)).slice(1, -1);
       controller.enqueue(encoder.encode(`${at === 0 ? `${head}[` : ','}${slice}`));
-      at += SLICE;
+      at += ROWS_PER_SLICE;
       if (at >= rows.length) {
         controller.enqueue(encoder.encode(`]${tail}`));
         controller.close();
@@ -98,9 +99,6 @@ export function successList<T>(c: Context, body: (list: unknown) => Record<strin
   return c.body(stream, 200, { 'Content-Type': 'application/json' });
 }
 
-/** A turn of the event loop, so that what is waiting (clicks) runs first. Web-standard: the Workers
- * entry has no setImmediate. */
-const yieldLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The calling key, when it is an admin key; else a 403 naming the key's scope. (The middleware
  * has refused scoped keys already for every call auth.ts does not open to them.) */
