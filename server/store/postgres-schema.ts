@@ -177,6 +177,28 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status <> 'pending';
     `,
   },
+  {
+    // Summary reports by sub id: as sqlite-schema.ts version 7.
+    version: 7,
+    sql: `
+      ALTER TABLE conversions ADD COLUMN s1 text, ADD COLUMN s2 text, ADD COLUMN s3 text, ADD COLUMN s4 text, ADD COLUMN s5 text;
+      UPDATE conversions v SET s1 = c.s1, s2 = c.s2, s3 = c.s3, s4 = c.s4, s5 = c.s5 FROM clicks c WHERE c.reqid = v.reqid;
+      CREATE TABLE report_sub_ids (
+        sub integer NOT NULL, bucket bigint NOT NULL, value text NOT NULL,
+        clicks bigint NOT NULL, total_clicks bigint NOT NULL,
+        PRIMARY KEY (sub, bucket, value)
+      );
+      INSERT INTO report_sub_ids (sub, bucket, value, clicks, total_clicks)
+        SELECT n.sub, (c.click_time / 86400000) * 86400000,
+               coalesce(CASE n.sub WHEN 1 THEN c.s1 WHEN 2 THEN c.s2 WHEN 3 THEN c.s3 WHEN 4 THEN c.s4 ELSE c.s5 END, ''),
+               sum(CASE WHEN c.disposition IN ('redirect', 'pixel') THEN 1 ELSE 0 END), count(*)
+        FROM clicks c, (VALUES (1), (2), (3), (4), (5)) AS n (sub)
+        WHERE c.click_time < (SELECT folded_to FROM report_watermark WHERE id = 1)
+          AND c.offer_id IS NOT NULL AND c.affiliate_id IS NOT NULL
+          AND (c.disposition IN ('redirect', 'pixel') OR c.disposition LIKE 'repeat %')
+        GROUP BY 1, 2, 3;
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */
