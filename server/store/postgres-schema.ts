@@ -182,21 +182,23 @@ export const migrations: { version: number; sql: string }[] = [
     version: 7,
     sql: `
       ALTER TABLE conversions ADD COLUMN s1 text, ADD COLUMN s2 text, ADD COLUMN s3 text, ADD COLUMN s4 text, ADD COLUMN s5 text;
+      DROP INDEX conversions_report;
+      CREATE INDEX conversions_report ON conversions (conversion_time) INCLUDE (offer_id, affiliate_id, advertiser_id, campaign_id, creative_id, event_id, status, payout_cents, revenue_cents, is_test, reqid, s1, s2, s3, s4, s5);
       UPDATE conversions v SET s1 = c.s1, s2 = c.s2, s3 = c.s3, s4 = c.s4, s5 = c.s5 FROM clicks c WHERE c.reqid = v.reqid;
       CREATE TABLE report_sub_ids (
-        sub integer NOT NULL, bucket bigint NOT NULL, value text NOT NULL,
+        sub integer NOT NULL, level bigint NOT NULL, bucket bigint NOT NULL, value text NOT NULL,
         clicks bigint NOT NULL, total_clicks bigint NOT NULL,
-        PRIMARY KEY (sub, bucket, value)
+        PRIMARY KEY (sub, level, bucket, value)
       );
-      INSERT INTO report_sub_ids (sub, bucket, value, clicks, total_clicks)
-        SELECT n.sub, (c.click_time / 86400000) * 86400000,
+      INSERT INTO report_sub_ids (sub, level, bucket, value, clicks, total_clicks)
+        SELECT n.sub, l.level, (c.click_time / l.level) * l.level,
                coalesce(CASE n.sub WHEN 1 THEN c.s1 WHEN 2 THEN c.s2 WHEN 3 THEN c.s3 WHEN 4 THEN c.s4 ELSE c.s5 END, ''),
                sum(CASE WHEN c.disposition IN ('redirect', 'pixel') THEN 1 ELSE 0 END), count(*)
-        FROM clicks c, (VALUES (1), (2), (3), (4), (5)) AS n (sub)
+        FROM clicks c, (VALUES (1), (2), (3), (4), (5)) AS n (sub), (VALUES (86400000::bigint), (691200000)) AS l (level)
         WHERE c.click_time < (SELECT folded_to FROM report_watermark WHERE id = 1)
           AND c.offer_id IS NOT NULL AND c.affiliate_id IS NOT NULL
           AND (c.disposition IN ('redirect', 'pixel') OR c.disposition LIKE 'repeat %')
-        GROUP BY 1, 2, 3;
+        GROUP BY 1, 2, 3, 4;
     `,
   },
 ];

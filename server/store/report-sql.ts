@@ -102,6 +102,9 @@ function subOf(group: ReportGroup): number | null {
   return group.startsWith('sub_id_') ? Number(group.slice(-1)) : null;
 }
 const SUBS = [1, 2, 3, 4, 5] as const;
+/** report_sub_ids' levels: 8-day and 1-day UTC buckets (a month is three or so of the first and
+ * the days at its edges: about half the rows of days alone, measured in bench/RESULTS.md). */
+export const SUB_LEVELS = [8 * 86_400_000, 86_400_000] as const;
 
 export interface Span {
   level: number;
@@ -134,14 +137,14 @@ export function spans(a: number, b: number, widths: readonly number[]): Span[] {
 export function rollupPlan(q: ReportQuery, folded_to: number): RollupPlan {
   const raw = { spans: [], tail: q.from };
   if (subOf(q.group_by) !== null) {
-    // report_sub_ids holds whole UTC days of the network's clicks, no other key: any filter or
-    // scope reads raw. Its days are read between the first and the last UTC midnight of the range
-    // (and before the watermark); the hours at either edge are read raw.
+    // report_sub_ids holds whole UTC days (and 8-day blocks) of the network's clicks, no other
+    // key: any filter or scope reads raw. Its buckets are read between the first and the last UTC
+    // midnight of the range (and before the watermark); the hours at either edge are read raw.
     const filtered = [q.offer_id, q.affiliate_id, q.advertiser_id, q.campaign_id, q.creative_id, q.country, q.scope?.affiliate_id, q.scope?.advertiser_id].some((f) => f !== undefined);
     const lo = Math.ceil(q.from / DAY_MS) * DAY_MS;
     const hi = Math.floor(Math.min(q.to, folded_to) / DAY_MS) * DAY_MS;
     if (filtered || hi <= lo) return raw;
-    return { spans: [{ level: DAY_MS, lo, hi }], tail: hi, ...(lo > q.from ? { head: lo } : {}) };
+    return { spans: spans(lo, hi, SUB_LEVELS), tail: hi, ...(lo > q.from ? { head: lo } : {}) };
   }
   if (!ROLLUP_GROUPS.has(q.group_by) || q.creative_id !== undefined || q.country !== undefined) return raw;
   const end = Math.min(q.to, folded_to);
@@ -168,15 +171,15 @@ export function foldStatements(from: number, to: number, range: KeyRange, waterm
   if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
   if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
   c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
-  // Each sub id per UTC day ('' for none), one statement per sub id.
-  const subs = SUBS.map((n) => ({
-    sql: `INSERT INTO report_sub_ids (sub, bucket, value, clicks, total_clicks)
-          SELECT ${n}, (c.click_time / ${DAY_MS}) * ${DAY_MS}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
-          FROM clicks c ${c.sql} GROUP BY 2, 3
-          ON CONFLICT (sub, bucket, value)
+  // Each sub id per level's bucket ('' for none), one statement per sub id and level.
+  const subs = SUBS.flatMap((n) => SUB_LEVELS.map((w) => ({
+    sql: `INSERT INTO report_sub_ids (sub, level, bucket, value, clicks, total_clicks)
+          SELECT ${n}, ${w}, (c.click_time / ${w}) * ${w}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+          FROM clicks c ${c.sql} GROUP BY 3, 4
+          ON CONFLICT (sub, level, bucket, value)
           DO UPDATE SET clicks = report_sub_ids.clicks + excluded.clicks, total_clicks = report_sub_ids.total_clicks + excluded.total_clicks`,
     params: c.params,
-  }));
+  })));
   return {
     claim: { sql: 'UPDATE report_watermark SET folded_to = ? WHERE id = 1 AND folded_to = ?', params: [to, watermark] },
     // Per level: the rows per offer, affiliate and campaign; and the level's totals (level -width,
@@ -251,15 +254,18 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: RollupP
     if (headRange.lo !== undefined) h.add('c.reqid >= ?', headRange.lo);
     if (headRange.hi !== undefined) h.add('c.reqid < ?', headRange.hi);
     h.add('c.click_time >= ?', q.from).add('c.click_time < ?', plan.head ?? q.from).add('c.offer_id IS NOT NULL').add(COUNTED);
-    const span = plan.spans[0]!;
+    const parts = plan.spans.map((span) => ({
+      sql: "SELECT NULLIF(r.value, '') AS k, r.clicks AS u, r.total_clicks AS t FROM report_sub_ids r WHERE r.sub = ? AND r.level = ? AND r.bucket >= ? AND r.bucket < ?",
+      params: [sub, span.level, span.lo, span.hi],
+    }));
     const raw = (w: Where) => `SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${w.sql}`;
     clicks = {
       sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (
-              SELECT NULLIF(r.value, '') AS k, r.clicks AS u, r.total_clicks AS t FROM report_sub_ids r WHERE r.sub = ? AND r.bucket >= ? AND r.bucket < ?
+              ${parts.map((p) => p.sql).join('\n              UNION ALL ')}
               UNION ALL ${raw(c)}
               ${plan.head === undefined ? '' : `UNION ALL ${raw(h)}`}
             ) AS x GROUP BY k`,
-      params: [sub, span.lo, span.hi, ...c.params, ...(plan.head === undefined ? [] : h.params)],
+      params: [...parts.flatMap((p) => p.params), ...c.params, ...(plan.head === undefined ? [] : h.params)],
     };
   } else if (plan.spans.length) {
     const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');

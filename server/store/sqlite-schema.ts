@@ -191,9 +191,10 @@ export const migrations: { version: number; sql: string }[] = [
   {
     // Summary reports by sub id (issue 15): conversions carry their click's sub ids (so that a
     // report by sub id is not a join of the conversions to their clicks), filled in for the
-    // conversions recorded before; and the clicks' sub ids folded per UTC day behind the same
-    // watermark as report_clicks (report-sql.ts), '' standing for none (the click path never
-    // stores an empty sub id: spillSubIds makes it null).
+    // conversions recorded before, and the conversions' covering index holds them; and the
+    // clicks' sub ids folded per UTC day and per 8 UTC days behind the same watermark as
+    // report_clicks (report-sql.ts), '' standing for none (the click path never stores an empty
+    // sub id: spillSubIds makes it null). The clicks already behind the watermark are folded here.
     version: 7,
     sql: `
       ALTER TABLE conversions ADD COLUMN s1 TEXT;
@@ -201,23 +202,24 @@ export const migrations: { version: number; sql: string }[] = [
       ALTER TABLE conversions ADD COLUMN s3 TEXT;
       ALTER TABLE conversions ADD COLUMN s4 TEXT;
       ALTER TABLE conversions ADD COLUMN s5 TEXT;
+      DROP INDEX conversions_report;
+      CREATE INDEX conversions_report ON conversions (conversion_time, offer_id, affiliate_id, advertiser_id, campaign_id, creative_id, event_id, status, payout_cents, revenue_cents, is_test, reqid, s1, s2, s3, s4, s5);
       UPDATE conversions SET (s1, s2, s3, s4, s5) = (SELECT c.s1, c.s2, c.s3, c.s4, c.s5 FROM clicks c WHERE c.reqid = conversions.reqid) WHERE reqid IS NOT NULL;
       CREATE TABLE report_sub_ids (
-        sub INTEGER NOT NULL, bucket INTEGER NOT NULL, value TEXT NOT NULL,
+        sub INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, value TEXT NOT NULL,
         clicks INTEGER NOT NULL, total_clicks INTEGER NOT NULL,
-        PRIMARY KEY (sub, bucket, value)
+        PRIMARY KEY (sub, level, bucket, value)
       ) WITHOUT ROWID;
-      -- The sub ids of clicks already folded: a day at a time would be as good, but a migration
-      -- is one statement list; the watermark stays where it was.
-      INSERT INTO report_sub_ids (sub, bucket, value, clicks, total_clicks)
-        SELECT n.sub, (c.click_time / 86400000) * 86400000,
+      INSERT INTO report_sub_ids (sub, level, bucket, value, clicks, total_clicks)
+        SELECT n.sub, l.level, (c.click_time / l.level) * l.level,
                coalesce(CASE n.sub WHEN 1 THEN c.s1 WHEN 2 THEN c.s2 WHEN 3 THEN c.s3 WHEN 4 THEN c.s4 ELSE c.s5 END, ''),
                sum(CASE WHEN c.disposition IN ('redirect', 'pixel') THEN 1 ELSE 0 END), count(*)
-        FROM clicks c, (SELECT 1 AS sub UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) n
+        FROM clicks c, (SELECT 1 AS sub UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) n,
+             (SELECT 86400000 AS level UNION ALL SELECT 691200000) l
         WHERE c.click_time < (SELECT folded_to FROM report_watermark WHERE id = 1)
           AND c.offer_id IS NOT NULL AND c.affiliate_id IS NOT NULL
           AND (c.disposition IN ('redirect', 'pixel') OR c.disposition LIKE 'repeat %')
-        GROUP BY 1, 2, 3;
+        GROUP BY 1, 2, 3, 4;
     `,
   },
 ];
