@@ -104,7 +104,7 @@ function subOf(group: ReportGroup): number | null {
 const SUBS = [1, 2, 3, 4, 5] as const;
 /** report_sub_ids' levels: 8-day and 1-day UTC buckets (a month is three or so of the first and
  * the days at its edges: about half the rows of days alone, measured in bench/RESULTS.md). */
-export const SUB_LEVELS = [8 * 86_400_000, 86_400_000] as const;
+export const SUB_LEVELS = [8 * DAY_MS, DAY_MS] as const;
 
 export interface Span {
   level: number;
