@@ -43,6 +43,7 @@ async function main() {
     ['by affiliate', { group_by: 'affiliate' }],
     ['by sub_id_1', { group_by: 'sub_id_1' }],
     ['by sub_id_1, one affiliate', { group_by: 'sub_id_1', affiliate_id: '2000' }],
+    ['by sub_id_1, America/New_York', { group_by: 'sub_id_1', time_zone: 'America/New_York' }],
     ['by day, America/New_York', { group_by: 'day', time_zone: 'America/New_York' }],
     ['by day, Asia/Kolkata', { group_by: 'day', time_zone: 'Asia/Kolkata' }],
     ['by hour, last day', { group_by: 'hour', start_date: range.end_date }],

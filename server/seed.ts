@@ -128,6 +128,9 @@ export interface SeedConversion {
   computed_payout_cents: number;
   computed_revenue_cents: number;
   status: 'approved' | 'pending' | 'rejected';
+  /** Its click's sub ids, as conversion.json records them. */
+  s1: string | null;
+  s2: string | null;
 }
 
 export interface BulkWriter {
@@ -200,6 +203,8 @@ export async function seedTraffic(options: SeedOptions, network: ReturnType<type
           computed_payout_cents: p,
           computed_revenue_cents: r,
           status,
+          s1: click.s1,
+          s2: click.s2,
         });
       };
       if (rand() < 0.031) add(0, payout, revenue);
@@ -225,13 +230,13 @@ export async function seedTraffic(options: SeedOptions, network: ReturnType<type
 }
 
 const CLICK_COLUMNS = ['reqid', 'click_time', 'affiliate_id', 'offer_id', 'campaign_id', 'creative_id', 's1', 's2', 's3', 's4', 's5', 'ip', 'country', 'user_agent', 'referrer', 'tracking_domain_id', 'visitor_id', 'disposition'] as const;
-const CONVERSION_COLUMNS = ['offer_id', 'advertiser_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'event_id', 'conversion_time', 'click_time', 'payout_cents', 'revenue_cents', 'computed_payout_cents', 'computed_revenue_cents', 'status'] as const;
+const CONVERSION_COLUMNS = ['offer_id', 'advertiser_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'event_id', 'conversion_time', 'click_time', 'payout_cents', 'revenue_cents', 'computed_payout_cents', 'computed_revenue_cents', 'status', 's1', 's2'] as const;
 const CONVERSION_FIXED = { source: 'api', is_test: false, once_per_click: false, amount_cents: null, lead_id: null } as const;
 
 /** The seed writes clicks in the past, behind the rollups' watermark: the rollups are emptied and
  * folded again from the first click (by the seed, or by the server's job with --no-fold). Seed a
  * store no server is running on. */
-const RESET_ROLLUPS = 'DELETE FROM report_clicks; UPDATE report_watermark SET folded_to = 0 WHERE id = 1';
+const RESET_ROLLUPS = 'DELETE FROM report_clicks; DELETE FROM report_sub_ids; UPDATE report_watermark SET folded_to = 0 WHERE id = 1';
 
 async function sqliteWriter(path: string): Promise<BulkWriter> {
   const { default: Database } = await import('better-sqlite3');

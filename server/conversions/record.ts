@@ -141,6 +141,11 @@ export async function prepareConversion(deps: ConversionDeps, input: ConversionI
     adv3: adv[2] ?? null,
     adv4: adv[3] ?? null,
     adv5: adv[4] ?? null,
+    s1: click?.s1 ?? null,
+    s2: click?.s2 ?? null,
+    s3: click?.s3 ?? null,
+    s4: click?.s4 ?? null,
+    s5: click?.s5 ?? null,
     source: input.source,
     // The suppression check above read the address as it came.
     ip: storedIp(network, input.ip) ?? null,

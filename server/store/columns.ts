@@ -16,7 +16,7 @@ export const LEAD_COLUMNS = [
 export const CONVERSION_COLUMNS = [
   'offer_id', 'advertiser_id', 'affiliate_id', 'campaign_id', 'creative_id', 'reqid', 'lead_id', 'event_id',
   'conversion_time', 'click_time', 'payout_cents', 'revenue_cents', 'computed_payout_cents', 'computed_revenue_cents',
-  'amount_cents', 'status', 'scrub_reason', 'dedupe_key', 'once_per_click', 'transaction_id', 'unique_id', 'order_id', 'adv1', 'adv2', 'adv3', 'adv4', 'adv5', 'source', 'ip',
+  'amount_cents', 'status', 'scrub_reason', 'dedupe_key', 'once_per_click', 'transaction_id', 'unique_id', 'order_id', 'adv1', 'adv2', 'adv3', 'adv4', 'adv5', 's1', 's2', 's3', 's4', 's5', 'source', 'ip',
   'is_test',
 ] as const satisfies readonly (keyof NewConversion)[];
 

@@ -202,6 +202,23 @@ export const migrations: { version: number; sql: string }[] = [
       CREATE INDEX ended_sessions_expiry ON ended_sessions (expires_at);
     `,
   },
+  {
+    // Summary reports by sub id: as sqlite-schema.ts version 9.
+    version: 9,
+    sql: `
+      ALTER TABLE conversions ADD COLUMN s1 text, ADD COLUMN s2 text, ADD COLUMN s3 text, ADD COLUMN s4 text, ADD COLUMN s5 text;
+      DROP INDEX conversions_report;
+      CREATE INDEX conversions_report ON conversions (conversion_time) INCLUDE (offer_id, affiliate_id, advertiser_id, campaign_id, creative_id, event_id, status, payout_cents, revenue_cents, is_test, reqid, s1, s2, s3, s4, s5);
+      UPDATE conversions v SET s1 = c.s1, s2 = c.s2, s3 = c.s3, s4 = c.s4, s5 = c.s5 FROM clicks c WHERE c.reqid = v.reqid;
+      CREATE TABLE report_sub_ids (
+        sub integer NOT NULL, level bigint NOT NULL, bucket bigint NOT NULL, value text NOT NULL,
+        clicks bigint NOT NULL, total_clicks bigint NOT NULL,
+        PRIMARY KEY (sub, level, bucket, value)
+      );
+      DELETE FROM report_clicks;
+      UPDATE report_watermark SET folded_to = 0 WHERE id = 1;
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

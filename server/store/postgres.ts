@@ -573,8 +573,10 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return reading(async (tx) => {
         const [mark] = await tx.unsafe(report.WATERMARK);
         const plan = report.rollupPlan(q, Number(mark!.folded_to));
-        const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
-        const s = report.summaryStatements(q, range, plan);
+        const any = async (lo: string, hi: string) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0;
+        const range = await clickKeyRange(plan.tail, q.to, any);
+        const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
+        const s = report.summaryStatements(q, range, plan, head);
         const [clicks, conversions] = await Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
         return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
       });

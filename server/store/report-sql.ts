@@ -49,12 +49,13 @@ function keys(group: ReportGroup, zone: ReportQuery['zone']): { click: string; c
     // (as conversions.json and the advertiser key's scope read it).
     case 'advertiser':
       return { click: '(SELECT o.advertiser_id FROM offers o WHERE o.offer_id = c.offer_id)', conversion: 'v.advertiser_id + 0', needsClick: false };
-    // A conversion's country and sub ids are its click's.
+    // A conversion's country is its click's; its sub ids are its click's too, copied onto it when
+    // it was recorded (migration 7), so that a report by sub id reads no click for them.
     case 'country':
       return { click: 'c.country', conversion: 'c.country', needsClick: true };
     default: {
-      const column = `c.s${group.slice(-1)}`;
-      return { click: column, conversion: column, needsClick: true };
+      const n = subOf(group)!;
+      return { click: `c.s${n}`, conversion: `v.s${n}`, needsClick: false };
     }
   }
 }
@@ -96,10 +97,28 @@ export const LEVELS = [DAY_MS, HOUR_MS, QUARTER] as const;
  * reads the raw clicks. */
 const ROLLUP_GROUPS = new Set<ReportGroup>(['day', 'hour', 'offer', 'affiliate', 'campaign', 'advertiser']);
 
+/** The sub id a group names (1 to 5), or null. */
+function subOf(group: ReportGroup): number | null {
+  return group.startsWith('sub_id_') ? Number(group.slice(-1)) : null;
+}
+const SUBS = [1, 2, 3, 4, 5] as const;
+/** report_sub_ids' levels: 8-day and 1-day UTC buckets (a month is three or so of the first and
+ * the days at its edges: about half the rows of days alone, measured in bench/RESULTS.md). */
+export const SUB_LEVELS = [8 * DAY_MS, DAY_MS] as const;
+
 export interface Span {
   level: number;
   lo: number;
   hi: number;
+}
+
+/** Where a report reads the rollups and where the raw clicks: `spans` before the watermark, raw
+ * from `tail` to the report's end, and (sub ids in a zone whose day is not a UTC day) raw from the
+ * report's start to `head` too. */
+export interface RollupPlan {
+  spans: Span[];
+  tail: number;
+  head?: number;
 }
 
 /** [a, b) (quarter-aligned) as the fewest whole buckets of the widths given, largest first. */
@@ -115,8 +134,18 @@ export function spans(a: number, b: number, widths: readonly number[]): Span[] {
 
 /** Where a report reads the rollup (`spans`, before the watermark) and where the raw clicks
  * (from `tail`): all raw when the rollup cannot cut the report's groups exactly. */
-export function rollupPlan(q: ReportQuery, folded_to: number): { spans: Span[]; tail: number } {
+export function rollupPlan(q: ReportQuery, folded_to: number): RollupPlan {
   const raw = { spans: [], tail: q.from };
+  if (subOf(q.group_by) !== null) {
+    // report_sub_ids holds whole UTC days (and 8-day blocks) of the network's clicks, no other
+    // key: any filter or scope reads raw. Its buckets are read between the first and the last UTC
+    // midnight of the range (and before the watermark); the hours at either edge are read raw.
+    const filtered = [q.offer_id, q.affiliate_id, q.advertiser_id, q.campaign_id, q.creative_id, q.country, q.scope?.affiliate_id, q.scope?.advertiser_id].some((f) => f !== undefined);
+    const lo = Math.ceil(q.from / DAY_MS) * DAY_MS;
+    const hi = Math.floor(Math.min(q.to, folded_to) / DAY_MS) * DAY_MS;
+    if (filtered || hi <= lo) return raw;
+    return { spans: spans(lo, hi, SUB_LEVELS), tail: hi, ...(lo > q.from ? { head: lo } : {}) };
+  }
   if (!ROLLUP_GROUPS.has(q.group_by) || q.creative_id !== undefined || q.country !== undefined) return raw;
   const end = Math.min(q.to, folded_to);
   if (end <= q.from || q.from % QUARTER !== 0 || end % QUARTER !== 0) return raw;
@@ -142,6 +171,15 @@ export function foldStatements(from: number, to: number, range: KeyRange, waterm
   if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
   if (range.hi !== undefined) c.add('c.reqid < ?', range.hi);
   c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
+  // Each sub id per level's bucket ('' for none), one statement per sub id and level.
+  const subs = SUBS.flatMap((n) => SUB_LEVELS.map((w) => ({
+    sql: `INSERT INTO report_sub_ids (sub, level, bucket, value, clicks, total_clicks)
+          SELECT ${n}, ${w}, (c.click_time / ${w}) * ${w}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+          FROM clicks c ${c.sql} GROUP BY 3, 4
+          ON CONFLICT (sub, level, bucket, value)
+          DO UPDATE SET clicks = report_sub_ids.clicks + excluded.clicks, total_clicks = report_sub_ids.total_clicks + excluded.total_clicks`,
+    params: c.params,
+  })));
   return {
     claim: { sql: 'UPDATE report_watermark SET folded_to = ? WHERE id = 1 AND folded_to = ?', params: [to, watermark] },
     // Per level: the rows per offer, affiliate and campaign; and the level's totals (level -width,
@@ -157,7 +195,7 @@ export function foldStatements(from: number, to: number, range: KeyRange, waterm
             ON CONFLICT (level, bucket, offer_id, affiliate_id, campaign_id)
             DO UPDATE SET clicks = report_clicks.clicks + excluded.clicks, total_clicks = report_clicks.total_clicks + excluded.total_clicks`,
       params: c.params,
-    })),
+    })).concat(subs),
   };
 }
 
@@ -179,10 +217,12 @@ export interface ReportStatements {
   conversions: Statement;
 }
 
-/** The report's two statements. `range`: the key range of [from, to) over clicks (reqid.ts
- * clickKeyRange, found by the caller), so that the time range is a range of the primary key. */
-export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans: Span[]; tail: number } = { spans: [], tail: q.from }): ReportStatements {
+/** The report's two statements. `range`: the key range of [plan.tail, to) over clicks (reqid.ts
+ * clickKeyRange, found by the caller), so that the time range is a range of the primary key;
+ * `headRange` that of [from, plan.head) when the plan has a head. */
+export function summaryStatements(q: ReportQuery, range: KeyRange, plan: RollupPlan = { spans: [], tail: q.from }, headRange: KeyRange = {}): ReportStatements {
   const key = keys(q.group_by, q.zone);
+  const sub = subOf(q.group_by);
 
   const c = new Where();
   if (range.lo !== undefined) c.add('c.reqid >= ?', range.lo);
@@ -208,7 +248,26 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: { spans
           FROM clicks c ${c.sql} GROUP BY k`,
     params: c.params,
   };
-  if (plan.spans.length) {
+  if (plan.spans.length && sub !== null) {
+    // The sub id's days (rollupPlan asked no filter), the raw tail and the raw head.
+    const h = new Where();
+    if (headRange.lo !== undefined) h.add('c.reqid >= ?', headRange.lo);
+    if (headRange.hi !== undefined) h.add('c.reqid < ?', headRange.hi);
+    h.add('c.click_time >= ?', q.from).add('c.click_time < ?', plan.head ?? q.from).add('c.offer_id IS NOT NULL').add(COUNTED);
+    const parts = plan.spans.map((span) => ({
+      sql: "SELECT NULLIF(r.value, '') AS k, r.clicks AS u, r.total_clicks AS t FROM report_sub_ids r WHERE r.sub = ? AND r.level = ? AND r.bucket >= ? AND r.bucket < ?",
+      params: [sub, span.level, span.lo, span.hi],
+    }));
+    const raw = (w: Where) => `SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${w.sql}`;
+    clicks = {
+      sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (
+              ${parts.map((p) => p.sql).join('\n              UNION ALL ')}
+              UNION ALL ${raw(c)}
+              ${plan.head === undefined ? '' : `UNION ALL ${raw(h)}`}
+            ) AS x GROUP BY k`,
+      params: [...parts.flatMap((p) => p.params), ...c.params, ...(plan.head === undefined ? [] : h.params)],
+    };
+  } else if (plan.spans.length) {
     const rollupKey = key.click.replaceAll('c.click_time', 'r.bucket').replaceAll('c.campaign_id', 'NULLIF(r.campaign_id, 0)').replaceAll('c.', 'r.');
     // One SELECT per span, so that each is a range of the primary key (an OR of them is not).
     // Days and hours of the whole network read the levels' totals.

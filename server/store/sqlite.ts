@@ -366,8 +366,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     async summaryReport(q) {
       const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
-      const range = await clickKeyRange(plan.tail, q.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
-      const s = report.summaryStatements(q, range, plan);
+      const any = async (lo: string, hi: string) => sql.anyClick.get(lo, hi) !== undefined;
+      const range = await clickKeyRange(plan.tail, q.to, any);
+      const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
+      const s = report.summaryStatements(q, range, plan, head);
       const [clicks, conversions] = await readHeavy([s.clicks, s.conversions]);
       return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
     },

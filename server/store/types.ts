@@ -196,6 +196,13 @@ export interface NewConversion {
   adv3: string | null;
   adv4: string | null;
   adv5: string | null;
+  /** Its click's sub ids (null without a click), kept so that a report by sub id reads the
+   * conversions alone, never joined to their clicks (report-sql.ts). */
+  s1: string | null;
+  s2: string | null;
+  s3: string | null;
+  s4: string | null;
+  s5: string | null;
   source: ConversionSource;
   ip: string | null;
   is_test: boolean;

@@ -20,7 +20,7 @@ function conversion(unique_id: string) {
     offer_id: 12345, advertiser_id: 5, affiliate_id: 67890, campaign_id: null, creative_id: null, reqid: null, lead_id: null,
     event_id: 0, conversion_time: Date.now(), click_time: null, payout_cents: 1800, revenue_cents: 2200, computed_payout_cents: 1800, computed_revenue_cents: 2200, amount_cents: null,
     status: 'approved' as const, scrub_reason: null, dedupe_key: unique_id, once_per_click: false, transaction_id: null, unique_id, order_id: null,
-    adv1: null, adv2: null, adv3: null, adv4: null, adv5: null, source: 'api' as const, ip: null, is_test: false,
+    adv1: null, adv2: null, adv3: null, adv4: null, adv5: null, s1: null, s2: null, s3: null, s4: null, s5: null, source: 'api' as const, ip: null, is_test: false,
   };
 }
 

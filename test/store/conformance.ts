@@ -123,6 +123,11 @@ function makeConversion(change: Partial<NewConversion> = {}): NewConversion {
     adv3: null,
     adv4: null,
     adv5: null,
+    s1: null,
+    s2: null,
+    s3: null,
+    s4: null,
+    s5: null,
     source: 'api',
     ip: '203.0.113.9',
     is_test: false,
@@ -1880,9 +1885,10 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         const c3 = await makeClick(T0 + 13 * HOUR, { affiliate_id: 4242, offer_id: 666, campaign_id: 9, creative_id: 8, s1: 'b', country: 'DE', disposition: 'pixel' });
         const refused = await makeClick(T0 + 2 * MINUTE, { affiliate_id: null, offer_id: null, campaign_id: null, creative_id: null, disposition: 'unknown creative' });
         for (const c of [c1, c2, c3, refused]) await store.recordClick(c);
-        await store.insertConversion(makeConversion({ reqid: c1.reqid, conversion_time: T0 + 10 * MINUTE }), none);
-        await store.insertConversion(makeConversion({ reqid: c1.reqid, event_id: 7, payout_cents: 50, revenue_cents: 100, conversion_time: T0 + 12 * HOUR }), none);
-        const pending = { reqid: c3.reqid, offer_id: 666, advertiser_id: 6, affiliate_id: 4242, campaign_id: 9, creative_id: 8, status: 'pending' as const, payout_cents: 0, revenue_cents: 0 };
+        // A conversion carries its click's sub ids, as conversions/record.ts writes it.
+        await store.insertConversion(makeConversion({ reqid: c1.reqid, s1: 'a', conversion_time: T0 + 10 * MINUTE }), none);
+        await store.insertConversion(makeConversion({ reqid: c1.reqid, s1: 'a', event_id: 7, payout_cents: 50, revenue_cents: 100, conversion_time: T0 + 12 * HOUR }), none);
+        const pending = { reqid: c3.reqid, s1: 'b', offer_id: 666, advertiser_id: 6, affiliate_id: 4242, campaign_id: 9, creative_id: 8, status: 'pending' as const, payout_cents: 0, revenue_cents: 0 };
         await store.insertConversion(makeConversion({ ...pending, conversion_time: T0 + 14 * HOUR }), none);
         await store.insertConversion(makeConversion({ ...pending, status: 'rejected', conversion_time: T0 + 14 * HOUR }), none);
         await store.insertConversion(makeConversion({ ...pending, status: 'approved', is_test: true, conversion_time: T0 + 14 * HOUR }), none);
@@ -1900,7 +1906,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           666: [1, 1, 1, 0, 0, 1, 1, 0, 0],
         });
         expect(table(await store.summaryReport({ ...base, group_by: 'advertiser' }))).toEqual({ 5: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 6: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
-        // A conversion's sub ids and country are its click's.
+        // A conversion's sub ids are those it carries (its click's); its country is its click's.
         expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_1' }))).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
         expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_2' }))).toEqual({ null: [2, 3, 2, 1, 2, 1, 1, 1850, 2300] });
         expect(table(await store.summaryReport({ ...base, group_by: 'country', country: 'DE' }))).toEqual({ DE: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
@@ -1933,6 +1939,9 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           { ...base, group_by: 'advertiser' as const, scope: { advertiser_id: 6 } },
           { ...base, group_by: 'campaign' as const, affiliate_id: 67890 },
           { ...base, from: T0 - 5.5 * HOUR, to: T0 + 18.5 * HOUR, group_by: 'affiliate' as const },
+          // Sub ids: whole UTC days from report_sub_ids, the hours before the first midnight raw.
+          { ...base, group_by: 'sub_id_1' as const },
+          { ...base, group_by: 'sub_id_1' as const, affiliate_id: 4242 },
         ];
         const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
         const raw = await answers();
@@ -1941,6 +1950,28 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(await answers()).toEqual(raw);
         while ((await store.foldReports(T0 + 3 * DAY, DAY)) !== null);
         expect(await answers()).toEqual(raw);
+      });
+
+      it('reads the sub ids of whole days and 8-day blocks before the watermark, the rest raw: the same numbers at every watermark', async () => {
+        const store = await fresh();
+        // A click a day for 30 days, sub ids a, b, none in turn, some repeats; a conversion every third day.
+        for (let d = 0; d < 30; d++) {
+          const c = await makeClick(T0 + d * DAY, { s1: ['a', 'b', null][d % 3]!, s2: d % 2 ? 'x' : null, disposition: d % 5 === 4 ? 'repeat -' : 'redirect' });
+          await store.recordClick(c);
+          if (d % 3 === 0) await store.insertConversion(makeConversion({ reqid: c.reqid, s1: c.s1, s2: c.s2, conversion_time: c.click_time + HOUR }), none);
+        }
+        const queries = [
+          { ...base, from: T0 - DAY, to: T0 + 31 * DAY, group_by: 'sub_id_1' as const },
+          { ...base, from: T0 + 2.5 * DAY, to: T0 + 26.5 * DAY, group_by: 'sub_id_1' as const },
+          { ...base, from: T0 + 3 * DAY - 5 * HOUR, to: T0 + 20 * DAY - 5 * HOUR, group_by: 'sub_id_2' as const },
+        ];
+        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const raw = await answers();
+        expect(raw[0]).toEqual({ a: [8, 10, 10, 0, 10, 0, 0, 18000, 22000], b: [8, 10, 0, 0, 0, 0, 0, 0, 0], null: [8, 10, 0, 0, 0, 0, 0, 0, 0] });
+        for (const until of [T0 + 9 * DAY, T0 + 17.5 * DAY, T0 + 40 * DAY]) {
+          while ((await store.foldReports(until, DAY)) !== null);
+          expect(await answers()).toEqual(raw);
+        }
       });
 
       it('folds a window once when two instances fold at once', async () => {
