@@ -19,6 +19,15 @@ export async function mapInSlices<T, U>(items: readonly T[], f: (item: T) => U, 
   return out;
 }
 
+/** `items.forEach(f)`, a slice at a time. */
+export async function eachInSlices<T>(items: readonly T[], f: (item: T) => void, slice = SLICE): Promise<void> {
+  for (let at = 0; at < items.length; at += slice) {
+    if (at > 0) await yieldLoop();
+    const end = Math.min(items.length, at + slice);
+    for (let i = at; i < end; i++) f(items[i]!);
+  }
+}
+
 /** The order `items.sort(compare)` gives (stable), a slice at a time: runs of a slice sorted, then
  * merged pairwise. Sorts in place when the array is a single slice; else answers a new array. */
 export async function sortInSlices<T>(items: T[], compare: (a: T, b: T) => number, slice = SLICE): Promise<T[]> {

@@ -570,16 +570,17 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     summaryReport(q) {
       // Under the lists' read rules: one snapshot for both statements, a statement timeout, at
       // most half the pool.
-      return reading(async (tx) => {
+      const counted = reading(async (tx) => {
         const [mark] = await tx.unsafe(report.WATERMARK);
         const plan = report.rollupPlan(q, Number(mark!.folded_to));
         const any = async (lo: string, hi: string) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0;
         const range = await clickKeyRange(plan.tail, q.to, any);
         const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
         const s = report.summaryStatements(q, range, plan, head);
-        const [clicks, conversions] = await Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
-        return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
+        return Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
       });
+      // Merged once the transaction has ended: its connection goes back to the pool first.
+      return counted.then(([clicks, conversions]) => report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]));
     },
 
     async foldReports(until, window) {

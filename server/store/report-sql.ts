@@ -4,6 +4,7 @@
 // the key's scope is a condition of each WHERE clause, as for the lists, never a filter applied to
 // the answer. Local days and hours are `(time + offset) / unit` in integer arithmetic, the offset
 // chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
+import { eachInSlices } from '../slices.js';
 import type { KeyRange } from '../reqid.js';
 import type { Statement } from './network-sql.js';
 import type { ReportGroup, ReportQuery, ReportRow } from './types.js';
@@ -313,7 +314,7 @@ type Counted = Record<string, unknown> & { k: unknown };
 
 /** The groups of both statements' answers, by key (numbers and strings as the database gave them:
  * PostgreSQL's sums arrive as text). */
-export function mergeReport(clicks: Counted[], conversions: Counted[]): ReportRow[] {
+export async function mergeReport(clicks: Counted[], conversions: Counted[]): Promise<ReportRow[]> {
   const groups = new Map<unknown, ReportRow>();
   const group = (k: unknown): ReportRow => {
     const key = k === null || k === undefined ? null : typeof k === 'string' ? k : Number(k);
@@ -324,14 +325,17 @@ export function mergeReport(clicks: Counted[], conversions: Counted[]): ReportRo
     }
     return row;
   };
-  for (const r of clicks) {
+  // A slice at a time: a report by sub id merges 100,000 groups (slices.ts).
+  await eachInSlices(clicks, (r) => {
     const row = group(r.k);
     row.clicks += Number(r.clicks);
     row.total_clicks += Number(r.total_clicks);
-  }
-  for (const r of conversions) {
+  });
+  await eachInSlices(conversions, (r) => {
     const row = group(r.k);
-    for (const m of ['macro_event_conversions', 'micro_events', 'paid', 'pending', 'rejected', 'cost_cents', 'revenue_cents'] as const) row[m] += Number(r[m] ?? 0);
-  }
+    for (const m of CONVERSION_SUMS) row[m] += Number(r[m] ?? 0);
+  });
   return [...groups.values()];
 }
+
+const CONVERSION_SUMS = ['macro_event_conversions', 'micro_events', 'paid', 'pending', 'rejected', 'cost_cents', 'revenue_cents'] as const;
