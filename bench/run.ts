@@ -37,7 +37,7 @@ import { ensureWrk, load, type LoadResult } from './load.js';
 import { benchNetwork, type BenchNetwork, type NetworkSize } from './network.js';
 import { pathNamed, type PathSpec } from './paths.js';
 import { connectAdmin, postgresStore, type BenchStore } from './postgres.js';
-import { nodeServer, rssMiB, start, type Proc } from './processes.js';
+import { CRUMB_NODE_FLAGS, nodeServer, rssMiB, start, type Proc } from './processes.js';
 import { dScriptSizes, fmt, memoryReport, report, roundLine, writeSection, type MemoryRun, type Row, type RunInfo } from './report.js';
 import { sqliteStore } from './sqlite.js';
 
@@ -134,7 +134,7 @@ async function startCrumbs(network: BenchNetwork, config: string, db: BenchStore
   // One at a time: the first creates the schema, the others find it (concurrent starts are the
   // multi-instance test's business, not the benchmark's). A large network takes longer to load.
   for (let i = 0; i < instances; i++) {
-    const command = nodeServer('dist/server/node.js', ['--config', config, '--db', db.url, '--host', '127.0.0.1', '--port', '0']);
+    const command = nodeServer('dist/server/node.js', ['--config', config, '--db', db.url, '--host', '127.0.0.1', '--port', '0'], CRUMB_NODE_FLAGS);
     const label = `crumb (${network.size} network${instances > 1 ? `, instance ${i + 1}` : ''})`;
     crumbs.push(await start(command, label, lifetime, network.size === 'large' ? 180 : 30));
   }

@@ -227,3 +227,12 @@ describe('the report', () => {
     expect(text).toContain('| 95% ⚠ / 50% / 40% |');
   });
 });
+
+describe('the Crumb the benchmark runs', () => {
+  it('is started with the node flags npm start gives it', async () => {
+    const { CRUMB_NODE_FLAGS } = await import('../../bench/processes.js');
+    const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
+    expect(CRUMB_NODE_FLAGS.length).toBeGreaterThan(0);
+    expect(start).toContain(`node ${CRUMB_NODE_FLAGS.join(' ')} dist/server/node.js`);
+  });
+});
