@@ -8,17 +8,6 @@ export const yieldLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 /** Items per slice of the plain loops below. */
 export const SLICE = 4096;
 
-/** `items.map(f)`, a slice at a time. */
-export async function mapInSlices<T, U>(items: readonly T[], f: (item: T) => U, slice = SLICE): Promise<U[]> {
-  const out = new Array<U>(items.length);
-  for (let at = 0; at < items.length; at += slice) {
-    if (at > 0) await yieldLoop();
-    const end = Math.min(items.length, at + slice);
-    for (let i = at; i < end; i++) out[i] = f(items[i]!);
-  }
-  return out;
-}
-
 /** `items.forEach(f)`, a slice at a time. */
 export async function eachInSlices<T>(items: readonly T[], f: (item: T) => void, slice = SLICE): Promise<void> {
   for (let at = 0; at < items.length; at += slice) {
@@ -26,6 +15,14 @@ export async function eachInSlices<T>(items: readonly T[], f: (item: T) => void,
     const end = Math.min(items.length, at + slice);
     for (let i = at; i < end; i++) f(items[i]!);
   }
+}
+
+/** `items.map(f)`, a slice at a time. */
+export async function mapInSlices<T, U>(items: readonly T[], f: (item: T) => U, slice = SLICE): Promise<U[]> {
+  const out = new Array<U>(items.length);
+  let i = 0;
+  await eachInSlices(items, (item) => void (out[i++] = f(item)), slice);
+  return out;
 }
 
 /** The order `items.sort(compare)` gives (stable), a slice at a time: runs of a slice sorted, then
