@@ -57,14 +57,18 @@ const IDLE_MS = 60_000;
 
 export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const waiting = new Map<number, { resolve: (slices: Uint8Array[][]) => void; reject: (error: Error) => void }>();
+  type Waiting = Map<number, { resolve: (slices: Uint8Array[][]) => void; reject: (error: Error) => void }>;
   let next = 0;
-  let worker: Worker | null = null;
+  let worker: { thread: Worker; waiting: Waiting } | null = null;
   let idle: ReturnType<typeof setTimeout> | undefined;
 
-  const start = (): Worker => {
-    const w = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
-    w.on('message', (m: { id: number; results?: Uint8Array[][]; error?: string }) => {
+  // Each thread has its own reads: one that was ended for idleness reports its exit after the next
+  // thread may have started, and must not fail that thread's reads.
+  const start = () => {
+    const thread = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
+    const waiting: Waiting = new Map();
+    const w = { thread, waiting };
+    thread.on('message', (m: { id: number; results?: Uint8Array[][]; error?: string }) => {
       const r = waiting.get(m.id);
       waiting.delete(m.id);
       if (!r) return;
@@ -77,8 +81,8 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       for (const r of waiting.values()) r.reject(error);
       waiting.clear();
     };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`the SQLite reader thread stopped (exit code ${code})`)));
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`the SQLite reader thread stopped (exit code ${code})`)));
     return w;
   };
 
@@ -88,17 +92,17 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       const w = (worker ??= start());
       const id = next++;
       const slices = await new Promise<Uint8Array[][]>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.ref();
-        w.postMessage({ id, statements });
+        w.waiting.set(id, { resolve, reject });
+        w.thread.ref();
+        w.thread.postMessage({ id, statements });
       }).finally(() => {
-        if (waiting.size || worker !== w) return;
+        if (w.waiting.size || worker !== w) return;
         // An idle reader does not keep the process alive, and ends after a while.
-        w.unref();
+        w.thread.unref();
         idle = setTimeout(() => {
-          if (worker === w && !waiting.size) {
+          if (worker === w && !w.waiting.size) {
             worker = null;
-            void w.terminate();
+            void w.thread.terminate();
           }
         }, idleMs);
         idle.unref();
@@ -119,7 +123,7 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       clearTimeout(idle);
       const w = worker;
       worker = null;
-      if (w) await w.terminate();
+      if (w) await w.thread.terminate();
     },
   };
 }

@@ -91,4 +91,22 @@ describe('the reader thread starts when it is needed and ends when idle', () => 
       await reader.close();
     }
   });
+
+  it('a read just after the idle thread was ended is answered by the next thread, not failed by the old one', async () => {
+    const path = tempDbPath();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    const reader = sqliteReader(path, 1);
+    try {
+      const one = { sql: 'SELECT 1 AS i', params: [] };
+      for (let round = 0; round < 20; round++) {
+        expect(await reader.read([one])).toEqual([[{ i: 1 }]]);
+        // The idle timer has fired and the thread is ending: its exit arrives while the next read waits.
+        await new Promise((resolve) => setTimeout(resolve, 2 + (round % 5)));
+        expect(await reader.read([one])).toEqual([[{ i: 1 }]]);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
 });
