@@ -219,6 +219,13 @@ export const migrations: { version: number; sql: string }[] = [
       UPDATE report_watermark SET folded_to = 0 WHERE id = 1;
     `,
   },
+  {
+    // Folds in bounded transactions: as sqlite-schema.ts version 10.
+    version: 10,
+    sql: `
+      ALTER TABLE report_watermark ADD COLUMN folding_to bigint, ADD COLUMN folding_key text COLLATE "C";
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

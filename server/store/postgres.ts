@@ -583,22 +583,24 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       return counted.then(([clicks, conversions]) => report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]));
     },
 
-    async foldReports(until, window) {
-      const [mark] = await sql.unsafe(report.WATERMARK);
-      const watermark = Number(mark!.folded_to);
-      const [first] = watermark > 0 ? [] : await sql.unsafe(report.FIRST_CLICK);
-      const next = report.nextWindow(watermark, first ? Number(first.click_time) : null, until, window);
+    async foldReports(until, window, chunk = report.FOLD_CHUNK.postgres) {
+      const [row] = await sql.unsafe(report.WATERMARK);
+      const mark = report.watermarkOf(row!);
+      const [first] = mark.folded_to > 0 || mark.folding_to !== null ? [] : await sql.unsafe(report.FIRST_CLICK);
+      const next = report.foldWindow(mark, first ? Number(first.click_time) : null, until, window);
       if (!next) return null;
       const range = await clickKeyRange(next.from, next.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
-      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      const [stop] = await run(sql, report.chunkEnd(report.foldFrom(mark, range), range, chunk));
+      const end = (stop?.reqid as string | undefined) ?? null;
+      const { claim, folds } = report.foldStatements(next, range, mark, end);
       return track(() =>
         transaction(sql, async (tx) => {
-          // The claim first: another instance folding the same window waits on the row, then
-          // finds the watermark moved and writes nothing.
+          // The claim first: another instance folding the same clicks waits on the row, then
+          // finds it changed and writes nothing.
           const claimed = await run(tx, claim);
           if (claimed.count === 0) return null;
           for (const f of folds) await run(tx, f);
-          return next.to;
+          return end === null ? next.to : next.from;
         }),
       );
     },

@@ -243,4 +243,15 @@ export const migrations: { version: number; sql: string }[] = [
       UPDATE report_watermark SET folded_to = 0 WHERE id = 1;
     `,
   },
+  {
+    // Folds in bounded transactions (report-sql.ts foldStatements): a window of clicks is folded
+    // a chunk of keys at a time, and the watermark row says how far into the window
+    // [folded_to, folding_to) the keys below folding_key have been folded. One transaction over a
+    // whole 15-minute window held the event loop for seconds on a busy SQLite store.
+    version: 10,
+    sql: `
+      ALTER TABLE report_watermark ADD COLUMN folding_to INTEGER;
+      ALTER TABLE report_watermark ADD COLUMN folding_key TEXT;
+    `,
+  },
 ];

@@ -83,6 +83,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     return statement;
   };
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
+  const get = (s: Statement) => prepare(s.sql).get(...s.params);
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
   const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
   // Heavy reads (reports, and the lists' pages and counts: up to 10,000 rows and a capped count)
@@ -365,7 +366,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async summaryReport(q) {
-      const plan = report.rollupPlan(q, (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to);
+      const plan = report.rollupPlan(q, report.watermarkOf(prepare(report.WATERMARK).get() as Row).folded_to);
       const any = async (lo: string, hi: string) => sql.anyClick.get(lo, hi) !== undefined;
       const range = await clickKeyRange(plan.tail, q.to, any);
       const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
@@ -374,17 +375,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
     },
 
-    async foldReports(until, window) {
-      const watermark = (prepare(report.WATERMARK).get() as { folded_to: number }).folded_to;
-      const first = watermark > 0 ? null : ((prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null);
-      const next = report.nextWindow(watermark, first, until, window);
+    async foldReports(until, window, chunk = report.FOLD_CHUNK.sqlite) {
+      const mark = report.watermarkOf(prepare(report.WATERMARK).get() as Row);
+      const first = mark.folded_to > 0 || mark.folding_to !== null ? null : ((prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null);
+      const next = report.foldWindow(mark, first, until, window);
       if (!next) return null;
       const range = await clickKeyRange(next.from, next.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
-      const { claim, folds } = report.foldStatements(next.from, next.to, range, watermark);
+      const end = (get(report.chunkEnd(report.foldFrom(mark, range), range, chunk)) as { reqid: string } | undefined)?.reqid ?? null;
+      const { claim, folds } = report.foldStatements(next, range, mark, end);
       return write(() => {
         if (prepare(claim.sql).run(...claim.params).changes === 0) return null;
         for (const f of folds) prepare(f.sql).run(...f.params);
-        return next.to;
+        return end === null ? next.to : next.from;
       });
     },
 

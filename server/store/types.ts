@@ -609,11 +609,12 @@ export interface Store {
   /** The summary report's groups (PROTOCOL.md 11), computed inside the query's scope, in no
    * particular order: the caller names, sorts and pages them. May reject with ReadTimeout. */
   summaryReport(query: ReportQuery): Promise<ReportRow[]>;
-  /** Folds the next window of clicks (at most `window` ms, ending before `until`) into the report
-   * rollups and moves their watermark past it, in one transaction; answers the new watermark, or
-   * null when there was nothing to fold (or another instance folded that window first). A store
+  /** Folds the next `chunk` clicks (by key; default: the store's FOLD_CHUNK) of the window being folded, or of
+   * the next window (at most `window` ms, ending before `until`), into the report rollups, in one
+   * transaction; the watermark moves past the window with its last chunk. Answers the watermark,
+   * or null when there was nothing to fold (or another instance folded those clicks first). A store
    * without rollups (D1) answers null: its reports read the raw clicks. */
-  foldReports(until: Millis, window: Millis): Promise<Millis | null>;
+  foldReports(until: Millis, window: Millis, chunk?: number): Promise<Millis | null>;
 
   /** The outbox's figures at `now` (operations: cheap, from the pending deliveries' index). */
   outboxStats(now: Millis): Promise<OutboxStats>;

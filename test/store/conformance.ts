@@ -1989,6 +1989,48 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         expect(table(await b.summaryReport(q))).toEqual(before);
       });
 
+      it('folds a busy window a chunk of clicks per transaction: the same numbers after every chunk', async () => {
+        const store = await fresh();
+        // Nine clicks in one window: sub ids a, b, c in turn, two repeats.
+        for (let i = 0; i < 9; i++) {
+          await store.recordClick(await makeClick(T0 + i * 1000, { s1: ['a', 'b', 'c'][i % 3]!, disposition: i % 4 === 3 ? 'repeat -' : 'redirect' }));
+        }
+        const queries = [
+          { ...base, group_by: 'offer' as const },
+          { ...base, group_by: 'day' as const },
+          { ...base, group_by: 'sub_id_1' as const },
+        ];
+        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const raw = await answers();
+        expect(raw[2]).toEqual({ a: [2, 3, 0, 0, 0, 0, 0, 0, 0], b: [2, 3, 0, 0, 0, 0, 0, 0, 0], c: [3, 3, 0, 0, 0, 0, 0, 0, 0] });
+        const marks: (number | null)[] = [];
+        let mark: number | null;
+        // Up to the next UTC midnight: the day's rollup and its sub ids are read once it is folded.
+        while ((mark = await store.foldReports(T0 + 12 * HOUR, DAY, 2)) !== null) {
+          marks.push(mark);
+          expect(await answers()).toEqual(raw);
+        }
+        // Two clicks a transaction: four part-way (the watermark stays), the last moves it. D1 keeps
+        // no rollups: nothing to fold.
+        expect(marks).toEqual(store.kind === 'd1' ? [] : [T0, T0, T0, T0, T0 + 12 * HOUR]);
+      });
+
+      it('folds each chunk once when two instances fold at once', async () => {
+        const db = database();
+        const a = await db.open();
+        const b = await db.open();
+        for (let i = 0; i < 6; i++) await a.recordClick(await makeClick(T0 + i * 1000, { s1: `s${i % 2}` }));
+        const queries = [{ ...base, group_by: 'offer' as const }, { ...base, group_by: 'sub_id_1' as const }];
+        const answers = async () => Promise.all(queries.map(async (q) => table(await b.summaryReport(q))));
+        const before = await answers();
+        for (let i = 0; i < 100; i++) {
+          const [x, y] = await Promise.all([a.foldReports(T0 + DAY, HOUR, 1), b.foldReports(T0 + DAY, HOUR, 1)]);
+          if (x === null && y === null) break;
+        }
+        expect(await a.foldReports(T0 + DAY, HOUR, 1)).toBeNull();
+        expect(await answers()).toEqual(before);
+      });
+
       it('keeps to the range, the filters and the scope, in the query', async () => {
         const store = await seeded();
         expect(table(await store.summaryReport({ ...base, to: T0 + HOUR, group_by: 'offer' }))).toEqual({ 12345: [1, 2, 1, 0, 1, 0, 0, 1800, 2200] });
