@@ -314,10 +314,13 @@ async function fold(location: string, log: (line: string) => void) {
   const store: Store = await openStore(location);
   try {
     const until = (await store.clock()) - 5 * 60_000;
-    let folded = 0;
+    let windows = 0;
+    let last = -1;
     let mark: number | null;
+    // A window takes many calls (a chunk of clicks each): say where the watermark is every 30 windows.
     while ((mark = await store.foldReports(until, DAY)) !== null) {
-      if (++folded % 30 === 0) log(`rollups folded to ${new Date(mark).toISOString()}`);
+      if (mark !== last && ++windows % 30 === 0) log(`rollups folded to ${new Date(mark).toISOString()}`);
+      last = mark;
     }
   } finally {
     await store.close();
