@@ -308,6 +308,9 @@ async function prepare(location: string, file: NetworkFile): Promise<string> {
   }
 }
 
+/** Clicks per fold transaction in the seed: more than any day holds. */
+const SEED_FOLD_CHUNK = 10_000_000;
+
 /** Folds the seeded clicks into the report rollups a day at a time, up to where the server's job
  * takes over (5 minutes behind the database's clock). */
 async function fold(location: string, log: (line: string) => void) {
@@ -317,8 +320,9 @@ async function fold(location: string, log: (line: string) => void) {
     let windows = 0;
     let last = -1;
     let mark: number | null;
-    // A window takes many calls (a chunk of clicks each): say where the watermark is every 30 windows.
-    while ((mark = await store.foldReports(until, DAY)) !== null) {
+    // The seed serves no clicks: a day per transaction (the server's job takes a few hundred clicks
+    // at a time, to keep its event loop free), which folds about three times faster.
+    while ((mark = await store.foldReports(until, DAY, SEED_FOLD_CHUNK)) !== null) {
       if (mark !== last && ++windows % 30 === 0) log(`rollups folded to ${new Date(mark).toISOString()}`);
       last = mark;
     }
