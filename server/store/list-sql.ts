@@ -29,7 +29,8 @@ export const SORT_COLUMNS: Record<ConversionSort, string> = {
   revenue: 'revenue_cents',
 };
 
-class Where {
+/** A statement's conditions and their parameters, in order (the lists' and the reports' SQL). */
+export class Where {
   readonly conds: string[] = [];
   readonly params: unknown[] = [];
   add(cond: string, ...params: unknown[]): this {

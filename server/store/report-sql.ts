@@ -6,6 +6,7 @@
 // chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
 import { eachInSlices } from '../slices.js';
 import type { KeyRange } from '../reqid.js';
+import { Where } from './list-sql.js';
 import type { Statement } from './network-sql.js';
 import type { ReportGroup, ReportQuery, ReportRow } from './types.js';
 
@@ -58,22 +59,6 @@ function keys(group: ReportGroup, zone: ReportQuery['zone']): { click: string; c
       const n = subOf(group)!;
       return { click: `c.s${n}`, conversion: `v.s${n}`, needsClick: false };
     }
-  }
-}
-
-class Where {
-  readonly conds: string[] = [];
-  readonly params: unknown[] = [];
-  add(cond: string, ...params: unknown[]): this {
-    this.conds.push(cond);
-    this.params.push(...params);
-    return this;
-  }
-  equals(column: string, value: unknown): this {
-    return value === undefined ? this : this.add(`${column} = ?`, value);
-  }
-  get sql(): string {
-    return this.conds.length ? `WHERE ${this.conds.join(' AND ')}` : '';
   }
 }
 
