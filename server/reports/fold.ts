@@ -1,8 +1,8 @@
 // The background job that keeps the report rollups current (store/report-sql.ts): every second it
 // folds the clicks past the watermark into the rollups, a window of 15 minutes at a time and a
-// chunk of its clicks per transaction (FOLD_CHUNK), for at most `budgetMs` of a turn, and stops `lagMs` short of the database's clock, so that a click
-// committed a little after its own time (group commit, another instance) is never left behind a
-// watermark that passed it. Reports read the raw clicks after the watermark: they are exact
+// chunk of its clicks per transaction (FOLD_CHUNK), for at most `budgetMs` of a turn, and stops
+// `lagMs` short of the database's clock, so that a click committed a little after its own time
+// (group commit, another instance) is never left behind a watermark that passed it. Reports read the raw clicks after the watermark: they are exact
 // however far behind this job is. It adds nothing to the click path: clicks are written as before.
 import type { Store } from '../store/types.js';
 

@@ -584,23 +584,29 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     },
 
     async foldReports(until, window, chunk = report.FOLD_CHUNK.postgres) {
-      const [row] = await sql.unsafe(report.WATERMARK);
-      const mark = report.watermarkOf(row!);
-      const [first] = mark.folded_to > 0 || mark.folding_to !== null ? [] : await sql.unsafe(report.FIRST_CLICK);
-      const next = report.foldWindow(mark, first ? Number(first.click_time) : null, until, window);
-      if (!next) return null;
-      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0);
-      const [stop] = await run(sql, report.chunkEnd(report.foldFrom(mark, range), range, chunk));
-      const end = (stop?.reqid as string | undefined) ?? null;
-      const { claim, folds } = report.foldStatements(next, range, mark, end);
+      const fold = await report.planFold(
+        {
+          watermark: async () => report.watermarkOf((await sql.unsafe(report.WATERMARK))[0]!),
+          firstClick: async () => {
+            const [first] = await sql.unsafe(report.FIRST_CLICK);
+            return first ? Number(first.click_time) : null;
+          },
+          anyClick: async (lo, hi) => (await sql`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0,
+          reqid: async (s) => ((await run(sql, s))[0]?.reqid as string | undefined) ?? null,
+        },
+        until,
+        window,
+        chunk,
+      );
+      if (!fold) return null;
       return track(() =>
         transaction(sql, async (tx) => {
           // The claim first: another instance folding the same clicks waits on the row, then
           // finds it changed and writes nothing.
-          const claimed = await run(tx, claim);
+          const claimed = await run(tx, fold.claim);
           if (claimed.count === 0) return null;
-          for (const f of folds) await run(tx, f);
-          return end === null ? next.to : next.from;
+          for (const f of fold.folds) await run(tx, f);
+          return fold.answer;
         }),
       );
     },

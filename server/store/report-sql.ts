@@ -5,7 +5,7 @@
 // the answer. Local days and hours are `(time + offset) / unit` in integer arithmetic, the offset
 // chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
 import { eachInSlices } from '../slices.js';
-import type { KeyRange } from '../reqid.js';
+import { clickKeyRange, type KeyRange } from '../reqid.js';
 import { Where } from './list-sql.js';
 import type { Statement } from './network-sql.js';
 import type { ReportGroup, ReportQuery, ReportRow } from './types.js';
@@ -176,34 +176,52 @@ export function watermarkOf(row: Record<string, unknown>): Watermark {
 }
 
 /** The window to fold: the one part-way folded, or the next. */
-export function foldWindow(mark: Watermark, first_click: number | null, until: number, window: number): { from: number; to: number } | null {
+function foldWindow(mark: Watermark, first_click: number | null, until: number, window: number): { from: number; to: number } | null {
   if (mark.folding_to !== null) return { from: mark.folded_to, to: mark.folding_to };
   return nextWindow(mark.folded_to, first_click, until, window);
 }
 
-/** Where the keys still to fold in the window begin. `range`: the window's key range over clicks. */
-export function foldFrom(mark: Watermark, range: KeyRange): string | undefined {
-  return mark.folding_key ?? range.lo;
-}
-
 /** The key `chunk` clicks past `lo` in the window: where this transaction stops (no row: the rest
  * of the window fits in one). */
-export function chunkEnd(lo: string | undefined, range: KeyRange, chunk: number): Statement {
+function chunkEnd(lo: string | undefined, range: KeyRange, chunk: number): Statement {
   const w = new Where();
   if (lo !== undefined) w.add('reqid >= ?', lo);
   if (range.hi !== undefined) w.add('reqid < ?', range.hi);
   return { sql: `SELECT reqid FROM clicks ${w.sql} ORDER BY reqid LIMIT 1 OFFSET ?`, params: [...w.params, chunk] };
 }
 
+/** The reads a fold is planned from, in the store's own driver. */
+export interface FoldReads {
+  watermark(): Promise<Watermark>;
+  /** The first click's time (FIRST_CLICK), or null for none. */
+  firstClick(): Promise<number | null>;
+  /** Whether a reqid lies in [lo, hi), for clickKeyRange. */
+  anyClick(lo: string, hi: string): Promise<boolean>;
+  /** The reqid of the statement's row, if any (chunkEnd). */
+  reqid(statement: Statement): Promise<string | null>;
+}
+
+/** The next fold transaction, the same on every store: its statements (claim first) and the
+ * watermark to answer once it committed; null when there is nothing to fold. */
+export async function planFold(reads: FoldReads, until: number, window: number, chunk: number): Promise<{ claim: Statement; folds: Statement[]; answer: number } | null> {
+  const mark = await reads.watermark();
+  const first = mark.folded_to > 0 || mark.folding_to !== null ? null : await reads.firstClick();
+  const next = foldWindow(mark, first, until, window);
+  if (!next) return null;
+  const range = await clickKeyRange(next.from, next.to, reads.anyClick);
+  const end = await reads.reqid(chunkEnd(mark.folding_key ?? range.lo, range, chunk));
+  return { ...foldStatements(next, range, mark, end), answer: end === null ? next.to : next.from };
+}
+
 /** Folds the attributed clicks of the window [from, to) (quarter-aligned) whose keys are in
- * [foldFrom, end) (`end` null: to the window's end) into every level of the rollup, as one
+ * [folding_key or the range's start, end) (`end` null: to the window's end) into every level of the rollup, as one
  * transaction with `claim`, which records that progress only if the watermark row is still `mark`
  * (run it first: when it changes no row, another instance folded these clicks; write nothing).
  * The watermark moves to `to` with the window's last chunk; until then reports read the window raw,
  * and the part folded only adds to buckets that reach past the watermark, which no report reads. */
-export function foldStatements(next: { from: number; to: number }, range: KeyRange, mark: Watermark, end: string | null): { claim: Statement; folds: Statement[] } {
+function foldStatements(next: { from: number; to: number }, range: KeyRange, mark: Watermark, end: string | null): { claim: Statement; folds: Statement[] } {
   const { from, to } = next;
-  const lo = foldFrom(mark, range);
+  const lo = mark.folding_key ?? range.lo;
   const hi = end ?? range.hi;
   const c = new Where();
   if (lo !== undefined) c.add('c.reqid >= ?', lo);

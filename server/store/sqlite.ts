@@ -83,7 +83,6 @@ export function openSqliteStore(options: SqliteOptions): Store {
     return statement;
   };
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
-  const get = (s: Statement) => prepare(s.sql).get(...s.params);
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
   const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
   // Heavy reads (reports, and the lists' pages and counts: up to 10,000 rows and a capped count)
@@ -376,17 +375,22 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async foldReports(until, window, chunk = report.FOLD_CHUNK.sqlite) {
-      const mark = report.watermarkOf(prepare(report.WATERMARK).get() as Row);
-      const first = mark.folded_to > 0 || mark.folding_to !== null ? null : ((prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null);
-      const next = report.foldWindow(mark, first, until, window);
-      if (!next) return null;
-      const range = await clickKeyRange(next.from, next.to, async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined);
-      const end = (get(report.chunkEnd(report.foldFrom(mark, range), range, chunk)) as { reqid: string } | undefined)?.reqid ?? null;
-      const { claim, folds } = report.foldStatements(next, range, mark, end);
+      const fold = await report.planFold(
+        {
+          watermark: async () => report.watermarkOf(prepare(report.WATERMARK).get() as Row),
+          firstClick: async () => (prepare(report.FIRST_CLICK).get() as { click_time: number } | undefined)?.click_time ?? null,
+          anyClick: async (lo, hi) => sql.anyClick.get(lo, hi) !== undefined,
+          reqid: async (s) => (prepare(s.sql).get(...s.params) as { reqid: string } | undefined)?.reqid ?? null,
+        },
+        until,
+        window,
+        chunk,
+      );
+      if (!fold) return null;
       return write(() => {
-        if (prepare(claim.sql).run(...claim.params).changes === 0) return null;
-        for (const f of folds) prepare(f.sql).run(...f.params);
-        return end === null ? next.to : next.from;
+        if (prepare(fold.claim.sql).run(...fold.claim.params).changes === 0) return null;
+        for (const f of fold.folds) prepare(f.sql).run(...f.params);
+        return fold.answer;
       });
     },
 
