@@ -39,6 +39,7 @@ import { pathNamed, type PathSpec } from './paths.js';
 import { connectAdmin, postgresStore, type BenchStore } from './postgres.js';
 import { CRUMB_NODE_FLAGS, nodeServer, rssMiB, start, type Proc } from './processes.js';
 import { dScriptSizes, fmt, memoryReport, report, roundLine, writeSection, type MemoryRun, type Row, type RunInfo } from './report.js';
+import { roundOrder } from './order.js';
 import { sqliteStore } from './sqlite.js';
 
 const { values: args } = parseArgs({
@@ -237,8 +238,8 @@ async function benchPath(path: PathSpec, instances: number, stores: (size: Netwo
     }
     const byTarget = new Map<string, LoadResult[]>(targets.map(([name]) => [name, []]));
     for (let r = 0; r < rounds; r++) {
-      // The order turns every round, so that no server always runs first (or right after another).
-      const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
+      // No server always runs first, or always right after the same other one (order.ts).
+      const order = roundOrder(targets.length, r).map((i) => targets[i]!);
       const results: [string, LoadResult][] = [];
       for (const [name, run] of order) {
         const x = await run(duration);

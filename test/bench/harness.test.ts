@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { load, wrkVersion, type LoadResult } from '../../bench/load.js';
 import { largeNetwork, smallNetwork } from '../../bench/network.js';
 import { PATHS } from '../../bench/paths.js';
+import { roundOrder } from '../../bench/order.js';
 import { report, type Row } from '../../bench/report.js';
 import { sqliteStore } from '../../bench/sqlite.js';
 import { loadNetwork } from '../../server/network.js';
@@ -234,5 +235,43 @@ describe('the Crumb the benchmark runs', () => {
     const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
     expect(CRUMB_NODE_FLAGS.length).toBeGreaterThan(0);
     expect(start).toContain(`node ${CRUMB_NODE_FLAGS.join(' ')} dist/server/node.js`);
+  });
+});
+
+describe('the order of the servers in a round', () => {
+  /** How often each server ran right after each other one, and in each position, over `rounds`. */
+  const tally = (n: number, rounds: number) => {
+    const after = new Map<string, number>();
+    const at = new Map<string, number>();
+    for (let r = 0; r < rounds; r++) {
+      const order = roundOrder(n, r);
+      expect([...order].sort()).toEqual([...Array(n).keys()]);
+      order.forEach((t, i) => {
+        at.set(`${t}@${i}`, (at.get(`${t}@${i}`) ?? 0) + 1);
+        if (i > 0) after.set(`${order[i - 1]}>${t}`, (after.get(`${order[i - 1]}>${t}`) ?? 0) + 1);
+      });
+    }
+    return { after, at };
+  };
+
+  it('runs each server right after every other one equally often, and in every position (four servers, four rounds)', () => {
+    const { after, at } = tally(4, 4);
+    expect(after.size).toBe(12);
+    expect(new Set(after.values())).toEqual(new Set([1]));
+    expect(at.size).toBe(16);
+  });
+
+  it('balances an odd count over twice as many rounds', () => {
+    const { after, at } = tally(3, 6);
+    expect(after.size).toBe(6);
+    expect(new Set(after.values())).toEqual(new Set([2]));
+    expect(new Set(at.values())).toEqual(new Set([2]));
+  });
+
+  it('puts the large network after the small one as often as before it in the default three rounds', () => {
+    // bare, Hono, small, large: the comparison the plain rotation biased.
+    const { after } = tally(4, 3);
+    expect(after.get('2>3')).toBe(1);
+    expect(after.get('3>2')).toBe(1);
   });
 });
