@@ -68,7 +68,7 @@ function header(info: RunInfo, rounds = true): string[] {
     pinned
       ? `Servers pinned to core ${SERVER_CORE}, the load generator (${info.wrk}, one thread) to core ${LOAD_CORE}${info.store === 'postgres' ? '; PostgreSQL not pinned (it runs on both cores)' : ''}.`
       : `Not pinned (needs 2 cores and taskset): the load generator (${info.wrk}) shares the cores with the servers.`,
-    `${info.connections} connections${info.store === 'postgres' ? ' in all, split evenly between the instances' : ''}${rounds ? `; ${info.rounds} round${info.rounds === 1 ? '' : 's'} of ${info.duration} s per path, each round every server in turn (the order rotating), after a warm-up` : ''}.`,
+    `${info.connections} connections${info.store === 'postgres' ? ' in all, split evenly between the instances' : ''}${rounds ? `; ${info.rounds} round${info.rounds === 1 ? '' : 's'} of ${info.duration} s per path, each round every server in turn (in a balanced order: bench/order.ts), after a warm-up` : ''}.`,
   ];
   if (info.pg) {
     lines.push(

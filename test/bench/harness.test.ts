@@ -107,16 +107,24 @@ describe.skipIf(!hasWrk)('the load generator (wrk with bench/wrk.lua)', () => {
         : { status: 200, body: `<result><code>1</code><leadid>${leadid}</leadid></result>` };
     });
     writeFileSync(join(dir, 'traffic'), 'reqid offer\nR1 77\n');
-    const x = await load({ urls: [url], path: PATHS.lead, data: join(dir, 'traffic'), connections: 2, seconds: 1, seq: 5000, ids: join(dir, 'ids'), serverPids: [], dir });
+    // A start as large as the bench's (a multiple of 10^9): n times the hash's multiplier passes 2^53.
+    const seq = 3_000_000_000;
+    const x = await load({ urls: [url], path: PATHS.lead, data: join(dir, 'traffic'), connections: 2, seconds: 1, seq, ids: join(dir, 'ids'), serverPids: [], dir });
 
     const forms = requests.map((r) => new URLSearchParams(r.body));
     expect(forms.every((f) => [...f.keys()].length === 12 && f.get('first_name') === 'Ada' && f.get('coverage') === 'full')).toBe(true);
     const emails = forms.map((f) => f.get('email')!);
     expect(new Set(emails).size).toBe(emails.length);
-    expect(emails.every((e) => /^[0-9a-f]{8}\.\d+@bench\.example$/.test(e) && Number(/\.(\d+)@/.exec(e)![1]) > 5000)).toBe(true);
-    // In no order: the hashes of consecutive numbers are not sorted as the numbers are.
-    const hashes = emails.map((e) => e.slice(0, 8));
-    expect(hashes).not.toEqual([...hashes].sort());
+    expect(emails.every((e) => /^[0-9a-f]{8}\.\d+@bench\.example$/.test(e) && Number(/\.(\d+)@/.exec(e)![1]) > seq)).toBe(true);
+    // {h} is n times 2654435761 modulo 2^32, exactly: no bits lost to a double's precision.
+    const numbered = emails.map((e) => ({ n: BigInt(/\.(\d+)@/.exec(e)![1]!), h: e.slice(0, 8) })).sort((a, b) => Number(a.n - b.n));
+    expect(numbered.every(({ n, h }) => h === ((n * 2654435761n) % 2n ** 32n).toString(16).padStart(8, '0'))).toBe(true);
+    // In no order: fifty consecutive leads (a commit's worth) spread over the whole range, no two
+    // on neighbouring values, as real emails fall on pages all over an email index.
+    expect(numbered.length).toBeGreaterThan(50);
+    const batch = numbered.slice(0, 50).map(({ h }) => parseInt(h, 16) / 2 ** 32).sort((a, b) => a - b);
+    expect(batch[49]! - batch[0]!).toBeGreaterThan(0.9);
+    expect(Math.min(...batch.slice(1).map((v, i) => v - batch[i]!))).toBeGreaterThan(0.001);
     // A refusal (code 1) carries a leadid too: it must not count.
     expect(ids(x).length).toBe(x.answered);
     expect(x.failed).toBeGreaterThan(0);
