@@ -1,8 +1,9 @@
 // The order the targets run in each round. A Crumb run right after another one ran slower in our
 // measurements (lead posts, large network ÷ small: 0.75 and 0.82 with the small one always run
-// first, 0.92 with the large one first, 0.93 to 0.96 in a balanced order; bench/RESULTS.md), and a
-// plain rotation ran the large network right after the small one in every round. A Williams design balances that: over n rounds (2n
-// for an odd n) each target runs right after every other one as often, and once in each position.
+// first, 0.92 with the large one first, 0.93 to 0.96 in a balanced order; bench/RESULTS.md), and
+// a plain rotation ran the large network right after the small one in every round. A Williams
+// design balances that: over n rounds (2n for an odd n) each target runs right after every other
+// one as often, and once in each position.
 
 /** The order of `n` targets in round `round` (0-based): indexes into the targets. */
 export function roundOrder(n: number, round: number): number[] {
