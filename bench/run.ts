@@ -35,11 +35,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ensureWrk, load, type LoadResult } from './load.js';
 import { benchNetwork, type BenchNetwork, type NetworkSize } from './network.js';
-import { pathNamed, type PathSpec } from './paths.js';
+import { BENCH_API_KEY, pathNamed, type PathSpec } from './paths.js';
 import { connectAdmin, postgresStore, type BenchStore } from './postgres.js';
 import { CRUMB_NODE_FLAGS, nodeServer, rssMiB, start, type Proc } from './processes.js';
 import { dScriptSizes, fmt, memoryReport, report, roundLine, writeSection, type MemoryRun, type Row, type RunInfo } from './report.js';
 import { roundOrder } from './order.js';
+import { changeReport, timeChanges, type ChangeSample } from './change.js';
 import { sqliteStore } from './sqlite.js';
 
 const { values: args } = parseArgs({
@@ -88,6 +89,8 @@ const readerDelay = count('reader-delay', args['reader-delay'], 0);
 if (args.reader !== undefined && !args.reader.startsWith('/')) throw new Error(`--reader takes a path on Crumb such as /api/2/clicks.json?api_key=..., not ${args.reader}`);
 
 const CLICKS = { small: 2_000, large: 10_000 } satisfies Record<NetworkSize, number>;
+/** Network changes timed per network size. */
+const CHANGES = 5;
 /** Where each kind of run writes in the results file (and the heading it adds when missing). */
 const SECTIONS = {
   sqlite: { start: '<!-- results:start (written by npm run bench) -->', end: '<!-- results:end -->', heading: '' },
@@ -381,6 +384,25 @@ async function main() {
       return;
     }
 
+    // How long a change takes to apply, on each network, before the load: a fresh store each.
+    const changes: { network: string; instances: number; samples: ChangeSample[] }[] = [];
+    const instancesForChanges = Math.max(...instanceCounts);
+    for (const size of networks) {
+      const network = benchNetwork(size);
+      const db = admin ? await schema(`change_${size}`) : await sqlite();
+      const crumbs = await startCrumbs(network, configs.get(size)!, db, instancesForChanges, 600);
+      try {
+        const pair = network.pairs[0]!;
+        const target = { urls: crumbs.map((c) => c.url), apiKey: BENCH_API_KEY, offer: pair.offer, creative: pair.c };
+        changes.push({ network: size, instances: crumbs.length, samples: await timeChanges(target, CHANGES, size) });
+        console.log(`network changes (${size}): done`);
+      } finally {
+        await Promise.all(crumbs.map((c) => c.stop()));
+        await db.drop();
+      }
+    }
+    for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+
     const rows: Row[] = [];
     for (const path of paths) {
       for (const instances of instanceCounts) {
@@ -389,7 +411,18 @@ async function main() {
         for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
       }
     }
-    const extra = store === 'sqlite' ? ['', '### d.js (bytes)', '', dScriptSizes()] : [];
+    const changeSection = [
+      '',
+      '### A network change, applied',
+      '',
+      `An affiliate and its campaign created through the API (${CHANGES} times per network, on a fresh store), then a tracking link`,
+      'for them: the two answers (each change is checked against the whole network and written as a new version first), and',
+      'how long after the second answer the link was attributed on each other instance (they poll the version). The instance',
+      'that made the change attributes the very next click (the run stops if it does not).',
+      '',
+      changeReport(changes),
+    ];
+    const extra = [...changeSection, ...(store === 'sqlite' ? ['', '### d.js (bytes)', '', dScriptSizes()] : [])];
     const text = report(rows, info, extra);
     console.log(`\n${text}\n`);
     write(store, text, info.smoke);
