@@ -4,6 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import { changeReport, timeChanges } from '../../bench/change.js';
 import { smallNetwork } from '../../bench/network.js';
 import { BENCH_API_KEY } from '../../bench/paths.js';
+import type { NetworkFile } from '../../server/network.js';
 import { callApi, startInstances, writeNetworkFile, type Instances } from '../support/instances.js';
 import { describePostgres } from '../support/pg.js';
 
@@ -15,7 +16,7 @@ describePostgres('the network-change timing of the bench', (schemas) => {
   });
   const network = smallNetwork();
   const pair = network.pairs[0]!;
-  const config = writeNetworkFile(network.file as Parameters<typeof writeNetworkFile>[0]);
+  const config = writeNetworkFile(network.file as NetworkFile);
 
   it('creates an affiliate and a campaign per change, live at once where made and later on the other instance', async () => {
     instances = await startInstances(2, { config, db: await schemas.create('bench_change') });
