@@ -21,7 +21,8 @@
 //                                        report: /api/2/click.json?api_key=bench-api-key-0001)
 //                                        every DELAY ms
 //
-// For each path: Crumb (the built Node entry on a fresh store, once per network), a bare node:http
+// First, on each network, how long a change takes to apply (bench/change.ts). Then for each path:
+// Crumb (the built Node entry on a fresh store, once per network), a bare node:http
 // server and Hono with no storage (bench/baseline.ts, bench/hono.ts, both answering what the path
 // answers) are started, pinned to one core; wrk (bench/load.ts, bench/wrk.lua) drives each in turn
 // from the other core, round after round, and the generator's, the servers' and the database's CPU
