@@ -3,6 +3,7 @@
 // is checked against the whole network and written as a new version before it answers), and when
 // the link is attributed on every instance: at once on the one that made the change, after its next
 // poll of the version on the others (PostgreSQL).
+import { fmt, median } from './report.js';
 
 export interface ChangeSample {
   /** Milliseconds to answer POST affiliates.json, then POST campaigns.json. */
@@ -64,14 +65,16 @@ export async function timeChanges(target: ChangeTarget, count: number, label: st
   return samples;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-const ms = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
+const ms = (x: number) => fmt(x, x < 10 ? 1 : 0);
 
 /** One table row per network size: medians and the slowest of the samples. */
-export function changeReport(runs: { network: string; instances: number; samples: ChangeSample[] }[]): string {
+export interface ChangeRun {
+  network: string;
+  instances: number;
+  samples: ChangeSample[];
+}
+
+export function changeReport(runs: ChangeRun[]): string {
   const lines = [
     '| network | instances | changes | affiliate created, median / slowest ms | campaign created, median / slowest ms | live on the other instances, median / slowest ms |',
     '|---|---:|---:|---:|---:|---:|',

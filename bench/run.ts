@@ -41,7 +41,7 @@ import { connectAdmin, postgresStore, type BenchStore } from './postgres.js';
 import { CRUMB_NODE_FLAGS, nodeServer, rssMiB, start, type Proc } from './processes.js';
 import { dScriptSizes, fmt, memoryReport, report, roundLine, writeSection, type MemoryRun, type Row, type RunInfo } from './report.js';
 import { roundOrder } from './order.js';
-import { changeReport, timeChanges, type ChangeSample } from './change.js';
+import { changeReport, timeChanges, type ChangeRun } from './change.js';
 import { sqliteStore } from './sqlite.js';
 
 const { values: args } = parseArgs({
@@ -386,7 +386,7 @@ async function main() {
     }
 
     // How long a change takes to apply, on each network, before the load: a fresh store each.
-    const changes: { network: string; instances: number; samples: ChangeSample[] }[] = [];
+    const changes: ChangeRun[] = [];
     const instancesForChanges = Math.max(...instanceCounts);
     for (const size of networks) {
       const network = benchNetwork(size);
