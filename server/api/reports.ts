@@ -11,7 +11,7 @@ import type { Network } from '../network.js';
 import { BadParams, booleanParam, countParam, dateParam, enumParam, idParam, MAX_SKIP, parseParams, withoutEmpty } from '../params.js';
 import { dayName, hourName, isTimeZone, offsetPieces, startOfDay } from '../reports/zone.js';
 import { REPORT_GROUPS, type ReportGroup, type ReportRow } from '../store/types.js';
-import { mapInSlices, sortInSlices } from '../slices.js';
+import { firstInOrder, mapInSlices } from '../slices.js';
 import { successList, type Api, type ApiEnv } from './index.js';
 
 const DAY = 86_400_000;
@@ -184,12 +184,12 @@ export function reportApi(api: Api, deps: AppDeps) {
       const key = keyOf(p.group_by, r.key, network);
       return { r, key, value: byKey ? key[sortField] : METRIC[sortField]!(r, affiliate), tie: key[tie] };
     });
-    const sorted = await sortInSlices(decorated, (a, b) => {
+    const offset = p.start_at_row ?? 0;
+    const first = await firstInOrder(decorated, (a, b) => {
       const by = compare(a.value, b.value);
       return (descending ? -by : by) || compare(a.tie, b.tie);
-    });
-    const offset = p.start_at_row ?? 0;
-    const shown: SummaryRow[] = sorted.slice(offset, offset + (p.row_limit ?? 100)).map((d) => ({ key: d.key, ...metricsOf(d.r, affiliate) }));
+    }, offset + (p.row_limit ?? 100));
+    const shown: SummaryRow[] = first.slice(offset).map((d) => ({ key: d.key, ...metricsOf(d.r, affiliate) }));
 
     if (p.format === 'csv') return csv(c, [...keyFields, ...metrics], shown, `summary-${p.group_by}-${dayName(p.start_date / DAY)}-${dayName(p.end_date / DAY)}.csv`);
     return successList(c, (rows) => ({ time_zone: zone, total_rows: counted.length, totals: metricsOf(sum, affiliate), rows }), shown, (row) => row);

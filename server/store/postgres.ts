@@ -567,20 +567,22 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       });
     },
 
-    summaryReport(q) {
-      // Under the lists' read rules: one snapshot for both statements, a statement timeout, at
-      // most half the pool.
-      const counted = reading(async (tx) => {
+    async summaryReport(q) {
+      // Under the lists' read rules (a statement timeout, at most half the pool); the clicks and
+      // the conversions are separate counts, read at once on two connections (the report takes
+      // the longer of the two, not their sum). The rollup needs no snapshot shared with the
+      // watermark read: a fold only adds to buckets past the watermark (report-sql.ts).
+      const s = await reading(async (tx) => {
         const [mark] = await tx.unsafe(report.WATERMARK);
         const plan = report.rollupPlan(q, Number(mark!.folded_to));
         const any = async (lo: string, hi: string) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0;
         const range = await clickKeyRange(plan.tail, q.to, any);
         const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
-        const s = report.summaryStatements(q, range, plan, head);
-        return Promise.all([run(tx, s.clicks), run(tx, s.conversions)]);
+        return report.summaryStatements(q, range, plan, head);
       });
-      // Merged once the transaction has ended: its connection goes back to the pool first.
-      return counted.then(([clicks, conversions]) => report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]));
+      // Merged once the transactions have ended: their connections go back to the pool first.
+      const [clicks, conversions] = await Promise.all([reading((tx) => run(tx, s.clicks)), reading((tx) => run(tx, s.conversions))]);
+      return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
     },
 
     async foldReports(until, window, chunk = report.FOLD_CHUNK.postgres) {

@@ -10,10 +10,12 @@ import { Worker } from 'node:worker_threads';
 import type { Statement } from './network-sql.js';
 
 // The worker's code, evaluated as CommonJS: it loads the same driver as the store. Each statement's
-// rows go back as slices serialized here (v8's format, the one postMessage uses), so that the event
-// loop decodes them a slice at a time instead of 10,000 rows in one go. The thread asks Linux for a
-// lower priority (nice 10, on its own thread id): where it shares a core with the event loop, the
-// loop's clicks run first and the report waits.
+// rows go back as arrays (the column names once per statement: a report by sub id has 100,000 rows,
+// and v8's format writes an object's keys with every row, twice the bytes and the decoding), in
+// slices serialized here (v8's format, the one postMessage uses), so that the event loop decodes
+// them a slice at a time instead of 10,000 rows in one go. The thread asks Linux for a lower
+// priority (nice 10, on its own thread id): where it shares a core with the event loop, the loop's
+// clicks run first and the report waits.
 const CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { serialize } = require('node:v8');
@@ -24,22 +26,32 @@ try {
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
-const read = db.transaction((statements) => statements.map((s) => db.prepare(s.sql).all(...s.params)));
+const read = db.transaction((statements) => statements.map((s) => {
+  const statement = db.prepare(s.sql).raw(true);
+  return { columns: statement.columns().map((c) => c.name), rows: statement.all(...s.params) };
+}));
 parentPort.on('message', ({ id, statements }) => {
   try {
-    const results = read(statements).map((rows) => {
+    const results = read(statements).map(({ columns, rows }) => {
       const slices = [];
       for (let at = 0; at < rows.length || at === 0; at += workerData.slice) slices.push(serialize(rows.slice(at, at + workerData.slice)));
-      return slices;
+      return { columns, slices };
     });
     // A slice that owns its memory is moved, not copied.
-    const moved = results.flat().filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer);
+    const moved = results.flatMap((r) => r.slices).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer);
     parentPort.postMessage({ id, results }, moved);
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
+
+/** A statement's answer as the thread sends it: its column names, and its rows as arrays in
+ * serialized slices. */
+interface Sliced {
+  columns: string[];
+  slices: Uint8Array[];
+}
 
 /** Rows per slice: decoding one takes well under a millisecond of the event loop. */
 const SLICE = 500;
@@ -57,7 +69,7 @@ const IDLE_MS = 60_000;
 
 export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  type Waiting = Map<number, { resolve: (slices: Uint8Array[][]) => void; reject: (error: Error) => void }>;
+  type Waiting = Map<number, { resolve: (results: Sliced[]) => void; reject: (error: Error) => void }>;
   let next = 0;
   let worker: { thread: Worker; waiting: Waiting } | null = null;
   let idle: ReturnType<typeof setTimeout> | undefined;
@@ -68,7 +80,7 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
     const thread = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
     const waiting: Waiting = new Map();
     const w = { thread, waiting };
-    thread.on('message', (m: { id: number; results?: Uint8Array[][]; error?: string }) => {
+    thread.on('message', (m: { id: number; results?: Sliced[]; error?: string }) => {
       const r = waiting.get(m.id);
       waiting.delete(m.id);
       if (!r) return;
@@ -91,7 +103,7 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       clearTimeout(idle);
       const w = (worker ??= start());
       const id = next++;
-      const slices = await new Promise<Uint8Array[][]>((resolve, reject) => {
+      const answers = await new Promise<Sliced[]>((resolve, reject) => {
         w.waiting.set(id, { resolve, reject });
         w.thread.ref();
         w.thread.postMessage({ id, statements });
@@ -109,11 +121,15 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       });
       // Decoded a slice at a time, the loop free between slices to answer what is waiting.
       const results: unknown[][] = [];
-      for (const statement of slices) {
+      for (const { columns, slices } of answers) {
         const rows: unknown[] = [];
-        for (const [i, slice] of statement.entries()) {
+        for (const [i, slice] of slices.entries()) {
           if (i > 0) await yieldLoop();
-          for (const row of deserialize(slice) as unknown[]) rows.push(row);
+          for (const values of deserialize(slice) as unknown[][]) {
+            const row: Record<string, unknown> = {};
+            for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+            rows.push(row);
+          }
         }
         results.push(rows);
       }

@@ -84,12 +84,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
   };
   const all = (s: Statement) => prepare(s.sql).all(...s.params) as Row[];
   const counted = (s: Statement) => (prepare(s.sql).get(...s.params) as { n: number }).n;
-  const reader: Reader | null = options.readerThread && options.path !== ':memory:' ? sqliteReader(options.path) : null;
+  // Two reader threads, each started at its first read and ended when idle (sqlite-reader.ts).
+  const readers: Reader[] = options.readerThread && options.path !== ':memory:' ? [sqliteReader(options.path), sqliteReader(options.path)] : [];
   // Heavy reads (reports, and the lists' pages and counts: up to 10,000 rows and a capped count)
-  // run on the reader thread, in one snapshot, so that they never hold the loop that answers clicks.
+  // run on a reader thread, in one snapshot, so that they never hold the loop that answers clicks.
   // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
   const readHeavy = async (statements: Statement[]) =>
-    reader ? reader.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
+    readers.length ? readers[0]!.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
+  /** Statements that need no snapshot in common, each on a thread of its own, at once: a report's
+   * clicks and its conversions are separate counts, and on two cores it takes the longer of the
+   * two rather than their sum (0.6 and 0.25 s for a month by sub id at 10M clicks). */
+  const readApart = async (statements: Statement[]) =>
+    readers.length ? Promise.all(statements.map(async (st, i) => (await readers[i % readers.length]!.read([st]))[0]!)) : readHeavy(statements);
   /** A list's page and its count, read together. */
   const readList = async (list: { count: Statement; rows: Statement }) => {
     const [count, rows] = await readHeavy([list.count, list.rows]);
@@ -370,7 +376,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
       const range = await clickKeyRange(plan.tail, q.to, any);
       const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
       const s = report.summaryStatements(q, range, plan, head);
-      const [clicks, conversions] = await readHeavy([s.clicks, s.conversions]);
+      const [clicks, conversions] = await readApart([s.clicks, s.conversions]);
       return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
     },
 
@@ -429,7 +435,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     async close() {
       await write.drain();
-      await reader?.close();
+      await Promise.all(readers.map((r) => r.close()));
       db.close();
     },
   };

@@ -311,3 +311,39 @@ describe('time zones', () => {
     });
   });
 });
+
+describe('pages of a report with many groups', () => {
+  let many: TestApp;
+  beforeAll(async () => {
+    many = makeApp({ file: conversionNetworkFile() });
+    // 90 sub ids, 1 to 5 clicks each: ties in clicks, broken by the key.
+    const writes = [];
+    for (let i = 0; i < 90; i++) {
+      for (let k = 0; k < ((i * 7) % 5) + 1; k++) writes.push(click(many.store, D1 + i * MINUTE + k, { s1: `v${String(i).padStart(2, '0')}` }));
+    }
+    await Promise.all(writes);
+  });
+  afterAll(() => many.close());
+
+  it('gives every group once, in the order of the whole list, whatever the page (a short page keeps the best few, a long one sorts all)', async () => {
+    const page = async (params: Record<string, string | number>) =>
+      (await call(many, 'GET', 'reports/summary.json', API_KEY, { start_date: '2026-11-20', end_date: '2026-11-21', group_by: 'sub_id_1', ...params })).body;
+    const expected = Array.from({ length: 90 }, (_, i) => ({ key: `v${String(i).padStart(2, '0')}`, clicks: ((i * 7) % 5) + 1 }))
+      .sort((a, b) => b.clicks - a.clicks || (a.key < b.key ? -1 : 1))
+      .map((g) => g.key);
+    const whole = await page({ row_limit: 1000 });
+    expect(whole.rows.map((r: any) => r.key.sub_id_1)).toEqual(expected);
+    const paged: string[] = [];
+    for (let at = 0; at < 90; at += 4) {
+      const p = await page({ start_at_row: at, row_limit: 4 });
+      expect(p.total_rows).toBe(90);
+      paged.push(...p.rows.map((r: any) => r.key.sub_id_1));
+    }
+    expect(paged).toEqual(expected);
+    // Ascending, first page only: the fewest clicks first.
+    const fewest = await page({ sort_field: 'clicks', sort_descending: 'false', row_limit: 5 });
+    expect(fewest.rows.map((r: any) => r.key.sub_id_1)).toEqual(
+      expected.filter((k) => ((Number(k.slice(1)) * 7) % 5) + 1 === 1).slice(0, 5),
+    );
+  });
+});
