@@ -227,7 +227,10 @@ export interface MemoryRun {
   network: NetworkSize;
   first: number;
   long: number;
-  reader: { target: string; delayMs: number; result: LoadResult | null } | null;
+  /** Readers beside the long load, each on a connection of its own. */
+  readers: { target: string; delayMs: number; result: LoadResult }[];
+  /** The store the run started from (a copy of it), or null for a fresh one. */
+  from: string | null;
   idle: number;
   afterFirst: number;
   /** Seconds since the long load began, and RSS in MiB. */
@@ -246,9 +249,9 @@ export function memoryReport(m: MemoryRun): string {
   const lines = [
     ...header(m.info, false),
     '',
-    `Memory mode: the ${m.path.title} on the ${m.network} network, one Crumb process. A load of ${m.first} s, then one of ${m.long} s`,
-    m.reader
-      ? `with a reader on one connection asking \`${m.reader.target}\` every ${m.reader.delayMs} ms, RSS read from /proc every few seconds.`
+    `Memory mode: the ${m.path.title} on the ${m.network} network, one Crumb process${m.from ? `, on a copy of the store ${m.from} (the bench network imported beside its own)` : ''}. A load of ${m.first} s, then one of ${m.long} s`,
+    m.readers.length
+      ? `with ${m.readers.length === 1 ? 'a reader' : `${m.readers.length} readers`}, each on a connection of its own asking every ${m.readers[0]!.delayMs} ms: ${m.readers.map((r) => `\`${r.target}\``).join(', ')}; RSS read from /proc every few seconds.`
       : 'with no reader, RSS read from /proc every few seconds.',
     '',
     '| | value |',
@@ -261,9 +264,7 @@ export function memoryReport(m: MemoryRun): string {
     `| rate, first load / long load | ${fmt(first!.rps)} / ${fmt(rest[0]?.rps ?? 0)} req/s |`,
     `| p99, first load / long load | ${ms(first!.p99)} / ${ms(rest[0]?.p99 ?? 0)} ms |`,
     `| generator CPU, first load / long load | ${pct(first!.loadCpu)}${flag(first!.loadCpu)} / ${pct(rest[0]?.loadCpu ?? 0)}${flag(rest[0]?.loadCpu ?? 0)} |`,
-    ...(m.reader?.result
-      ? [`| reader: answers, failed, p99 | ${fmt(m.reader.result.answered)}, ${fmt(m.reader.result.failed + m.reader.result.errors)}, ${ms(m.reader.result.p99)} ms |`]
-      : []),
+    ...m.readers.map((r) => `| reader \`${r.target.split('?')[0]}\`: answers, failed, p99 | ${fmt(r.result.answered)}, ${fmt(r.result.failed + r.result.errors)}, ${ms(r.result.p99)} ms |`),
     `| answered / stored / lost | ${fmt(m.answered)} / ${fmt(m.stored)} / ${m.missing}${m.idsWritten !== null && m.idsWritten !== m.answered ? ` (${fmt(m.idsWritten)} ids written)` : ''} |`,
     '',
     `RSS (MiB) by second of the ${m.long} s load: ${m.samples.map(([t, v]) => `${fmt(t)}: ${fmt(v)}`).join(', ')}.`,

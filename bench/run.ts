@@ -19,7 +19,11 @@
 //   --memory-long 300                    then a load of this many seconds, RSS sampled throughout,
 //   --reader PATH --reader-delay 250     with a reader on one connection asking PATH on Crumb (a
 //                                        report: /api/2/click.json?api_key=bench-api-key-0001)
-//                                        every DELAY ms
+//                                        every DELAY ms; --reader again for more readers, each on
+//                                        a connection of its own
+//   --memory-db FILE                     start from a copy of this SQLite store (one `npm run seed`
+//                                        wrote: readers then ask for millions of rows); the bench
+//                                        network is imported beside the seed's
 //
 // First, on each network, how long a change takes to apply (bench/change.ts). Then for each path:
 // Crumb (the built Node entry on a fresh store, once per network), a bare node:http
@@ -60,7 +64,8 @@ const { values: args } = parseArgs({
     memory: { type: 'boolean', default: false },
     'memory-first': { type: 'string', default: '60' },
     'memory-long': { type: 'string', default: '300' },
-    reader: { type: 'string' },
+    reader: { type: 'string', multiple: true },
+    'memory-db': { type: 'string' },
     'reader-delay': { type: 'string', default: '250' },
   },
 });
@@ -87,7 +92,9 @@ const pgMax = args['pg-max'] === undefined ? undefined : Math.round(count('pg-ma
 const memoryFirst = Math.round(count('memory-first', args['memory-first']));
 const memoryLong = Math.round(count('memory-long', args['memory-long']));
 const readerDelay = count('reader-delay', args['reader-delay'], 0);
-if (args.reader !== undefined && !args.reader.startsWith('/')) throw new Error(`--reader takes a path on Crumb such as /api/2/clicks.json?api_key=..., not ${args.reader}`);
+const readers = args.reader ?? [];
+for (const r of readers) if (!r.startsWith('/')) throw new Error(`--reader takes a path on Crumb such as /api/2/clicks.json?api_key=..., not ${r}`);
+if (args['memory-db'] !== undefined && (store !== 'sqlite' || !args.memory)) throw new Error('--memory-db is for the memory mode on SQLite (npm run bench:memory)');
 
 const CLICKS = { small: 2_000, large: 10_000 } satisfies Record<NetworkSize, number>;
 /** Network changes timed per network size. */
@@ -297,7 +304,7 @@ async function memoryRun(path: PathSpec, db: BenchStore, config: string, size: N
     console.log(`memory: RSS idle ${fmt(idle)} MiB; a ${memoryFirst} s load of the ${path.name} path`);
     const first = await loadCrumb(d, path, memoryFirst, dir);
     const afterFirst = rssMiB(pid);
-    console.log(`memory: RSS after it ${fmt(afterFirst)} MiB (${fmt(first.rps)} req/s); a ${memoryLong} s load${args.reader ? ` with a reader on ${args.reader}` : ''}`);
+    console.log(`memory: RSS after it ${fmt(afterFirst)} MiB (${fmt(first.rps)} req/s); a ${memoryLong} s load${readers.length ? ` with readers on ${readers.join(', ')}` : ''}`);
 
     const samples: [number, number][] = [];
     const every = Math.max(1, Math.min(10, Math.floor(memoryLong / 10)));
@@ -307,21 +314,21 @@ async function memoryRun(path: PathSpec, db: BenchStore, config: string, size: N
       samples.push([t, rssMiB(pid)]);
       if (t % 30 === 0 || every < 10) console.log(`memory: ${t} s, RSS ${fmt(samples[samples.length - 1]![1])} MiB`);
     }, every * 1000);
-    const reader = args.reader
-      ? load({
-          urls: [d.crumbs[0]!.url],
-          path: { method: 'GET', target: args.reader, success: { status: 200, in: 'body' } },
-          data: null,
-          connections: 1,
-          seconds: memoryLong,
-          seq: nextSeq(),
-          ids: null,
-          delayMs: readerDelay,
-          serverPids: [],
-          dir,
-        })
-      : Promise.resolve(null);
-    const [long, readerResult] = await Promise.all([loadCrumb(d, path, memoryLong, dir), reader]);
+    const reading = readers.map((target) =>
+      load({
+        urls: [d.crumbs[0]!.url],
+        path: { method: 'GET', target, success: { status: 200, in: 'body' } },
+        data: null,
+        connections: 1,
+        seconds: memoryLong,
+        seq: nextSeq(),
+        ids: null,
+        delayMs: readerDelay,
+        serverPids: [],
+        dir,
+      }),
+    );
+    const [long, ...readerResults] = await Promise.all([loadCrumb(d, path, memoryLong, dir), ...reading]);
     clearInterval(sampler);
     const end = Math.round((Date.now() - began) / 1000);
     if (samples[samples.length - 1]?.[0] !== end) samples.push([end, rssMiB(pid)]);
@@ -332,7 +339,8 @@ async function memoryRun(path: PathSpec, db: BenchStore, config: string, size: N
       network: size,
       first: memoryFirst,
       long: memoryLong,
-      reader: args.reader ? { target: args.reader, delayMs: readerDelay, result: readerResult } : null,
+      readers: readers.map((target, i) => ({ target, delayMs: readerDelay, result: readerResults[i]! })),
+      from: args['memory-db'] ?? null,
       idle,
       afterFirst,
       samples,
@@ -359,10 +367,10 @@ async function main() {
   const base = args['pg-url'];
   const admin = store === 'postgres' ? await connectAdmin(base) : null;
   const sqliteDirs: string[] = [];
-  const sqlite = async () => {
+  const sqlite = async (from?: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-bench-db-'));
     sqliteDirs.push(dir);
-    return sqliteStore(dir);
+    return sqliteStore(dir, from);
   };
   try {
     if (admin) {
@@ -374,7 +382,7 @@ async function main() {
 
     if (args.memory) {
       const size = networks[networks.length - 1]!;
-      const db = admin ? await schema(`memory_${size}`) : await sqlite();
+      const db = admin ? await schema(`memory_${size}`) : await sqlite(args['memory-db']);
       try {
         const text = memoryReport(await memoryRun(paths[0]!, db, configs.get(size)!, size, info));
         console.log(`\n${text}\n`);

@@ -1,12 +1,16 @@
 // The SQLite side of the benchmark: a fresh database file per run of a path, and the check that
 // every answered id is in it.
 import Database from 'better-sqlite3';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathName } from './paths.js';
 import type { BenchStore } from './postgres.js';
 
-export function sqliteStore(dir: string): BenchStore {
+/** `from`: a store to start from (one `npm run seed` wrote), copied into `dir` first so that the
+ * run leaves it as it was. */
+export function sqliteStore(dir: string, from?: string): BenchStore {
   const file = join(dir, 'crumb.db');
+  if (from !== undefined) copyFileSync(from, file);
   return {
     url: file,
     async verify(path, ids, answered) {
