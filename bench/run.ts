@@ -367,10 +367,12 @@ async function main() {
   const base = args['pg-url'];
   const admin = store === 'postgres' ? await connectAdmin(base) : null;
   const sqliteDirs: string[] = [];
-  const sqlite = async (from?: string) => {
+  // `from` in an object: a store function is also called with a network's size, which must not be
+  // taken for a file to copy.
+  const sqlite = async (options: { from?: string } = {}) => {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-bench-db-'));
     sqliteDirs.push(dir);
-    return sqliteStore(dir, from);
+    return sqliteStore(dir, options.from);
   };
   try {
     if (admin) {
@@ -382,7 +384,7 @@ async function main() {
 
     if (args.memory) {
       const size = networks[networks.length - 1]!;
-      const db = admin ? await schema(`memory_${size}`) : await sqlite(args['memory-db']);
+      const db = admin ? await schema(`memory_${size}`) : await sqlite({ from: args['memory-db'] });
       try {
         const text = memoryReport(await memoryRun(paths[0]!, db, configs.get(size)!, size, info));
         console.log(`\n${text}\n`);
@@ -415,7 +417,7 @@ async function main() {
     const rows: Row[] = [];
     for (const path of paths) {
       for (const instances of instanceCounts) {
-        const stores = admin ? (size: NetworkSize) => schema(`${path.name}_${instances}_${size}`) : sqlite;
+        const stores = admin ? (size: NetworkSize) => schema(`${path.name}_${instances}_${size}`) : () => sqlite();
         rows.push(...(await benchPath(path, instances, stores, configs)));
         for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
       }
