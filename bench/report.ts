@@ -251,7 +251,7 @@ export function memoryReport(m: MemoryRun): string {
     '',
     `Memory mode: the ${m.path.title} on the ${m.network} network, one Crumb process${m.from ? `, on a copy of the store ${m.from} (the bench network imported beside its own)` : ''}. A load of ${m.first} s, then one of ${m.long} s`,
     m.readers.length
-      ? `with ${m.readers.length === 1 ? 'a reader' : `${m.readers.length} readers`}, each on a connection of its own asking every ${m.readers[0]!.delayMs} ms: ${m.readers.map((r) => `\`${r.target}\``).join(', ')}; RSS read from /proc every few seconds.`
+      ? `with ${m.readers.length === 1 ? 'a reader on a connection of its own' : `${m.readers.length} readers, each on a connection of its own,`} asking every ${m.readers[0]!.delayMs} ms: ${m.readers.map((r) => `\`${r.target}\``).join(', ')}; RSS read from /proc every few seconds.`
       : 'with no reader, RSS read from /proc every few seconds.',
     '',
     '| | value |',
