@@ -5,10 +5,8 @@
 // setImmediate where the runtime has one (Node: the next turn, after the I/O waiting); else
 // setTimeout, which Node would clamp to 1 ms: a report by sub id yields about a hundred times, so
 // that was a tenth of a second of an idle loop added to it.
-const nextTurn: (resolve: () => void) => unknown =
-  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
-    ? (globalThis as unknown as { setImmediate: (f: () => void) => unknown }).setImmediate
-    : (resolve) => setTimeout(resolve, 0);
+const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+const nextTurn = immediate ?? ((resolve: () => void) => setTimeout(resolve, 0));
 
 /** One turn of the event loop: what is waiting (clicks) runs first. */
 export const yieldLoop = () => new Promise<void>((resolve) => nextTurn(resolve));

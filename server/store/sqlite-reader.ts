@@ -4,9 +4,9 @@
 // writer do not block each other). Each request runs its statements in one read transaction (one
 // snapshot). Node-specific, like sqlite.ts.
 import { createRequire } from 'node:module';
-import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { yieldLoop } from '../slices.js';
 import type { Statement } from './network-sql.js';
 
 // The worker's code, evaluated as CommonJS: it loads the same driver as the store. Each statement's
