@@ -10,8 +10,8 @@ import { checkAsked, outOfScope } from '../auth.js';
 import type { Network } from '../network.js';
 import { BadParams, booleanParam, countParam, dateParam, enumParam, idParam, MAX_SKIP, parseParams, withoutEmpty } from '../params.js';
 import { dayName, hourName, isTimeZone, offsetPieces, startOfDay } from '../reports/zone.js';
-import { REPORT_GROUPS, type ReportGroup, type ReportRow } from '../store/types.js';
-import { firstInOrder, mapInSlices } from '../slices.js';
+import { metricOf } from '../reports/page.js';
+import { REPORT_GROUPS, type ReportGroup, type ReportOrder, type ReportRow } from '../store/types.js';
 import { successList, type Api, type ApiEnv } from './index.js';
 
 const DAY = 86_400_000;
@@ -68,36 +68,12 @@ export interface SummaryRow {
   [metric: string]: number | Key;
 }
 
-/** A fraction with 4 decimals; 0 over 0 is 0. */
-function fraction(n: number, d: number): number {
-  return d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000;
-}
-
 type Counts = Omit<ReportRow, 'key'>;
-const epc = (r: Counts, cents: number) => (r.clicks === 0 ? 0 : Math.round(cents / r.clicks) / 100);
-/** Each metric from the counted sums, as the role sees it: money in units with two decimals
- * (counted in cents, so sums are exact), rates as fractions with 4 decimals. */
-const METRIC: Record<string, (r: Counts, affiliate: boolean) => number> = {
-  clicks: (r) => r.clicks,
-  total_clicks: (r) => r.total_clicks,
-  macro_event_conversions: (r) => r.macro_event_conversions,
-  micro_events: (r) => r.micro_events,
-  conversion_rate: (r) => fraction(r.macro_event_conversions, r.clicks),
-  paid: (r) => r.paid,
-  pending: (r) => r.pending,
-  rejected: (r) => r.rejected,
-  payout: (r) => r.cost_cents / 100,
-  cost: (r) => r.cost_cents / 100,
-  revenue: (r) => r.revenue_cents / 100,
-  profit: (r) => (r.revenue_cents - r.cost_cents) / 100,
-  margin: (r) => fraction(r.revenue_cents - r.cost_cents, r.revenue_cents),
-  epc: (r, affiliate) => epc(r, affiliate ? r.cost_cents : r.revenue_cents),
-};
 
 /** The metrics of counted rows, as the role sees them. */
 export function metricsOf(r: Counts, affiliate: boolean): Metrics {
   const out: Metrics = {};
-  for (const m of affiliate ? AFFILIATE_METRICS : NETWORK_METRICS) out[m] = METRIC[m]!(r, affiliate);
+  for (const m of affiliate ? AFFILIATE_METRICS : NETWORK_METRICS) out[m] = metricOf(m, r, affiliate)!;
   return out;
 }
 
@@ -123,13 +99,18 @@ function keyOf(group: ReportGroup, value: ReportRow['key'], network: Network): K
   }
 }
 
-/** Nulls first, numbers by value, text by code point: the same order on every store. */
-function compare(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return -1;
-  if (b === null || b === undefined) return 1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : 1;
+/** What the store sorts the groups on for `sort_field`: the key (a day or hour sorts by its number
+ * as by its name), a metric, or the entities' names, which the network here holds. */
+function orderOf(group: ReportGroup, sortField: string, network: Network): Pick<ReportOrder, 'sort' | 'names'> {
+  if (sortField === KEY_FIELDS[group][0]) return { sort: 'key' };
+  if (!sortField.endsWith('_name')) return { sort: sortField };
+  const names: Record<string, string> = {};
+  const add = (id: number, name: string | undefined) => void (name && (names[id] = name));
+  if (group === 'offer') for (const [id, o] of network.offers) add(id, o.offer_name);
+  if (group === 'affiliate') for (const [id, a] of network.affiliates) add(id, a.affiliate_name);
+  if (group === 'creative') for (const [id, k] of network.creatives) add(id, k.creative_name);
+  if (group === 'advertiser') for (const [id, a] of network.advertisers) add(id, a.advertiser_name);
+  return { sort: 'name', names };
 }
 
 export function reportApi(api: Api, deps: AppDeps) {
@@ -159,40 +140,29 @@ export function reportApi(api: Api, deps: AppDeps) {
     const zone = p.time_zone ?? network.time_zone;
     const from = startOfDay(zone, p.start_date);
     const to = startOfDay(zone, p.end_date + DAY);
-    const counted = await deps.store.summaryReport({
-      from,
-      to,
-      group_by: p.group_by,
-      zone: offsetPieces(zone, from, to),
-      offer_id: p.offer_id,
-      affiliate_id: p.affiliate_id,
-      advertiser_id: p.advertiser_id,
-      campaign_id: p.campaign_id,
-      creative_id: p.creative_id,
-      country: p.country,
-      include_tests: p.include_tests ?? false,
-      scope: c.get('scope'),
-    });
-
-    const sum: Counts = { clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
-    for (const r of counted) for (const m of Object.keys(sum) as (keyof typeof sum)[]) sum[m] += r[m];
-    // Sorted on each group's sort value and tie (computed once), a slice at a time, and named and
-    // measured only for the rows shown: a sub id report has 100,000 groups.
-    const tie = keyFields[0]!;
-    const byKey = keyFields.includes(sortField);
-    const decorated = await mapInSlices(counted, (r) => {
-      const key = keyOf(p.group_by, r.key, network);
-      return { r, key, value: byKey ? key[sortField] : METRIC[sortField]!(r, affiliate), tie: key[tie] };
-    });
     const offset = p.start_at_row ?? 0;
-    const first = await firstInOrder(decorated, (a, b) => {
-      const by = compare(a.value, b.value);
-      return (descending ? -by : by) || compare(a.tie, b.tie);
-    }, offset + (p.row_limit ?? 100));
-    const shown: SummaryRow[] = first.slice(offset).map((d) => ({ key: d.key, ...metricsOf(d.r, affiliate) }));
+    const limit = p.row_limit ?? 100;
+    const page = await deps.store.summaryReport(
+      {
+        from,
+        to,
+        group_by: p.group_by,
+        zone: offsetPieces(zone, from, to),
+        offer_id: p.offer_id,
+        affiliate_id: p.affiliate_id,
+        advertiser_id: p.advertiser_id,
+        campaign_id: p.campaign_id,
+        creative_id: p.creative_id,
+        country: p.country,
+        include_tests: p.include_tests ?? false,
+        scope: c.get('scope'),
+      },
+      { ...orderOf(p.group_by, sortField, network), descending, affiliate, offset, limit },
+    );
+    const shown: SummaryRow[] = page.rows.map((r) => ({ key: keyOf(p.group_by, r.key, network), ...metricsOf(r, affiliate) }));
 
     if (p.format === 'csv') return csv(c, [...keyFields, ...metrics], shown, `summary-${p.group_by}-${dayName(p.start_date / DAY)}-${dayName(p.end_date / DAY)}.csv`);
-    return successList(c, (rows) => ({ time_zone: zone, total_rows: counted.length, totals: metricsOf(sum, affiliate), rows }), shown, (row) => row);
+    return successList(c, (rows) => ({ time_zone: zone, total_rows: page.count, totals: metricsOf(page.totals, affiliate), rows }), shown, (row) => row);
   });
 }
 

@@ -8,6 +8,7 @@
 import { REPORT_DAYS } from '../api/reports.js';
 import { checkAsked } from '../auth.js';
 import type { Network } from '../network.js';
+import { EVERY_GROUP } from '../reports/page.js';
 import { offsetPieces } from '../reports/zone.js';
 import type { ReportGroup, ReportRow } from '../store/types.js';
 import { ClassicError, checkUnlimited, dateWindow, flag, idFilter, rows, str, type ClassicCall, type Method } from './call.js';
@@ -22,8 +23,8 @@ interface Counted {
   row: Omit<ReportRow, 'key'>;
 }
 
-/** The summary report's groups for the call: CAKE's filters (every version's names) translated,
- * its window in the network's zone, inside the key's scope. */
+/** The summary report's groups for the call, ordered by key (nulls first): CAKE's filters (every
+ * version's names) translated, its window in the network's zone, inside the key's scope. */
 async function count(call: ClassicCall, group_by: ReportGroup): Promise<Counted[]> {
   const p = call.params;
   const network = call.deps.network;
@@ -43,16 +44,19 @@ async function count(call: ClassicCall, group_by: ReportGroup): Promise<Counted[
   }
   const sub = str(p, 'subid_id') ?? str(p, 'sub_id');
   if (sub !== undefined && sub !== '0' && group_by !== 'sub_id_1') throw new ClassicError('subid_id is not supported by Crumb\'s summaries: send it empty (SubIDSummary lists the sub ids)');
-  const counted = await call.deps.store.summaryReport({
-    from,
-    to,
-    group_by,
-    zone: offsetPieces(zone, from, to),
-    ...filters,
-    include_tests: flag(p, 'include_tests') ?? false,
-    scope: call.scope,
-  });
-  return counted.map(({ key, ...row }) => ({ key, row }));
+  const counted = await call.deps.store.summaryReport(
+    {
+      from,
+      to,
+      group_by,
+      zone: offsetPieces(zone, from, to),
+      ...filters,
+      include_tests: flag(p, 'include_tests') ?? false,
+      scope: call.scope,
+    },
+    EVERY_GROUP,
+  );
+  return counted.rows.map(({ key, ...row }) => ({ key, row }));
 }
 
 const percent = (n: number, d: number) => (d === 0 ? 0 : (n / d) * 100);
@@ -95,9 +99,9 @@ function revenueShown(call: ClassicCall): boolean {
 }
 
 /** Groups with a key (clicks and conversions Crumb could not place under one, such as those of
- * no campaign, are left out of a per-entity summary), ordered by it. */
+ * no campaign, are left out of a per-entity summary), ordered by it as counted. */
 function keyed(counted: Counted[]): Counted[] {
-  return counted.filter((c) => c.key !== null).sort((a, b) => (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0));
+  return counted.filter((c) => c.key !== null);
 }
 
 /** A list answer of the groups' nodes, paged as CAKE pages (start_at_row, row_limit). */
@@ -225,7 +229,7 @@ function offerSummaryOf(root: string, container: string, itemName: string, moder
 export const subIdSummary = summaryMethod('sub_id_summary_response', [1, 2], async (call) => {
   if (idFilter(call.params, 'source_affiliate_id', 'affiliate_id') === undefined) throw new ClassicError('source_affiliate_id is required: sub ids are summarised for one affiliate');
   const offer_id = idFilter(call.params, 'site_offer_id', 'offer_id');
-  const counted = (await count(call, 'sub_id_1')).sort((a, b) => (a.key === b.key ? 0 : a.key === null ? -1 : b.key === null ? 1 : String(a.key) < String(b.key) ? -1 : 1));
+  const counted = await count(call, 'sub_id_1');
   const items = counted.map(({ key, row }) =>
     group('sub_id_summary', [
       text('sub_id', key === null ? '' : String(key)),

@@ -22,6 +22,8 @@ import { CANCELLED, definedOnly, CONVERSION_COLUMNS, LEAD_COLUMNS, notApplied, P
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations } from './sqlite-schema.js';
 import { clickKeyRange } from '../reqid.js';
+import { pageSteps, type Counted } from '../reports/page.js';
+import { drive } from '../slices.js';
 import {
   claimParams,
   conversionParams,
@@ -441,12 +443,12 @@ export async function openD1Store(db: D1Database, options: D1Options = {}): Prom
       return { resent: false, reason: 'resent', delivery: before, resent_as: as?.delivery_id };
     },
 
-    async summaryReport(q) {
+    async summaryReport(q, order) {
       const range = await clickKeyRange(q.from, q.to, async (lo, hi) => (await run(STATEMENTS.anyClick, [lo, hi]).first()) !== null);
       const s = report.summaryStatements(q, range);
       // One batch: one snapshot for both.
       const [clicks, conversions] = await db.batch([run(s.clicks.sql, s.clicks.params), run(s.conversions.sql, s.conversions.params)]);
-      return report.mergeReport(clicks!.results as never[], conversions!.results as never[]);
+      return drive(pageSteps(clicks!.results as Counted[], conversions!.results as Counted[], order));
     },
 
     async foldReports() {

@@ -14,6 +14,8 @@
 // FOR UPDATE SKIP LOCKED, so each postback is delivered by one instance.
 import postgres from 'postgres';
 import { clickKeyRange } from '../reqid.js';
+import { pageSteps, type Counted } from '../reports/page.js';
+import { drive } from '../slices.js';
 import { CANCELLED, CONVERSION_COLUMNS, EarlierLead, LEAD_COLUMNS, notApplied, POSTBACK_COLUMNS, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import * as list from './list-sql.js';
@@ -567,7 +569,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       });
     },
 
-    async summaryReport(q) {
+    async summaryReport(q, order) {
       // Under the lists' read rules (a statement timeout, at most half the pool); the clicks and
       // the conversions are separate counts, read at once on two connections (the report takes
       // the longer of the two, not their sum). The rollup needs no snapshot shared with the
@@ -582,7 +584,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       });
       // Merged once the transactions have ended: their connections go back to the pool first.
       const [clicks, conversions] = await Promise.all([reading((tx) => run(tx, s.clicks)), reading((tx) => run(tx, s.conversions))]);
-      return report.mergeReport(clicks as unknown as { k: unknown }[], conversions as unknown as { k: unknown }[]);
+      return drive(pageSteps(clicks as unknown as Counted[], conversions as unknown as Counted[], order));
     },
 
     async foldReports(until, window, chunk = report.FOLD_CHUNK.postgres) {

@@ -1,14 +1,13 @@
 // The summary report's SQL (PROTOCOL.md 11), shared by every store as list-sql.ts is for the lists:
 // `?` placeholders (PostgreSQL numbers them) and text both dialects read alike. Two statements, one
-// over clicks and one over conversions, each grouped by the report's key, merged by `mergeReport`:
+// over clicks and one over conversions, each grouped by the report's key, merged and paged by reports/page.ts:
 // the key's scope is a condition of each WHERE clause, as for the lists, never a filter applied to
 // the answer. Local days and hours are `(time + offset) / unit` in integer arithmetic, the offset
 // chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
-import { eachInSlices } from '../slices.js';
 import { clickKeyRange, type KeyRange } from '../reqid.js';
 import { Where } from './list-sql.js';
 import type { Statement } from './network-sql.js';
-import type { ReportGroup, ReportQuery, ReportRow } from './types.js';
+import type { ReportGroup, ReportQuery } from './types.js';
 
 const UNIT = { day: 86_400_000, hour: 3_600_000 } as const;
 
@@ -369,32 +368,3 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: RollupP
   };
 }
 
-type Counted = Record<string, unknown> & { k: unknown };
-
-/** The groups of both statements' answers, by key (numbers and strings as the database gave them:
- * PostgreSQL's sums arrive as text). */
-export async function mergeReport(clicks: Counted[], conversions: Counted[]): Promise<ReportRow[]> {
-  const groups = new Map<unknown, ReportRow>();
-  const group = (k: unknown): ReportRow => {
-    const key = k === null || k === undefined ? null : typeof k === 'string' ? k : Number(k);
-    let row = groups.get(key);
-    if (!row) {
-      row = { key, clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
-      groups.set(key, row);
-    }
-    return row;
-  };
-  // A slice at a time: a report by sub id merges 100,000 groups (slices.ts).
-  await eachInSlices(clicks, (r) => {
-    const row = group(r.k);
-    row.clicks += Number(r.clicks);
-    row.total_clicks += Number(r.total_clicks);
-  });
-  await eachInSlices(conversions, (r) => {
-    const row = group(r.k);
-    for (const m of CONVERSION_SUMS) row[m] += Number(r[m] ?? 0);
-  });
-  return [...groups.values()];
-}
-
-const CONVERSION_SUMS = ['macro_event_conversions', 'micro_events', 'paid', 'pending', 'rejected', 'cost_cents', 'revenue_cents'] as const;

@@ -2,12 +2,15 @@
 // read-only connection of its own, so that a report scanning millions of rows runs beside the event
 // loop, never on it, and clicks keep being answered and committed meanwhile (WAL: readers and the
 // writer do not block each other). Each request runs its statements in one read transaction (one
-// snapshot). Node-specific, like sqlite.ts.
+// snapshot). A summary report is also merged, sorted and paged there (reports/page.ts), so that
+// only its page crosses to the event loop's heap. Node-specific, like sqlite.ts.
 import { createRequire } from 'node:module';
 import { deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { THREAD_CODE } from '../reports/page.js';
 import { yieldLoop } from '../slices.js';
 import type { Statement } from './network-sql.js';
+import type { ReportOrder, ReportPage } from './types.js';
 
 // The worker's code, evaluated as CommonJS: it loads the same driver as the store. Each statement's
 // rows go back as arrays (the column names once per statement: a report by sub id has 100,000 rows,
@@ -18,7 +21,8 @@ import type { Statement } from './network-sql.js';
 // clicks run first and the report waits.
 const CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { serialize } = require('node:v8');
+const { deserialize, serialize } = require('node:v8');
+${THREAD_CODE}
 try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
   require('node:os').setPriority(tid, workerData.nice);
@@ -30,8 +34,17 @@ const read = db.transaction((statements) => statements.map((s) => {
   const statement = db.prepare(s.sql).raw(true);
   return { columns: statement.columns().map((c) => c.name), rows: statement.all(...s.params) };
 }));
-parentPort.on('message', ({ id, statements }) => {
+const decode = ({ columns, slices }) => slices.flatMap((slice) => deserialize(slice).map((values) => {
+  const row = {};
+  for (let c = 0; c < columns.length; c++) row[columns[c]] = values[c];
+  return row;
+}));
+parentPort.on('message', ({ id, statements, report }) => {
   try {
+    if (report) {
+      const page = finish(pageSteps(decode(report.clicks), decode(report.conversions), report.order));
+      return parentPort.postMessage({ id, page });
+    }
     const results = read(statements).map(({ columns, rows }) => {
       const slices = [];
       for (let at = 0; at < rows.length || at === 0; at += workerData.slice) slices.push(serialize(rows.slice(at, at + workerData.slice)));
@@ -48,7 +61,7 @@ parentPort.on('message', ({ id, statements }) => {
 
 /** A statement's answer as the thread sends it: its column names, and its rows as arrays in
  * serialized slices. */
-interface Sliced {
+export interface Sliced {
   columns: string[];
   slices: Uint8Array[];
 }
@@ -60,6 +73,12 @@ const NICE = 10;
 export interface Reader {
   /** The rows of each statement, read in one snapshot on the reader thread. */
   read(statements: Statement[]): Promise<unknown[][]>;
+  /** A summary report's page (reports/page.ts) from its two statements (report-sql.ts): the
+   * clicks read here and the conversions on `beside` at once (they are separate counts and need
+   * no snapshot in common), then merged and paged here. */
+  report(clicks: Statement, conversions: Statement, order: ReportOrder, beside?: Reader): Promise<ReportPage>;
+  /** The answers as the thread sends them, not decoded (for `report`). */
+  readSliced(statements: Statement[]): Promise<Sliced[]>;
   close(): Promise<void>;
 }
 
@@ -69,7 +88,8 @@ const IDLE_MS = 60_000;
 
 export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  type Waiting = Map<number, { resolve: (results: Sliced[]) => void; reject: (error: Error) => void }>;
+  type Answer = { results?: Sliced[]; page?: ReportPage };
+  type Waiting = Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>;
   let next = 0;
   let worker: { thread: Worker; waiting: Waiting } | null = null;
   let idle: ReturnType<typeof setTimeout> | undefined;
@@ -80,12 +100,12 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
     const thread = new Worker(CODE, { eval: true, workerData: { path, driver, slice: SLICE, nice: NICE } });
     const waiting: Waiting = new Map();
     const w = { thread, waiting };
-    thread.on('message', (m: { id: number; results?: Sliced[]; error?: string }) => {
+    thread.on('message', (m: Answer & { id: number; error?: string }) => {
       const r = waiting.get(m.id);
       waiting.delete(m.id);
       if (!r) return;
       if (m.error !== undefined) r.reject(new Error(m.error));
-      else r.resolve(m.results!);
+      else r.resolve(m);
     });
     // A thread that fails takes its reads with it; the next read starts another.
     const fail = (error: Error) => {
@@ -98,27 +118,35 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
     return w;
   };
 
-  return {
+  type Message = { statements: Statement[] } | { report: { clicks: Sliced; conversions: Sliced; order: ReportOrder } };
+  const ask = async (message: Message, transfer: ArrayBuffer[] = []): Promise<Answer> => {
+    clearTimeout(idle);
+    const w = (worker ??= start());
+    const id = next++;
+    return new Promise<Answer>((resolve, reject) => {
+      w.waiting.set(id, { resolve, reject });
+      w.thread.ref();
+      w.thread.postMessage({ id, ...message }, transfer);
+    }).finally(() => {
+      if (w.waiting.size || worker !== w) return;
+      // An idle reader does not keep the process alive, and ends after a while.
+      w.thread.unref();
+      idle = setTimeout(() => {
+        if (worker === w && !w.waiting.size) {
+          worker = null;
+          void w.thread.terminate();
+        }
+      }, idleMs);
+      idle.unref();
+    });
+  };
+
+  const reader: Reader = {
+    async readSliced(statements) {
+      return (await ask({ statements })).results!;
+    },
     async read(statements) {
-      clearTimeout(idle);
-      const w = (worker ??= start());
-      const id = next++;
-      const answers = await new Promise<Sliced[]>((resolve, reject) => {
-        w.waiting.set(id, { resolve, reject });
-        w.thread.ref();
-        w.thread.postMessage({ id, statements });
-      }).finally(() => {
-        if (w.waiting.size || worker !== w) return;
-        // An idle reader does not keep the process alive, and ends after a while.
-        w.thread.unref();
-        idle = setTimeout(() => {
-          if (worker === w && !w.waiting.size) {
-            worker = null;
-            void w.thread.terminate();
-          }
-        }, idleMs);
-        idle.unref();
-      });
+      const answers = await reader.readSliced(statements);
       // Decoded a slice at a time, the loop free between slices to answer what is waiting.
       const results: unknown[][] = [];
       for (const { columns, slices } of answers) {
@@ -135,6 +163,12 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       }
       return results;
     },
+    async report(clicks, conversions, order, beside = reader) {
+      const [[c], [v]] = await Promise.all([reader.readSliced([clicks]), beside.readSliced([conversions])]);
+      // The slices move to this thread again, never decoded on the event loop.
+      const transfer = [...c!.slices, ...v!.slices].map((b) => b.buffer as ArrayBuffer);
+      return (await ask({ report: { clicks: c!, conversions: v!, order } }, [...new Set(transfer)])).page!;
+    },
     async close() {
       clearTimeout(idle);
       const w = worker;
@@ -142,4 +176,5 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       if (w) await w.thread.terminate();
     },
   };
+  return reader;
 }

@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { clickKeyRange } from '../reqid.js';
+import { pageSteps, type Counted } from '../reports/page.js';
+import { drive } from '../slices.js';
 import * as list from './list-sql.js';
 import * as report from './report-sql.js';
 import { sqliteReader, type Reader } from './sqlite-reader.js';
@@ -91,11 +93,6 @@ export function openSqliteStore(options: SqliteOptions): Store {
   // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
   const readHeavy = async (statements: Statement[]) =>
     readers.length ? readers[0]!.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
-  /** Statements that need no snapshot in common, each on a thread of its own, at once: a report's
-   * clicks and its conversions are separate counts, and on two cores it takes the longer of the
-   * two rather than their sum (0.6 and 0.25 s for a month by sub id at 10M clicks). */
-  const readApart = async (statements: Statement[]) =>
-    readers.length ? Promise.all(statements.map(async (st, i) => (await readers[i % readers.length]!.read([st]))[0]!)) : readHeavy(statements);
   /** A list's page and its count, read together. */
   const readList = async (list: { count: Statement; rows: Statement }) => {
     const [count, rows] = await readHeavy([list.count, list.rows]);
@@ -370,14 +367,18 @@ export function openSqliteStore(options: SqliteOptions): Store {
       return (rows![0] as { used: number }).used === 1;
     },
 
-    async summaryReport(q) {
+    async summaryReport(q, order) {
       const plan = report.rollupPlan(q, report.watermarkOf(prepare(report.WATERMARK).get() as Row).folded_to);
       const any = async (lo: string, hi: string) => sql.anyClick.get(lo, hi) !== undefined;
       const range = await clickKeyRange(plan.tail, q.to, any);
       const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);
       const s = report.summaryStatements(q, range, plan, head);
-      const [clicks, conversions] = await readApart([s.clicks, s.conversions]);
-      return report.mergeReport(clicks as { k: unknown }[], conversions as { k: unknown }[]);
+      // The clicks and the conversions on a reader thread each, at once (on two cores the report
+      // takes the longer of the two, 0.6 and 0.25 s for a month by sub id at 10M clicks, rather
+      // than their sum), then paged there: only the page crosses to the event loop.
+      if (readers.length) return readers[0]!.report(s.clicks, s.conversions, order, readers[1]);
+      const [clicks, conversions] = await readHeavy([s.clicks, s.conversions]);
+      return drive(pageSteps(clicks as Counted[], conversions as Counted[], order));
     },
 
     async foldReports(until, window, chunk = report.FOLD_CHUNK.sqlite) {

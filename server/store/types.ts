@@ -494,6 +494,30 @@ export interface ReportRow {
   revenue_cents: number;
 }
 
+/** Which groups of a summary report a caller wants, in which order (reports/page.ts). */
+export interface ReportOrder {
+  /** `key` (the group's value: a day or hour number, an id, a country or a sub id), `name` (the
+   * name `names` gives the group's id), or a metric's name (reports/page.ts metricOf). Ties go by
+   * key, ascending; nulls come first. */
+  sort: string;
+  descending: boolean;
+  /** Metrics as an affiliate sees them (epc over its payout, not the network's revenue). */
+  affiliate: boolean;
+  /** The entities' names by id, when sorting by name. */
+  names?: Record<string, string>;
+  /** Groups skipped, and the most answered after them (Infinity for all). */
+  offset: number;
+  limit: number;
+}
+
+/** A summary report's page: its groups in order, how many groups there are, and the totals over
+ * all of them. */
+export interface ReportPage {
+  rows: ReportRow[];
+  count: number;
+  totals: Omit<ReportRow, 'key'>;
+}
+
 /** What a conversion earns, as set by hand (setConversionStatus). */
 export interface ConversionMoney {
   payout_cents: number;
@@ -606,9 +630,10 @@ export interface Store {
   /** Whether any click, lead or conversion names this entity (then it may only be deactivated). */
   hasHistory(entity: NetworkEntity, id: number): Promise<boolean>;
 
-  /** The summary report's groups (PROTOCOL.md 11), computed inside the query's scope, in no
-   * particular order: the caller names, sorts and pages them. May reject with ReadTimeout. */
-  summaryReport(query: ReportQuery): Promise<ReportRow[]>;
+  /** The summary report's groups (PROTOCOL.md 11), computed inside the query's scope, sorted and
+   * cut to the page `order` asks for, with their count and totals (the caller names and shows
+   * them). May reject with ReadTimeout. */
+  summaryReport(query: ReportQuery, order: ReportOrder): Promise<ReportPage>;
   /** Folds the next `chunk` clicks (by key; default: the store's FOLD_CHUNK) of the window being folded, or of
    * the next window (at most `window` ms, ending before `until`), into the report rollups, in one
    * transaction; the watermark moves past the window with its last chunk. Answers the watermark,

@@ -112,6 +112,14 @@ describe('the summary report, by hand', () => {
     ]);
   });
 
+  it('sorts by the entities\' names, which the network holds', async () => {
+    // By id the second partner comes first; by name MediaBridge Partners does.
+    const byName = await summary({ group_by: 'affiliate', sort_field: 'affiliate_name' });
+    expect(byName.body.rows.map((r: any) => r.key.affiliate_id)).toEqual([AFF.partner, AFF.second]);
+    const down = await summary({ group_by: 'affiliate', sort_field: 'affiliate_name', sort_descending: 'true' });
+    expect(down.body.rows.map((r: any) => r.key.affiliate_id)).toEqual([AFF.second, AFF.partner]);
+  });
+
   it('counts test conversions only when asked', async () => {
     const { body } = await summary({ group_by: 'offer', offer_id: 666, include_tests: 'true' });
     expect(table(body.rows, 'offer_id')).toEqual({ 666: [1, 1, 1, 0, 0, 0, 1, 0, 0] });

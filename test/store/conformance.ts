@@ -9,6 +9,7 @@ import { eventually } from '../support/receiver.js';
 import { reqids, webCryptoMac } from '../../server/reqid.js';
 import { legacyReqid } from '../support/legacy-reqid.js';
 import { StoreOverloaded } from '../../server/store/errors.js';
+import { EVERY_GROUP } from '../../server/reports/page.js';
 import {
   CONVERSION_SORTS,
   type Attempt,
@@ -26,6 +27,8 @@ import {
   type NetworkWrite,
   type NewPostback,
   type Page,
+  type ReportQuery,
+  type ReportRow,
   type Scope,
   type Store,
 } from '../../server/store/types.js';
@@ -1896,26 +1899,48 @@ export function storeConformance(name: string, backend: StoreBackend): void {
       }
       const base = { from: T0 - DAY, to: T0 + 2 * DAY, zone: [{ since: T0 - DAY, offset: 0 }], include_tests: false };
       /** key: clicks, total_clicks, macro, micro, paid, pending, rejected, cost, revenue. */
-      const table = (rows: Awaited<ReturnType<Store['summaryReport']>>) =>
+      /** Every group of the report (in key order). */
+      const groupsOf = async (s: Store, q: ReportQuery) => (await s.summaryReport(q, EVERY_GROUP)).rows;
+      const table = (rows: ReportRow[]) =>
         Object.fromEntries(rows.map((r) => [String(r.key), [r.clicks, r.total_clicks, r.macro_event_conversions, r.micro_events, r.paid, r.pending, r.rejected, r.cost_cents, r.revenue_cents]]));
 
       it('counts unique and total clicks, conversions by status and money, by each kind of key', async () => {
         const store = await seeded();
-        expect(table(await store.summaryReport({ ...base, group_by: 'offer' }))).toEqual({
+        expect(table(await groupsOf(store, { ...base, group_by: 'offer' }))).toEqual({
           12345: [1, 2, 1, 1, 2, 0, 0, 1850, 2300],
           666: [1, 1, 1, 0, 0, 1, 1, 0, 0],
         });
-        expect(table(await store.summaryReport({ ...base, group_by: 'advertiser' }))).toEqual({ 5: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 6: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'advertiser' }))).toEqual({ 5: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 6: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
         // A conversion's sub ids are those it carries (its click's); its country is its click's.
-        expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_1' }))).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'sub_id_2' }))).toEqual({ null: [2, 3, 2, 1, 2, 1, 1, 1850, 2300] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'country', country: 'DE' }))).toEqual({ DE: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'campaign', include_tests: true }))).toEqual({ 3870: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 9: [1, 1, 2, 0, 0, 1, 1, 0, 0] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'sub_id_1' }))).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'sub_id_2' }))).toEqual({ null: [2, 3, 2, 1, 2, 1, 1, 1850, 2300] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'country', country: 'DE' }))).toEqual({ DE: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'campaign', include_tests: true }))).toEqual({ 3870: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], 9: [1, 1, 2, 0, 0, 1, 1, 0, 0] });
+      });
+
+      it('answers the page asked for, sorted on a metric, the key or names, with the count and totals of every group', async () => {
+        const store = await seeded();
+        const q = { ...base, group_by: 'sub_id_1' as const, include_tests: true };
+        const order = { sort: 'key', descending: false, affiliate: false, offset: 0, limit: 100 };
+        const all = await store.summaryReport(q, order);
+        expect(all.count).toBe(2);
+        expect(table(all.rows)).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 2, 0, 0, 1, 1, 0, 0] });
+        expect(all.totals).toEqual({ clicks: 2, total_clicks: 3, macro_event_conversions: 3, micro_events: 1, paid: 2, pending: 1, rejected: 1, cost_cents: 1850, revenue_cents: 2300 });
+        // By conversions, most first: b (2) before a (1); one row a page, the count and totals the same.
+        const second = await store.summaryReport(q, { ...order, sort: 'macro_event_conversions', descending: true, offset: 1, limit: 1 });
+        expect(second.rows.map((r) => r.key)).toEqual(['a']);
+        expect([second.count, second.totals]).toEqual([all.count, all.totals]);
+        expect((await store.summaryReport(q, { ...order, descending: true })).rows.map((r) => r.key)).toEqual(['b', 'a']);
+        // Offers by name: 666 is "Offer 666", 12345 "Offer 12345" (text order), one nameless first.
+        const byName = await store.summaryReport({ ...q, group_by: 'offer' }, { ...order, sort: 'name', names: { 666: 'Offer 666', 12345: 'Offer 12345' } });
+        expect(byName.rows.map((r) => r.key)).toEqual([12345, 666]);
+        expect((await store.summaryReport({ ...q, group_by: 'offer' }, { ...order, sort: 'name', names: { 666: 'Offer 666' } })).rows.map((r) => r.key)).toEqual([12345, 666]);
+        expect((await store.summaryReport({ ...q, group_by: 'offer' }, { ...order, sort: 'name', names: { 12345: 'Z' } })).rows.map((r) => r.key)).toEqual([666, 12345]);
       });
 
       it('cuts local days and hours by the zone\'s offset pieces', async () => {
         const store = await seeded();
-        const days = (zone: { since: number; offset: number }[]) => store.summaryReport({ ...base, group_by: 'day', zone });
+        const days = (zone: { since: number; offset: number }[]) => groupsOf(store, { ...base, group_by: 'day', zone });
         const day0 = Math.floor(T0 / DAY); // T0 is 12:00 UTC
         // +11:00: T0 + 13 h is the next local day.
         expect(table(await days([{ since: base.from, offset: 11 * HOUR }]))).toEqual({ [day0]: [1, 2, 1, 0, 1, 0, 0, 1800, 2200], [day0 + 1]: [1, 1, 1, 1, 1, 1, 1, 50, 100] });
@@ -1924,7 +1949,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           [day0]: [1, 2, 1, 0, 1, 0, 0, 1800, 2200],
           [day0 + 1]: [1, 1, 1, 1, 1, 1, 1, 50, 100],
         });
-        const hours = await store.summaryReport({ ...base, group_by: 'hour', zone: [{ since: base.from, offset: -5.5 * HOUR }] });
+        const hours = await groupsOf(store, { ...base, group_by: 'hour', zone: [{ since: base.from, offset: -5.5 * HOUR }] });
         expect(hours.map((r) => r.key).sort()).toEqual([Math.floor((T0 - 5.5 * HOUR) / HOUR), Math.floor((T0 + 6.5 * HOUR) / HOUR), Math.floor((T0 + 7.5 * HOUR) / HOUR), Math.floor((T0 + 8.5 * HOUR) / HOUR)].sort());
       });
 
@@ -1943,7 +1968,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           { ...base, group_by: 'sub_id_1' as const },
           { ...base, group_by: 'sub_id_1' as const, affiliate_id: 4242 },
         ];
-        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const answers = async () => Promise.all(queries.map(async (q) => table(await groupsOf(store, q))));
         const raw = await answers();
         // Part way: up to T0 + 12 h (the first two clicks folded, the third not).
         while ((await store.foldReports(T0 + 12 * HOUR, DAY)) !== null);
@@ -1965,7 +1990,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           { ...base, from: T0 + 2.5 * DAY, to: T0 + 26.5 * DAY, group_by: 'sub_id_1' as const },
           { ...base, from: T0 + 3 * DAY - 5 * HOUR, to: T0 + 20 * DAY - 5 * HOUR, group_by: 'sub_id_2' as const },
         ];
-        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const answers = async () => Promise.all(queries.map(async (q) => table(await groupsOf(store, q))));
         const raw = await answers();
         expect(raw[0]).toEqual({ a: [8, 10, 10, 0, 10, 0, 0, 18000, 22000], b: [8, 10, 0, 0, 0, 0, 0, 0, 0], null: [8, 10, 0, 0, 0, 0, 0, 0, 0] });
         for (const until of [T0 + 9 * DAY, T0 + 17.5 * DAY, T0 + 40 * DAY]) {
@@ -1981,12 +2006,12 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         const click = await makeClick(T0);
         await a.recordClick(click);
         const q = { ...base, group_by: 'offer' as const };
-        const before = table(await a.summaryReport(q));
+        const before = table(await groupsOf(a, q));
         for (let i = 0; i < 20; i++) {
           const [x, y] = await Promise.all([a.foldReports(T0 + DAY, HOUR), b.foldReports(T0 + DAY, HOUR)]);
           if (x === null && y === null) break;
         }
-        expect(table(await b.summaryReport(q))).toEqual(before);
+        expect(table(await groupsOf(b, q))).toEqual(before);
       });
 
       it('folds a busy window a chunk of clicks per transaction: the same numbers after every chunk', async () => {
@@ -2000,7 +2025,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           { ...base, group_by: 'day' as const },
           { ...base, group_by: 'sub_id_1' as const },
         ];
-        const answers = async () => Promise.all(queries.map(async (q) => table(await store.summaryReport(q))));
+        const answers = async () => Promise.all(queries.map(async (q) => table(await groupsOf(store, q))));
         const raw = await answers();
         expect(raw[2]).toEqual({ a: [2, 3, 0, 0, 0, 0, 0, 0, 0], b: [2, 3, 0, 0, 0, 0, 0, 0, 0], c: [3, 3, 0, 0, 0, 0, 0, 0, 0] });
         const marks: (number | null)[] = [];
@@ -2021,7 +2046,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
         const b = await db.open();
         for (let i = 0; i < 6; i++) await a.recordClick(await makeClick(T0 + i * 1000, { s1: `s${i % 2}` }));
         const queries = [{ ...base, group_by: 'offer' as const }, { ...base, group_by: 'sub_id_1' as const }];
-        const answers = async () => Promise.all(queries.map(async (q) => table(await b.summaryReport(q))));
+        const answers = async () => Promise.all(queries.map(async (q) => table(await groupsOf(b, q))));
         const before = await answers();
         for (let i = 0; i < 100; i++) {
           const [x, y] = await Promise.all([a.foldReports(T0 + DAY, HOUR, 1), b.foldReports(T0 + DAY, HOUR, 1)]);
@@ -2033,12 +2058,12 @@ export function storeConformance(name: string, backend: StoreBackend): void {
 
       it('keeps to the range, the filters and the scope, in the query', async () => {
         const store = await seeded();
-        expect(table(await store.summaryReport({ ...base, to: T0 + HOUR, group_by: 'offer' }))).toEqual({ 12345: [1, 2, 1, 0, 1, 0, 0, 1800, 2200] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'offer', scope: { affiliate_id: 4242 } }))).toEqual({ 666: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'affiliate', scope: { advertiser_id: 5 } }))).toEqual({ 67890: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
-        expect(table(await store.summaryReport({ ...base, group_by: 'affiliate', advertiser_id: 6 }))).toEqual({ 4242: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
-        expect(await store.summaryReport({ ...base, group_by: 'offer', scope: { advertiser_id: 5 }, offer_id: 666 })).toEqual([]);
-        expect(table(await store.summaryReport({ ...base, group_by: 'creative', creative_id: 1057, campaign_id: 3870 }))).toEqual({ 1057: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
+        expect(table(await groupsOf(store, { ...base, to: T0 + HOUR, group_by: 'offer' }))).toEqual({ 12345: [1, 2, 1, 0, 1, 0, 0, 1800, 2200] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'offer', scope: { affiliate_id: 4242 } }))).toEqual({ 666: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'affiliate', scope: { advertiser_id: 5 } }))).toEqual({ 67890: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
+        expect(table(await groupsOf(store, { ...base, group_by: 'affiliate', advertiser_id: 6 }))).toEqual({ 4242: [1, 1, 1, 0, 0, 1, 1, 0, 0] });
+        expect(await groupsOf(store, { ...base, group_by: 'offer', scope: { advertiser_id: 5 }, offer_id: 666 })).toEqual([]);
+        expect(table(await groupsOf(store, { ...base, group_by: 'creative', creative_id: 1057, campaign_id: 3870 }))).toEqual({ 1057: [1, 2, 1, 1, 2, 0, 0, 1850, 2300] });
       });
     });
   });
