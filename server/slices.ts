@@ -1,6 +1,7 @@
-// Work on long arrays done a slice at a time, the event loop free between slices, so that a report
-// of 100,000 groups never holds the loop that answers clicks for more than a slice (about a
-// millisecond). Web-standard but for setImmediate, used only where it exists.
+// Long work on the event loop, a slice at a time with a turn of the loop between slices, so that a
+// report of 100,000 groups (reports/page.ts) or a page of 10,000 rows never holds the loop that
+// answers clicks for more than a slice (about a millisecond). Web-standard but for setImmediate,
+// used only where it exists.
 
 // setImmediate where the runtime has one (Node: the next turn, after the I/O waiting); else
 // setTimeout, which Node would clamp to 1 ms: a report by sub id yields about a hundred times, so

@@ -1,7 +1,9 @@
 // GET /api/2/reports/summary.json (PROTOCOL.md 11): clicks, conversions and money grouped by day,
 // hour, offer, affiliate, campaign, creative, advertiser, country or a sub id, in the report's time
-// zone. The store counts the groups inside the key's scope (store/report-sql.ts); this module names
-// them, derives the rates and money, sorts, pages, totals, and writes JSON or CSV. An affiliate key
+// zone. The store counts the groups inside the key's scope (store/report-sql.ts) and answers the
+// page in the order asked (reports/page.ts); this module checks the parameters, turns the sort
+// field into that order, names the page's groups, derives their rates and money, and writes JSON
+// or CSV. An affiliate key
 // sees `payout` for `cost` and never revenue, profit or margin (nor the advertisers).
 import { z } from 'zod';
 import type { Context } from 'hono';
@@ -11,7 +13,7 @@ import type { Network } from '../network.js';
 import { BadParams, booleanParam, countParam, dateParam, enumParam, idParam, MAX_SKIP, parseParams, withoutEmpty } from '../params.js';
 import { dayName, hourName, isTimeZone, offsetPieces, startOfDay } from '../reports/zone.js';
 import { metricOf } from '../reports/page.js';
-import { REPORT_GROUPS, type ReportGroup, type ReportOrder, type ReportRow } from '../store/types.js';
+import { REPORT_GROUPS, type ReportGroup, type ReportMetric, type ReportOrder, type ReportRow } from '../store/types.js';
 import { successList, type Api, type ApiEnv } from './index.js';
 
 const DAY = 86_400_000;
@@ -101,9 +103,12 @@ function keyOf(group: ReportGroup, value: ReportRow['key'], network: Network): K
 
 /** What the store sorts the groups on for `sort_field`: the key (a day or hour sorts by its number
  * as by its name), a metric, or the entities' names, which the network here holds. */
+const isMetric = (field: string): field is ReportMetric => (NETWORK_METRICS as readonly string[]).includes(field) || field === 'payout';
+
 function orderOf(group: ReportGroup, sortField: string, network: Network): Pick<ReportOrder, 'sort' | 'names'> {
   if (sortField === KEY_FIELDS[group][0]) return { sort: 'key' };
-  if (!sortField.endsWith('_name')) return { sort: sortField };
+  if (isMetric(sortField)) return { sort: sortField };
+  // The key's name field (offer_name, …): the entities' names, from the network.
   const names: Record<string, string> = {};
   const add = (id: number, name: string | undefined) => void (name && (names[id] = name));
   if (group === 'offer') for (const [id, o] of network.offers) add(id, o.offer_name);

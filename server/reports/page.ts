@@ -6,17 +6,20 @@
 // loop's heap (sqlite-reader.ts: the rows of a whole report crossing made the young-generation
 // collections that held the click path). That thread runs these functions' own text, so nothing
 // here may use what a module imports (types aside), nor anything outside the function itself but
-// the other functions of THREAD_CODE.
-import type { ReportOrder, ReportPage, ReportRow } from '../store/types.js';
+// SLICE and the other functions of THREAD_CODE.
+import type { ReportMetric, ReportOrder, ReportPage, ReportRow } from '../store/types.js';
 
 type Counts = Omit<ReportRow, 'key'>;
+
+/** Items between pauses: about a millisecond of work. */
+const SLICE = 4096;
 /** A row of the clicks or the conversions statement: the group's key as `k`, and its sums. */
 export type Counted = { k: unknown } & Record<string, unknown>;
 
 /** Each metric of the summary report (PROTOCOL.md 11) from the counted sums, as the role sees it:
  * money in units with two decimals (counted in cents, so sums are exact), rates as fractions with
- * 4 decimals (0 over 0 is 0). `undefined` for a name that is no metric. */
-export function metricOf(name: string, r: Counts, affiliate: boolean): number | undefined {
+ * 4 decimals (0 over 0 is 0). */
+export function metricOf(name: ReportMetric, r: Counts, affiliate: boolean): number {
   const fraction = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000);
   switch (name) {
     case 'clicks':
@@ -40,8 +43,6 @@ export function metricOf(name: string, r: Counts, affiliate: boolean): number | 
       return fraction(r.revenue_cents - r.cost_cents, r.revenue_cents);
     case 'epc':
       return r.clicks === 0 ? 0 : Math.round((affiliate ? r.cost_cents : r.revenue_cents) / r.clicks) / 100;
-    default:
-      return undefined;
   }
 }
 
@@ -57,7 +58,6 @@ export function compareValues(a: unknown, b: unknown): number {
 /** The groups of the two counts, merged by key (numbers and strings as the database gave them:
  * PostgreSQL's sums arrive as text), 4,096 rows between pauses. */
 export function* mergeSteps(clicks: readonly Counted[], conversions: readonly Counted[]): Generator<void, ReportRow[]> {
-  const SLICE = 4096;
   const sums = ['macro_event_conversions', 'micro_events', 'paid', 'pending', 'rejected', 'cost_cents', 'revenue_cents'] as const;
   const groups = new Map<unknown, ReportRow>();
   const group = (k: unknown): ReportRow => {
@@ -89,7 +89,6 @@ export function* mergeSteps(clicks: readonly Counted[], conversions: readonly Co
  * pairwise, with a pause after each run and every 16,384 items merged. Sorts in place when the
  * array is a single run; else answers a new array. */
 export function* sortSteps<T>(items: T[], compare: (a: T, b: T) => number): Generator<void, T[]> {
-  const SLICE = 4096;
   if (items.length <= SLICE) return items.sort(compare);
   let runs: T[][] = [];
   for (let at = 0; at < items.length; at += SLICE) {
@@ -127,7 +126,6 @@ export function* sortSteps<T>(items: T[], compare: (a: T, b: T) => number): Gene
  * 100,000 groups keeps the best `count` in a sorted buffer of at most 1,000 (each insertion moves
  * at most that many) rather than sorting them all; a page reaching further sorts them all. */
 export function* firstSteps<T>(items: readonly T[], compare: (a: T, b: T) => number, count: number): Generator<void, T[]> {
-  const SLICE = 4096;
   if (count > 1000 || count * 8 >= items.length) return (yield* sortSteps([...items], compare)).slice(0, count);
   const best: T[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -160,10 +158,10 @@ export function* pageSteps(clicks: readonly Counted[], conversions: readonly Cou
     if (order.sort === 'name') return r.key === null ? null : names[r.key] ?? null;
     return metricOf(order.sort, r, order.affiliate);
   };
-  // Each group's sort value computed once.
+  // Each group's sort value computed once, not in the comparison (which runs n log n times).
   const decorated = new Array<{ r: ReportRow; value: unknown }>(groups.length);
   for (let i = 0; i < groups.length; i++) {
-    if (i > 0 && i % 4096 === 0) yield;
+    if (i > 0 && i % SLICE === 0) yield;
     const r = groups[i]!;
     for (const f of fields) totals[f] += r[f];
     decorated[i] = { r, value: sortValue(r) };
@@ -190,5 +188,6 @@ export function finish<T>(steps: Generator<void, T>): T {
 /** Every group, ordered by key: what a caller that lists them all asks for (the classic API). */
 export const EVERY_GROUP: ReportOrder = { sort: 'key', descending: false, affiliate: false, offset: 0, limit: Infinity };
 
-/** The text of the functions above, for a thread that runs them (sqlite-reader.ts). */
-export const THREAD_CODE = [metricOf, compareValues, mergeSteps, sortSteps, firstSteps, pageSteps, finish].map(String).join('\n');
+/** The text of the functions above and the constant they share, for a thread that runs them
+ * (sqlite-reader.ts). */
+export const THREAD_CODE = [`const SLICE = ${SLICE};`, ...[metricOf, compareValues, mergeSteps, sortSteps, firstSteps, pageSteps, finish].map(String)].join('\n');

@@ -22,6 +22,8 @@ import type { ReportOrder, ReportPage } from './types.js';
 const CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { deserialize, serialize } = require('node:v8');
+// page.ts's functions, at the top level beside this code's own names (a name both use would stop
+// the thread from starting: page.test.ts checks the text stands alone).
 ${THREAD_CODE}
 try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
@@ -34,15 +36,29 @@ const read = db.transaction((statements) => statements.map((s) => {
   const statement = db.prepare(s.sql).raw(true);
   return { columns: statement.columns().map((c) => c.name), rows: statement.all(...s.params) };
 }));
-const decode = ({ columns, slices }) => slices.flatMap((slice) => deserialize(slice).map((values) => {
+const objects = (columns, rows) => rows.map((values) => {
   const row = {};
   for (let c = 0; c < columns.length; c++) row[columns[c]] = values[c];
   return row;
-}));
-parentPort.on('message', ({ id, statements, report }) => {
+});
+const decode = ({ columns, slices }) => objects(columns, slices.flatMap((slice) => deserialize(slice)));
+// A report's clicks, kept here by the id of the read that held them until its report asks.
+const held = new Map();
+parentPort.on('message', ({ id, statements, hold, drop, report }) => {
   try {
+    if (hold) {
+      held.set(id, read([hold])[0]);
+      return parentPort.postMessage({ id, held: id });
+    }
+    if (drop !== undefined) {
+      held.delete(drop);
+      return parentPort.postMessage({ id });
+    }
     if (report) {
-      const page = finish(pageSteps(decode(report.clicks), decode(report.conversions), report.order));
+      const clicks = held.get(report.held);
+      held.delete(report.held);
+      if (!clicks) throw new Error("the report's clicks are no longer held on the reader thread (it was restarted): ask again");
+      const page = finish(pageSteps(objects(clicks.columns, clicks.rows), decode(report.conversions), report.order));
       return parentPort.postMessage({ id, page });
     }
     const results = read(statements).map(({ columns, rows }) => {
@@ -75,7 +91,8 @@ export interface Reader {
   read(statements: Statement[]): Promise<unknown[][]>;
   /** A summary report's page (reports/page.ts) from its two statements (report-sql.ts): the
    * clicks read here and the conversions on `beside` at once (they are separate counts and need
-   * no snapshot in common), then merged and paged here. */
+   * no snapshot in common), then merged and paged here, where the clicks' rows stayed: only the
+   * conversions' slices pass through the event loop (undecoded), and only the page comes back. */
   report(clicks: Statement, conversions: Statement, order: ReportOrder, beside?: Reader): Promise<ReportPage>;
   /** The answers as the thread sends them, not decoded (for `report`). */
   readSliced(statements: Statement[]): Promise<Sliced[]>;
@@ -88,7 +105,7 @@ const IDLE_MS = 60_000;
 
 export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  type Answer = { results?: Sliced[]; page?: ReportPage };
+  type Answer = { results?: Sliced[]; page?: ReportPage; held?: number };
   type Waiting = Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>;
   let next = 0;
   let worker: { thread: Worker; waiting: Waiting } | null = null;
@@ -118,7 +135,11 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
     return w;
   };
 
-  type Message = { statements: Statement[] } | { report: { clicks: Sliced; conversions: Sliced; order: ReportOrder } };
+  type Message =
+    | { statements: Statement[] }
+    | { hold: Statement }
+    | { drop: number }
+    | { report: { held: number; conversions: Sliced; order: ReportOrder } };
   const ask = async (message: Message, transfer: ArrayBuffer[] = []): Promise<Answer> => {
     clearTimeout(idle);
     const w = (worker ??= start());
@@ -126,7 +147,13 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
     return new Promise<Answer>((resolve, reject) => {
       w.waiting.set(id, { resolve, reject });
       w.thread.ref();
-      w.thread.postMessage({ id, ...message }, transfer);
+      try {
+        w.thread.postMessage({ id, ...message }, transfer);
+      } catch (error) {
+        // Not sent (a value that cannot be cloned): nothing will answer it.
+        w.waiting.delete(id);
+        reject(error as Error);
+      }
     }).finally(() => {
       if (w.waiting.size || worker !== w) return;
       // An idle reader does not keep the process alive, and ends after a while.
@@ -164,10 +191,16 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
       return results;
     },
     async report(clicks, conversions, order, beside = reader) {
-      const [[c], [v]] = await Promise.all([reader.readSliced([clicks]), beside.readSliced([conversions])]);
-      // The slices move to this thread again, never decoded on the event loop.
-      const transfer = [...c!.slices, ...v!.slices].map((b) => b.buffer as ArrayBuffer);
-      return (await ask({ report: { clicks: c!, conversions: v!, order } }, [...new Set(transfer)])).page!;
+      const [held, converted] = await Promise.allSettled([ask({ hold: clicks }), beside.readSliced([conversions])]);
+      if (held.status === 'rejected' || converted.status === 'rejected') {
+        // The clicks are not left held on the thread for a report that will not come.
+        if (held.status === 'fulfilled') void ask({ drop: held.value.held! }).catch(() => {});
+        throw held.status === 'rejected' ? held.reason : (converted as PromiseRejectedResult).reason;
+      }
+      const [v] = converted.value;
+      // The conversions' slices move on to this thread, never decoded on the event loop.
+      const transfer = [...new Set(v!.slices.map((b) => b.buffer as ArrayBuffer))];
+      return (await ask({ report: { held: held.value.held!, conversions: v!, order } }, transfer)).page!;
     },
     async close() {
       clearTimeout(idle);

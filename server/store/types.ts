@@ -494,12 +494,30 @@ export interface ReportRow {
   revenue_cents: number;
 }
 
+/** The summary report's metrics (PROTOCOL.md 11; reports/page.ts metricOf): `payout` is an
+ * affiliate's name for `cost`. */
+export type ReportMetric =
+  | 'clicks'
+  | 'total_clicks'
+  | 'macro_event_conversions'
+  | 'micro_events'
+  | 'conversion_rate'
+  | 'paid'
+  | 'pending'
+  | 'rejected'
+  | 'cost'
+  | 'payout'
+  | 'revenue'
+  | 'profit'
+  | 'margin'
+  | 'epc';
+
 /** Which groups of a summary report a caller wants, in which order (reports/page.ts). */
 export interface ReportOrder {
   /** `key` (the group's value: a day or hour number, an id, a country or a sub id), `name` (the
-   * name `names` gives the group's id), or a metric's name (reports/page.ts metricOf). Ties go by
-   * key, ascending; nulls come first. */
-  sort: string;
+   * name `names` gives the group's id), or a metric. Nulls sort below every value (first
+   * ascending, last descending); ties go by key, ascending. */
+  sort: 'key' | 'name' | ReportMetric;
   descending: boolean;
   /** Metrics as an affiliate sees them (epc over its payout, not the network's revenue). */
   affiliate: boolean;

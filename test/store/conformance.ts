@@ -27,6 +27,7 @@ import {
   type NetworkWrite,
   type NewPostback,
   type Page,
+  type ReportOrder,
   type ReportQuery,
   type ReportRow,
   type Scope,
@@ -1921,7 +1922,7 @@ export function storeConformance(name: string, backend: StoreBackend): void {
       it('answers the page asked for, sorted on a metric, the key or names, with the count and totals of every group', async () => {
         const store = await seeded();
         const q = { ...base, group_by: 'sub_id_1' as const, include_tests: true };
-        const order = { sort: 'key', descending: false, affiliate: false, offset: 0, limit: 100 };
+        const order: ReportOrder = { sort: 'key', descending: false, affiliate: false, offset: 0, limit: 100 };
         const all = await store.summaryReport(q, order);
         expect(all.count).toBe(2);
         expect(table(all.rows)).toEqual({ a: [1, 2, 1, 1, 2, 0, 0, 1850, 2300], b: [1, 1, 2, 0, 0, 1, 1, 0, 0] });

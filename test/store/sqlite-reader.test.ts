@@ -1,5 +1,5 @@
-// The SQLite store's reader thread (sqlite-reader.ts): a summary report read there answers what the
-// store's own connection answers, and the event loop keeps turning while it runs.
+// The SQLite store's reader thread (sqlite-reader.ts): a summary report read and paged there answers
+// what the store's own connection answers.
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite.js';
@@ -14,7 +14,7 @@ const stores: Store[] = [];
 afterAll(() => Promise.all(stores.map((s) => s.close())));
 
 describe('the SQLite reader thread', () => {
-  it('answers the same report as the main connection, while the event loop turns', async () => {
+  it('answers the same report pages as the main connection, whatever the group and order', async () => {
     const path = tempDbPath();
     const main = openSqliteStore({ path });
     stores.push(main);
@@ -27,30 +27,45 @@ describe('the SQLite reader thread', () => {
     const threaded = openSqliteStore({ path, readerThread: true });
     stores.push(threaded);
     const q: ReportQuery = { from: T0, to: T0 + 86_400_000, group_by: 'sub_id_1', zone: [{ since: T0, offset: 0 }], include_tests: false };
-    const orders: ReportOrder[] = [
-      { sort: 'clicks', descending: true, affiliate: false, offset: 0, limit: 100 },
-      { sort: 'key', descending: false, affiliate: false, offset: 4_990, limit: 50 },
-      EVERY_GROUP,
+    const byAffiliate: ReportQuery = { ...q, group_by: 'affiliate' };
+    const cases: [ReportQuery, ReportOrder][] = [
+      [q, { sort: 'clicks', descending: true, affiliate: false, offset: 0, limit: 100 }],
+      [q, { sort: 'key', descending: false, affiliate: false, offset: 4_990, limit: 50 }],
+      [q, EVERY_GROUP],
+      // Numeric keys, names that reverse the ids' order, a metric as an affiliate sees it.
+      [byAffiliate, { sort: 'name', descending: false, affiliate: false, names: { 67890: 'c', 67891: 'b', 67892: 'a' }, offset: 0, limit: 10 }],
+      [byAffiliate, { sort: 'epc', descending: true, affiliate: true, offset: 1, limit: 1 }],
     ];
-    const expected = await Promise.all(orders.map((o) => main.summaryReport(q, o)));
+    const expected = await Promise.all(cases.map(([query, o]) => main.summaryReport(query, o)));
     expect(expected[2]!.count).toBe(5001);
     expect(expected[2]!.rows).toHaveLength(5001);
-
-    let turns = 0;
-    let done = false;
-    const spin = () => {
-      if (done) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
-    const answered = await Promise.all(orders.map((o) => threaded.summaryReport(q, o)));
-    done = true;
+    expect(expected[3]!.rows.map((r) => r.key)).toEqual([67892, 67891, 67890]);
+    const answered = await Promise.all(cases.map(([query, o]) => threaded.summaryReport(query, o)));
     // The same pages, rows, counts and totals: merged and paged on the thread as on the loop.
     expect(answered).toEqual(expected);
     expect(answered[1]!.rows).toHaveLength(11);
-    // The report ran beside the event loop: other work went on meanwhile.
-    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('answers a report whose statement fails with the error, and goes on answering', async () => {
+    const path = tempDbPath();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    await click(store, T0);
+    const reader = sqliteReader(path);
+    const beside = sqliteReader(path);
+    try {
+      const clicks = { sql: 'SELECT s1 AS k, count(*) AS clicks, count(*) AS total_clicks FROM clicks GROUP BY s1', params: [] };
+      const none = { sql: 'SELECT 1 AS k WHERE 0', params: [] };
+      const broken = { sql: 'SELECT k FROM no_such_table', params: [] };
+      await expect(reader.report(clicks, broken, EVERY_GROUP, beside)).rejects.toThrow(/no_such_table/);
+      await expect(reader.report(broken, none, EVERY_GROUP, beside)).rejects.toThrow(/no_such_table/);
+      const page = await reader.report(clicks, none, EVERY_GROUP, beside);
+      expect([page.count, page.totals.clicks]).toEqual([1, 1]);
+      // One reader for both statements works the same.
+      expect(await reader.report(clicks, none, EVERY_GROUP)).toEqual(page);
+    } finally {
+      await Promise.all([reader.close(), beside.close()]);
+    }
   });
 });
 
