@@ -96,7 +96,16 @@ export interface Reader {
   report(clicks: Statement, conversions: Statement, order: ReportOrder, beside?: Reader): Promise<ReportPage>;
   /** The answers as the thread sends them, not decoded (for `report`). */
   readSliced(statements: Statement[]): Promise<Sliced[]>;
+  /** Requests sent to the thread and not answered yet: which of two readers to ask. */
+  readonly pending: number;
   close(): Promise<void>;
+}
+
+/** Readers, the one with the fewest reads waiting first, the earlier on a tie (so a second thread
+ * starts only when the first is busy): a list's page does not queue behind a report's long
+ * statement while the other thread is free. */
+export function byPending(readers: readonly Reader[]): Reader[] {
+  return [...readers].sort((a, b) => a.pending - b.pending);
 }
 
 /** The thread starts at the first read and ends after this long without one: a process that
@@ -169,6 +178,9 @@ export function sqliteReader(path: string, idleMs = IDLE_MS): Reader {
   };
 
   const reader: Reader = {
+    get pending() {
+      return worker?.waiting.size ?? 0;
+    },
     async readSliced(statements) {
       return (await ask({ statements })).results!;
     },

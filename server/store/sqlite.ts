@@ -15,7 +15,7 @@ import { pageSteps, type Counted } from '../reports/page.js';
 import { drive } from '../slices.js';
 import * as list from './list-sql.js';
 import * as report from './report-sql.js';
-import { sqliteReader, type Reader } from './sqlite-reader.js';
+import { byPending, sqliteReader, type Reader } from './sqlite-reader.js';
 import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import * as privacy from './privacy-sql.js';
@@ -92,7 +92,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   // run on a reader thread, in one snapshot, so that they never hold the loop that answers clicks.
   // Not kept in `prepared`: a report's text holds its zone's offsets, which vary by range.
   const readHeavy = async (statements: Statement[]) =>
-    readers.length ? readers[0]!.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
+    readers.length ? byPending(readers)[0]!.read(statements) : db.transaction(() => statements.map((st) => db.prepare(st.sql).all(...st.params)))();
   /** A list's page and its count, read together. */
   const readList = async (list: { count: Statement; rows: Statement }) => {
     const [count, rows] = await readHeavy([list.count, list.rows]);
@@ -376,7 +376,10 @@ export function openSqliteStore(options: SqliteOptions): Store {
       // The clicks and the conversions on a reader thread each, at once (on two cores the report
       // takes the longer of the two, 0.6 and 0.25 s for a month by sub id at 10M clicks, rather
       // than their sum), then paged there: only the page crosses to the event loop.
-      if (readers.length) return readers[0]!.report(s.clicks, s.conversions, order, readers[1]);
+      if (readers.length) {
+        const [clicks, conversions] = byPending(readers);
+        return clicks!.report(s.clicks, s.conversions, order, conversions);
+      }
       const [clicks, conversions] = await readHeavy([s.clicks, s.conversions]);
       return drive(pageSteps(clicks as Counted[], conversions as Counted[], order));
     },

@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite.js';
-import { sqliteReader } from '../../server/store/sqlite-reader.js';
+import { byPending, sqliteReader } from '../../server/store/sqlite-reader.js';
 import type { ReportOrder, ReportQuery, Store } from '../../server/store/types.js';
 import { EVERY_GROUP } from '../../server/reports/page.js';
 import { tempDbPath } from '../support/app.js';
@@ -65,6 +65,27 @@ describe('the SQLite reader thread', () => {
       expect(await reader.report(clicks, none, EVERY_GROUP)).toEqual(page);
     } finally {
       await Promise.all([reader.close(), beside.close()]);
+    }
+  });
+});
+
+describe('which reader a read goes to', () => {
+  it('the one with the fewest reads waiting, the first on a tie', async () => {
+    const path = tempDbPath();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    const [first, second] = [sqliteReader(path), sqliteReader(path)];
+    const order = () => byPending([first, second]).map((r) => (r === first ? 'first' : 'second'));
+    try {
+      expect(order()).toEqual(['first', 'second']);
+      const reading = first.read([{ sql: 'SELECT 1 AS one', params: [] }]);
+      expect([first.pending, second.pending]).toEqual([1, 0]);
+      expect(order()).toEqual(['second', 'first']);
+      expect(await reading).toEqual([[{ one: 1 }]]);
+      expect(first.pending).toBe(0);
+      expect(order()).toEqual(['first', 'second']);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 });
