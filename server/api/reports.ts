@@ -3,8 +3,8 @@
 // zone. The store counts the groups inside the key's scope (store/report-sql.ts) and answers the
 // page in the order asked (reports/page.ts); this module checks the parameters, turns the sort
 // field into that order, names the page's groups, derives their rates and money, and writes JSON
-// or CSV. An affiliate key
-// sees `payout` for `cost` and never revenue, profit or margin (nor the advertisers).
+// or CSV. An affiliate key sees `payout` for `cost` and never revenue, profit or margin (nor the
+// advertisers).
 import { z } from 'zod';
 import type { Context } from 'hono';
 import type { AppDeps } from '../app.js';
@@ -75,7 +75,7 @@ type Counts = Omit<ReportRow, 'key'>;
 /** The metrics of counted rows, as the role sees them. */
 export function metricsOf(r: Counts, affiliate: boolean): Metrics {
   const out: Metrics = {};
-  for (const m of affiliate ? AFFILIATE_METRICS : NETWORK_METRICS) out[m] = metricOf(m, r, affiliate)!;
+  for (const m of affiliate ? AFFILIATE_METRICS : NETWORK_METRICS) out[m] = metricOf(m, r, affiliate);
   return out;
 }
 
@@ -101,10 +101,10 @@ function keyOf(group: ReportGroup, value: ReportRow['key'], network: Network): K
   }
 }
 
-/** What the store sorts the groups on for `sort_field`: the key (a day or hour sorts by its number
- * as by its name), a metric, or the entities' names, which the network here holds. */
 const isMetric = (field: string): field is ReportMetric => (NETWORK_METRICS as readonly string[]).includes(field) || field === 'payout';
 
+/** What the store sorts the groups on for `sort_field`: the key (a day or hour sorts by its number
+ * as by its name), a metric, or the entities' names, which the network here holds. */
 function orderOf(group: ReportGroup, sortField: string, network: Network): Pick<ReportOrder, 'sort' | 'names'> {
   if (sortField === KEY_FIELDS[group][0]) return { sort: 'key' };
   if (isMetric(sortField)) return { sort: sortField };

@@ -1,7 +1,7 @@
 // The summary report's SQL (PROTOCOL.md 11), shared by every store as list-sql.ts is for the lists:
 // `?` placeholders (PostgreSQL numbers them) and text both dialects read alike. Two statements, one
-// over clicks and one over conversions, each grouped by the report's key, merged and paged by reports/page.ts:
-// the key's scope is a condition of each WHERE clause, as for the lists, never a filter applied to
+// over clicks and one over conversions, each grouped by the report's key, merged and paged by
+// reports/page.ts: the key's scope is a condition of each WHERE clause, as for the lists, never a filter applied to
 // the answer. Local days and hours are `(time + offset) / unit` in integer arithmetic, the offset
 // chosen by a CASE over the zone's pieces (reports/zone.ts), so any zone is cut exactly.
 import { clickKeyRange, type KeyRange } from '../reqid.js';

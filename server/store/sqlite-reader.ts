@@ -22,8 +22,9 @@ import type { ReportOrder, ReportPage } from './types.js';
 const CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { deserialize, serialize } = require('node:v8');
-// page.ts's functions, at the top level beside this code's own names (a name both use would stop
-// the thread from starting: page.test.ts checks the text stands alone).
+// page.ts's functions, at the top level beside this code's own names: a name both used would stop
+// the thread from starting (every reader test would fail; page.test.ts checks the text needs
+// nothing else).
 ${THREAD_CODE}
 try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
