@@ -13,7 +13,7 @@ import type { Network } from '../network.js';
 import { BadParams, booleanParam, countParam, dateParam, enumParam, idParam, MAX_SKIP, parseParams, withoutEmpty } from '../params.js';
 import { dayName, hourName, isTimeZone, offsetPieces, startOfDay } from '../reports/zone.js';
 import { metricOf } from '../reports/page.js';
-import { REPORT_GROUPS, type ReportGroup, type ReportMetric, type ReportOrder, type ReportRow } from '../store/types.js';
+import { REPORT_GROUPS, type ReportCounts, type ReportGroup, type ReportMetric, type ReportOrder, type ReportRow } from '../store/types.js';
 import { successList, type Api, type ApiEnv } from './index.js';
 
 const DAY = 86_400_000;
@@ -70,10 +70,8 @@ export interface SummaryRow {
   [metric: string]: number | Key;
 }
 
-type Counts = Omit<ReportRow, 'key'>;
-
 /** The metrics of counted rows, as the role sees them. */
-export function metricsOf(r: Counts, affiliate: boolean): Metrics {
+export function metricsOf(r: ReportCounts, affiliate: boolean): Metrics {
   const out: Metrics = {};
   for (const m of affiliate ? AFFILIATE_METRICS : NETWORK_METRICS) out[m] = metricOf(m, r, affiliate);
   return out;

@@ -8,9 +8,9 @@
 import { REPORT_DAYS } from '../api/reports.js';
 import { checkAsked } from '../auth.js';
 import type { Network } from '../network.js';
-import { EVERY_GROUP } from '../reports/page.js';
+import { EVERY_GROUP, noCounts } from '../reports/page.js';
 import { offsetPieces } from '../reports/zone.js';
-import type { ReportGroup, ReportRow } from '../store/types.js';
+import type { ReportCounts, ReportGroup, ReportRow } from '../store/types.js';
 import { ClassicError, checkUnlimited, dateWindow, flag, idFilter, rows, str, type ClassicCall, type Method } from './call.js';
 import { CURRENCY, decimal, group, idName, int, list, listDoc, nil, text } from './doc.js';
 import type { Doc, Node } from './envelope.js';
@@ -20,7 +20,7 @@ const DAY = 86_400_000;
 
 interface Counted {
   key: ReportRow['key'];
-  row: Omit<ReportRow, 'key'>;
+  row: ReportCounts;
 }
 
 /** The summary report's groups for the call, ordered by key (nulls first): CAKE's filters (every
@@ -63,7 +63,7 @@ const percent = (n: number, d: number) => (d === 0 ? 0 : (n / d) * 100);
 const per = (cents: number, n: number) => (n === 0 ? 0 : cents / 100 / n);
 
 /** The metrics CAKE's summaries carry, in their order (v5 CampaignSummary's). */
-function metrics(r: Omit<ReportRow, 'key'>, revenueShown: boolean): Node[] {
+function metrics(r: ReportCounts, revenueShown: boolean): Node[] {
   const conversions = r.macro_event_conversions;
   const profit = r.revenue_cents - r.cost_cents;
   const money = (name: string, cents: number) => decimal(name, cents / 100);
@@ -151,9 +151,9 @@ export const campaignSummary = summaryMethod('campaign_summary_response', [1, 6]
   return paged(call, 'campaign_summary_response', 'campaigns', items);
 });
 
-function sum(rows: Omit<ReportRow, 'key'>[]): Omit<ReportRow, 'key'> {
-  const total = { clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
-  for (const r of rows) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
+function sum(rows: ReportCounts[]): ReportCounts {
+  const total = noCounts();
+  for (const r of rows) for (const k of Object.keys(total) as (keyof ReportCounts)[]) total[k] += r[k];
   return total;
 }
 
@@ -165,13 +165,13 @@ export const dailySummaryExport = summaryMethod('daily_summary_export_response',
   const byDay = new Map(counted.filter((c) => c.key !== null).map((c) => [Number(c.key), c.row]));
   const zone = call.deps.network.time_zone;
   const { from, to } = dateWindow(call.params, zone);
-  const empty = sum([]);
-  const days: { day: number; row: Omit<ReportRow, 'key'> }[] = [];
+  const empty = noCounts();
+  const days: { day: number; row: ReportCounts }[] = [];
   // The window's local days, first to last.
   const pieces = offsetPieces(zone, from, to);
   const localDay = (t: number) => Math.floor((t + [...pieces].reverse().find((p) => p.since <= t)!.offset) / DAY);
   for (let d = localDay(from); d <= localDay(to - 1); d++) days.push({ day: d, row: byDay.get(d) ?? empty });
-  const item = (name: string, day: number, r: Omit<ReportRow, 'key'>) => {
+  const item = (name: string, day: number, r: ReportCounts) => {
     const conversions = r.macro_event_conversions;
     const profit = r.revenue_cents - r.cost_cents;
     const hidden = (node: Node) => (shown ? node : nil(node.name));

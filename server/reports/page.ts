@@ -7,9 +7,7 @@
 // collections that held the click path). That thread runs these functions' own text, so nothing
 // here may use what a module imports (types aside), nor anything outside the function itself but
 // SLICE and the other functions of THREAD_CODE.
-import type { ReportMetric, ReportOrder, ReportPage, ReportRow } from '../store/types.js';
-
-type Counts = Omit<ReportRow, 'key'>;
+import type { ReportCounts as Counts, ReportMetric, ReportOrder, ReportPage, ReportRow } from '../store/types.js';
 
 /** Items between pauses: about a millisecond of work. */
 const SLICE = 4096;
@@ -44,6 +42,11 @@ export function metricOf(name: ReportMetric, r: Counts, affiliate: boolean): num
     case 'epc':
       return r.clicks === 0 ? 0 : Math.round((affiliate ? r.cost_cents : r.revenue_cents) / r.clicks) / 100;
   }
+}
+
+/** Every sum at zero. */
+export function noCounts(): Counts {
+  return { clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
 }
 
 /** Nulls first, numbers by value, text by code unit: the same order on every store. */
@@ -150,7 +153,7 @@ export function* firstSteps<T>(items: readonly T[], compare: (a: T, b: T) => num
  * the totals over all of them. */
 export function* pageSteps(clicks: readonly Counted[], conversions: readonly Counted[], order: ReportOrder): Generator<void, ReportPage> {
   const groups = yield* mergeSteps(clicks, conversions);
-  const totals: Counts = { clicks: 0, total_clicks: 0, macro_event_conversions: 0, micro_events: 0, paid: 0, pending: 0, rejected: 0, cost_cents: 0, revenue_cents: 0 };
+  const totals = noCounts();
   const fields = Object.keys(totals) as (keyof Counts)[];
   const names = order.names ?? {};
   const sortValue = (r: ReportRow) => {
@@ -190,4 +193,4 @@ export const EVERY_GROUP: ReportOrder = { sort: 'key', descending: false, affili
 
 /** The text of the functions above and the constant they share, for a thread that runs them
  * (sqlite-reader.ts). */
-export const THREAD_CODE = [`const SLICE = ${SLICE};`, ...[metricOf, compareValues, mergeSteps, sortSteps, firstSteps, pageSteps, finish].map(String)].join('\n');
+export const THREAD_CODE = [`const SLICE = ${SLICE};`, ...[metricOf, noCounts, compareValues, mergeSteps, sortSteps, firstSteps, pageSteps, finish].map(String)].join('\n');

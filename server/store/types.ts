@@ -494,6 +494,9 @@ export interface ReportRow {
   revenue_cents: number;
 }
 
+/** A report group's sums, or their totals over every group. */
+export type ReportCounts = Omit<ReportRow, 'key'>;
+
 /** The summary report's metrics (PROTOCOL.md 11; reports/page.ts metricOf): `payout` is an
  * affiliate's name for `cost`. */
 export type ReportMetric =
@@ -533,7 +536,7 @@ export interface ReportOrder {
 export interface ReportPage {
   rows: ReportRow[];
   count: number;
-  totals: Omit<ReportRow, 'key'>;
+  totals: ReportCounts;
 }
 
 /** What a conversion earns, as set by hand (setConversionStatus). */

@@ -13,11 +13,17 @@ const T0 = Date.UTC(2026, 10, 20);
 const stores: Store[] = [];
 afterAll(() => Promise.all(stores.map((s) => s.close())));
 
+/** A store in a file of its own (its tables made), closed after the suite. */
+function freshStore() {
+  const path = tempDbPath();
+  const store = openSqliteStore({ path });
+  stores.push(store);
+  return { path, store };
+}
+
 describe('the SQLite reader thread', () => {
   it('answers the same report pages as the main connection, whatever the group and order', async () => {
-    const path = tempDbPath();
-    const main = openSqliteStore({ path });
-    stores.push(main);
+    const { path, store: main } = freshStore();
     for (let i = 0; i < 20_000; i += 2000) {
       const batch = [];
       for (let j = i; j < i + 2000; j++) batch.push(click(main, T0 + j * 1000, { s1: `sub-${j % 5000}`, affiliate_id: 67890 + (j % 3) }));
@@ -47,9 +53,7 @@ describe('the SQLite reader thread', () => {
   });
 
   it('answers a report whose statement fails with the error, and goes on answering', async () => {
-    const path = tempDbPath();
-    const store = openSqliteStore({ path });
-    stores.push(store);
+    const { path, store } = freshStore();
     await click(store, T0);
     const reader = sqliteReader(path);
     const beside = sqliteReader(path);
@@ -71,9 +75,7 @@ describe('the SQLite reader thread', () => {
 
 describe('which reader a read goes to', () => {
   it('the one with the fewest reads waiting, the first on a tie', async () => {
-    const path = tempDbPath();
-    const store = openSqliteStore({ path });
-    stores.push(store);
+    const { path } = freshStore();
     const [first, second] = [sqliteReader(path), sqliteReader(path)];
     const order = () => byPending([first, second]).map((r) => (r === first ? 'first' : 'second'));
     try {
@@ -92,9 +94,7 @@ describe('which reader a read goes to', () => {
 
 describe('the reader thread answers large results in slices', () => {
   it('gives back every row of every statement, in order, however many slices they take', async () => {
-    const path = tempDbPath();
-    const store = openSqliteStore({ path });
-    stores.push(store);
+    const { path } = freshStore();
     const reader = sqliteReader(path);
     try {
       const numbers = (n: number) => ({
@@ -116,9 +116,7 @@ describe('the reader thread starts when it is needed and ends when idle', () => 
   const threads = () => readdirSync('/proc/self/task').length;
 
   it.runIf(process.platform === 'linux')('starts at the first read, ends after its idle time, and starts again at the next read', async () => {
-    const path = tempDbPath();
-    const store = openSqliteStore({ path });
-    stores.push(store);
+    const { path } = freshStore();
     const before = threads();
     const reader = sqliteReader(path, 50);
     try {
@@ -137,9 +135,7 @@ describe('the reader thread starts when it is needed and ends when idle', () => 
   });
 
   it('a read just after the idle thread was ended is answered by the next thread, not failed by the old one', async () => {
-    const path = tempDbPath();
-    const store = openSqliteStore({ path });
-    stores.push(store);
+    const { path } = freshStore();
     const reader = sqliteReader(path, 1);
     try {
       const one = { sql: 'SELECT 1 AS i', params: [] };
