@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CROSS_ORIGIN_SECURITY } from '../../server/app.js';
 import { GIF } from '../../server/http.js';
 import { AFF, CAMPAIGN, CREATIVE, OFFER, testNetworkFile } from '../support/network.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
@@ -161,6 +162,30 @@ describe('the global redirect', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(await res.text()).toContain('not active');
+  });
+
+  it("answers a redirect with the security headers a redirect uses, a pixel and the 404 page with them all", async () => {
+    t = makeApp();
+    const names = (res: Response) => [...res.headers.keys()].sort();
+    const redirect = ['cache-control', 'cross-origin-resource-policy', 'location', 'referrer-policy', 'strict-transport-security'];
+    const link302 = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}`));
+    expect(names(link302)).toEqual([...redirect, 'set-cookie'].sort());
+    for (const name of ['cross-origin-resource-policy', 'referrer-policy', 'strict-transport-security']) {
+      const [, value] = Object.entries(CROSS_ORIGIN_SECURITY).find(([key]) => key.toLowerCase() === name)!;
+      expect(link302.headers.get(name)).toBe(value);
+    }
+    expect(names(await t.get(link(`a=${AFF.partner}&c=999`)))).toEqual(redirect);
+    // Anything with a body can be sniffed, framed or isolated: every one of app.ts's headers.
+    const pixel = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&cp=img`));
+    expect(pixel.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(pixel.headers.get('x-permitted-cross-domain-policies')).toBe('none');
+    const file = testNetworkFile();
+    file.network.global_redirect_url = null;
+    await t.close();
+    t = makeApp({ file });
+    const page = await t.get(link(`a=${AFF.partner}&c=999`));
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('origin-agent-cluster')).toBe('?1');
   });
 
   it('records nothing for a request without a or c', async () => {
