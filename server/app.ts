@@ -2,7 +2,7 @@
 // in-process and any runtime can serve it. Only web-standard APIs here; what differs per runtime
 // (the store, a faster MAC, the client address and country) is passed in by the entry point (node.ts,
 // worker.ts).
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { normalAddress } from './address.js';
@@ -27,6 +27,7 @@ import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
+import { CROSS_ORIGIN_SECURITY, crossOriginHeaders } from './security.js';
 import { StoreOverloaded } from './store/errors.js';
 import { ReadTimeout, type Store } from './store/types.js';
 
@@ -88,48 +89,6 @@ export interface AppDeps {
   sessions: Sessions;
 }
 
-/** The security headers of what landing pages load, frame and post to from their own sites (clicks,
- * click pixels, d.js, conversion pixels, lead posts): Hono's secureHeaders() defaults, except
- * Cross-Origin-Resource-Policy cross-origin (so other sites may load them), no X-Frame-Options (the
- * iframe conversion pixel is framed by the advertiser's page), no Cross-Origin-Opener-Policy (no
- * documents here), and a Referrer-Policy that lets a landing page see where its click came from.
- * The click route writes them into its answers itself, to stay off the slow path of rewriting
- * headers; the other routes take them from the middleware. */
-export const CROSS_ORIGIN_SECURITY: Readonly<Record<string, string>> = {
-  'Cross-Origin-Resource-Policy': 'cross-origin',
-  'Origin-Agent-Cluster': '?1',
-  'Referrer-Policy': 'strict-origin-when-cross-origin',
-  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
-  'X-Content-Type-Options': 'nosniff',
-  'X-DNS-Prefetch-Control': 'off',
-  'X-Download-Options': 'noopen',
-  'X-Permitted-Cross-Domain-Policies': 'none',
-  'X-XSS-Protection': '0',
-};
-
-/** A redirect's headers: of those above, what a redirect with no body uses (tracking links, the
- * global redirect). It has no document to sniff, frame, isolate or prefetch for, so the other six
- * would be bytes the browser ignores, and Node spends about a microsecond writing each header of
- * an answer (bench/RESULTS.md, "the click path"). Referrer-Policy applies to the request the
- * redirect leads to, HSTS is learnt from any answer, and CORP keeps a link loaded as a subresource
- * by a page with COEP loading. The values are CROSS_ORIGIN_SECURITY's (test/server/click.test.ts). */
-export function redirectHeaders(location: string, setCookie?: string): Record<string, string> {
-  // One literal: the same shape on every click, written straight to the socket (routes/click.ts).
-  const headers: Record<string, string> = {
-    'Cross-Origin-Resource-Policy': 'cross-origin',
-    'Referrer-Policy': 'strict-origin-when-cross-origin',
-    'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
-    'Cache-Control': NO_STORE,
-    Location: location,
-  };
-  if (setCookie) headers['Set-Cookie'] = setCookie;
-  return headers;
-}
-
-export const crossOriginHeaders: MiddlewareHandler = async (c, next) => {
-  await next();
-  for (const name in CROSS_ORIGIN_SECURITY) c.res.headers.set(name, CROSS_ORIGIN_SECURITY[name]!);
-};
 const sameOriginHeaders = secureHeaders();
 
 const countryHeader = (c: Context) => c.req.header('cf-ipcountry') ?? c.req.header('x-country-code');

@@ -4,6 +4,7 @@
 //   <result><code>0</code><msg>success</msg><leadid>0000002A</leadid><price>18.00</price><redirect>…</redirect></result>
 //   {"code":1,"msg":"error","errors":["Validation Failed"],"fields":{"email":"is not an email address"}}
 import { NO_STORE } from '../http.js';
+import { crossOriginAnswer } from '../security.js';
 
 export type AnswerFormat = 'xml' | 'json';
 
@@ -85,11 +86,11 @@ export function refusalAnswer(format: AnswerFormat, r: LeadRefusal): Response {
 export function redirectAnswer(location: string): Response {
   const href = location.replace(/[&"<>]/g, (ch) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[ch]!);
   const body = `<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href="${href}">here</a>.</h2>\r\n</body></html>\r\n`;
-  return new Response(body, { status: 302, headers: { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_STORE } });
+  return crossOriginAnswer(body, 302, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': NO_STORE });
 }
 
 function answer(body: string, type: string, status: number): Response {
-  return new Response(body, { status, headers: { 'Content-Type': type, 'Cache-Control': NO_STORE } });
+  return crossOriginAnswer(body, status, { 'Content-Type': type, 'Cache-Control': NO_STORE });
 }
 
 /** Text for XML element content or a double-quoted attribute. Characters XML 1.0 cannot hold at

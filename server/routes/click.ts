@@ -4,7 +4,8 @@
 import { Hono } from 'hono';
 import { previewClick, recordClick, type ClickDeps, type ClickRequest } from '../clicks.js';
 import { cookieAttributes, GIF, heldVisitor, html, jsString, NO_STORE, offerCookie, readCookie } from '../http.js';
-import { CROSS_ORIGIN_SECURITY, redirectHeaders, type AppDeps } from '../app.js';
+import type { AppDeps } from '../app.js';
+import { CROSS_ORIGIN_SECURITY, redirectHeaders } from '../security.js';
 import { StoreOverloaded } from '../store/errors.js';
 
 const JS = 'application/javascript; charset=utf-8';

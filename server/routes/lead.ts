@@ -2,7 +2,8 @@
 // the XML or JSON envelope, or a browser post's 302 to the offer's thank-you page.
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { crossOriginHeaders, type AppDeps } from '../app.js';
+import type { AppDeps } from '../app.js';
+import { crossOriginHeaders } from '../security.js';
 import { limitBody, NO_STORE, offerCookie, readCookie } from '../http.js';
 import { acceptLead } from '../leads/accept.js';
 import { refusalAnswer, redirectAnswer, successAnswer } from '../leads/answer.js';

@@ -11,7 +11,8 @@
 // checkers, prefetchers) answers the same status and headers and records nothing.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { crossOriginHeaders, type AppDeps } from '../app.js';
+import type { AppDeps } from '../app.js';
+import { crossOriginAnswer, crossOriginHeaders } from '../security.js';
 import { clickForReqid, type ClickLookup } from '../attribution.js';
 import { recordConversion, type BrowserPostback, type ConversionInput } from '../conversions/record.js';
 import { GIF, NO_STORE, offerCookie, readCookie } from '../http.js';
@@ -210,15 +211,16 @@ function noClick(lookup: ClickLookup, gaveReqid: boolean): string {
 
 // ---- answers -------------------------------------------------------------------------------------
 
-function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = [], status = 200): Response {
-  const headers = { 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome };
-  if (format === 'img') return new Response(GIF, { status, headers: { ...headers, 'Content-Type': 'image/gif' } });
+function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: BrowserPostback[] = [], status = 200, more?: Record<string, string>): Response {
+  const headers = { 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome, ...more };
+  if (format === 'img') return crossOriginAnswer(GIF, status, { ...headers, 'Content-Type': 'image/gif' });
   if (format === 'js') {
-    return new Response(browserPostbackScript(postbacks), { status, headers: { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' } });
+    return crossOriginAnswer(browserPostbackScript(postbacks), status, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
   }
-  return new Response(browserPostbackPage(postbacks), {
-    status,
-    headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_POLICY },
+  return crossOriginAnswer(browserPostbackPage(postbacks), status, {
+    ...headers,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': PAGE_POLICY,
   });
 }
 
@@ -226,20 +228,22 @@ function answer(format: Exclude<Format, 'pb'>, outcome: string, postbacks: Brows
  * still an answer of the pixel's own kind. */
 function busyAnswer(format: Format, error: StoreOverloaded): Response {
   const outcome = `not recorded: ${error.message}`;
-  const res =
-    format === 'pb' ? xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 503, outcome) : answer(format, outcome, [], 503);
-  res.headers.set('Retry-After', String(error.retryAfter));
-  return res;
+  const retry = { 'Retry-After': String(error.retryAfter) };
+  return format === 'pb'
+    ? xmlAnswer(`<result><code>1</code><msg>${xmlText(error.message)}</msg></result>`, 503, outcome, retry)
+    : answer(format, outcome, [], 503, retry);
 }
 
 function pbSuccess(duplicate: boolean, outcome: string): Response {
   return xmlAnswer(`<result><code>0</code><msg>SUCCESS</msg>${duplicate ? '<duplicate>true</duplicate>' : ''}</result>`, 200, outcome);
 }
 
-function xmlAnswer(body: string, status: 200 | 400 | 503, outcome: string): Response {
-  return new Response(`<?xml version="1.0" encoding="utf-8"?>${body}`, {
-    status,
-    headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': NO_STORE, 'X-Crumb-Result': outcome },
+function xmlAnswer(body: string, status: 200 | 400 | 503, outcome: string, more?: Record<string, string>): Response {
+  return crossOriginAnswer(`<?xml version="1.0" encoding="utf-8"?>${body}`, status, {
+    'Content-Type': 'text/xml; charset=utf-8',
+    'Cache-Control': NO_STORE,
+    'X-Crumb-Result': outcome,
+    ...more,
   });
 }
 

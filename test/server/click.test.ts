@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CROSS_ORIGIN_SECURITY } from '../../server/app.js';
+import { CROSS_ORIGIN_SECURITY } from '../../server/security.js';
 import { GIF } from '../../server/http.js';
 import { AFF, CAMPAIGN, CREATIVE, OFFER, testNetworkFile } from '../support/network.js';
 import { makeApp, setCookie, type TestApp } from '../support/app.js';
