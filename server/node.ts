@@ -130,8 +130,8 @@ function readConsole(): ConsoleAssets | undefined {
 /** Collects what opening the store and loading (or importing) the network left behind, once,
  * before the first request. V8 keeps it in the old generation until the heap nears a limit it
  * raised meanwhile: with a network of 70,000 entities, 300 MB of it for the first minutes, and
- * every scavenge on the click path about twice as long until then (bench/RESULTS.md, "the large
- * network"). Node gives no collector without --expose-gc; the flag set at run time and read in a
+ * every scavenge on the click path about twice as long until then (bench/RESULTS.md, profile
+ * finding 8). Node gives no collector without --expose-gc; the flag set at run time and read in a
  * new context gives the same function (as jest's leak detector does). */
 function collectStartupGarbage() {
   setFlagsFromString('--expose-gc');

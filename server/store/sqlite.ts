@@ -78,7 +78,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
   // The click insert binds by position, in CLICK_COLUMNS' order: eighteen values read by name from
-  // C++ cost a click about a microsecond more (bench/RESULTS.md, "the click path").
+  // C++ cost a click about a microsecond more (bench/RESULTS.md, profile finding 7).
   const insertClick = db.prepare(`INSERT INTO clicks (${CLICK_COLUMNS.join(', ')}) VALUES (${CLICK_COLUMNS.map(() => '?').join(', ')})`);
   // Statements by their text, for the SQL the stores share (network-sql.ts, list-sql.ts).
   const prepared = new Map<string, Database.Statement>();
