@@ -27,7 +27,7 @@ import { clickRoutes } from './routes/click.js';
 import { leadRoutes } from './routes/lead.js';
 import { postingDocRoutes } from './routes/posting-doc.js';
 import { pixelRoutes } from './routes/pixel.js';
-import { CROSS_ORIGIN_SECURITY, crossOriginHeaders } from './security.js';
+import { crossOriginAnswer, crossOriginHeaders } from './security.js';
 import { StoreOverloaded } from './store/errors.js';
 import { ReadTimeout, type Store } from './store/types.js';
 
@@ -137,10 +137,7 @@ export function createApp(options: AppOptions) {
   // Any unknown path may be a mistyped pixel or script on someone's page: the same headers as those.
   app.notFound(
     (c) =>
-      new Response(`Not found: ${c.req.method} ${new URL(c.req.url).pathname}`, {
-        status: 404,
-        headers: { ...CROSS_ORIGIN_SECURITY, 'Content-Type': 'text/plain; charset=utf-8' },
-      }),
+      crossOriginAnswer(`Not found: ${c.req.method} ${new URL(c.req.url).pathname}`, 404, { 'Content-Type': 'text/plain; charset=utf-8' }),
   );
   app.onError((error, c) => {
     ops.failed(c, error);

@@ -10,8 +10,8 @@ import { NO_STORE } from './http.js';
  * Cross-Origin-Resource-Policy cross-origin (so other sites may load them), no X-Frame-Options (the
  * iframe conversion pixel is framed by the advertiser's page), no Cross-Origin-Opener-Policy (no
  * documents here), and a Referrer-Policy that lets a landing page see where its click came from.
- * The routes put them in their answers' own headers (redirectHeaders, crossOriginAnswer, the click
- * route); crossOriginHeaders adds them to whatever else those routes answer. */
+ * The routes put them in their answers' own headers (redirectHeaders, crossOriginAnswer);
+ * crossOriginHeaders adds them to whatever else those routes answer. */
 export const CROSS_ORIGIN_SECURITY: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
   'Origin-Agent-Cluster': '?1',
@@ -46,10 +46,11 @@ export function redirectHeaders(location: string, setCookie?: string): Record<st
 /** The answers crossOriginAnswer made: they carry the headers already. */
 const secured = new WeakSet<Response>();
 
-/** An answer of a route other sites load, frame and post to (conversion pixels, lead posts), with
- * the security headers in its own plain headers: @hono/node-server writes it straight to the
- * socket, and crossOriginHeaders leaves it as it is, where setting a header on it would first
- * rebuild it as undici Headers (about 11 µs of a conversion pixel in its profile). */
+/** An answer of a route other sites load, frame and post to (click and conversion pixels, lead
+ * posts, the 404 of a mistyped one), with the security headers in its own plain headers:
+ * @hono/node-server writes it straight to the socket, and crossOriginHeaders leaves it as it is,
+ * where setting a header on it would first rebuild it as undici Headers (about 11 µs of a
+ * conversion pixel in its profile). */
 export function crossOriginAnswer(body: string | Uint8Array<ArrayBuffer> | null, status: number, headers: Record<string, string>): Response {
   const res = new Response(body, { status, headers: { ...CROSS_ORIGIN_SECURITY, ...headers } });
   secured.add(res);
