@@ -5,6 +5,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { NO_STORE } from './http.js';
 
+// The three a redirect carries too (redirectHeaders).
+const CORP = 'cross-origin';
+const REFERRER_POLICY = 'strict-origin-when-cross-origin';
+const HSTS = 'max-age=15552000; includeSubDomains';
+
 /** The security headers of what landing pages load, frame and post to from their own sites (clicks,
  * click pixels, d.js, conversion pixels, lead posts): Hono's secureHeaders() defaults, except
  * Cross-Origin-Resource-Policy cross-origin (so other sites may load them), no X-Frame-Options (the
@@ -13,10 +18,10 @@ import { NO_STORE } from './http.js';
  * The routes put them in their answers' own headers (redirectHeaders, crossOriginAnswer);
  * crossOriginHeaders adds them to whatever else those routes answer. */
 export const CROSS_ORIGIN_SECURITY: Readonly<Record<string, string>> = {
-  'Cross-Origin-Resource-Policy': 'cross-origin',
+  'Cross-Origin-Resource-Policy': CORP,
   'Origin-Agent-Cluster': '?1',
-  'Referrer-Policy': 'strict-origin-when-cross-origin',
-  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+  'Referrer-Policy': REFERRER_POLICY,
+  'Strict-Transport-Security': HSTS,
   'X-Content-Type-Options': 'nosniff',
   'X-DNS-Prefetch-Control': 'off',
   'X-Download-Options': 'noopen',
@@ -29,13 +34,13 @@ export const CROSS_ORIGIN_SECURITY: Readonly<Record<string, string>> = {
  * would be bytes the browser ignores, and Node spends about a microsecond writing each header of
  * an answer (bench/RESULTS.md, profile finding 7). Referrer-Policy applies to the request the
  * redirect leads to, HSTS is learnt from any answer, and CORP keeps a link loaded as a subresource
- * by a page with COEP loading. The values are CROSS_ORIGIN_SECURITY's (test/server/click.test.ts). */
+ * by a page with COEP loading. */
 export function redirectHeaders(location: string, setCookie?: string): Record<string, string> {
   // One literal: the same shape on every click, written straight to the socket (routes/click.ts).
   const headers: Record<string, string> = {
-    'Cross-Origin-Resource-Policy': 'cross-origin',
-    'Referrer-Policy': 'strict-origin-when-cross-origin',
-    'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+    'Cross-Origin-Resource-Policy': CORP,
+    'Referrer-Policy': REFERRER_POLICY,
+    'Strict-Transport-Security': HSTS,
     'Cache-Control': NO_STORE,
     Location: location,
   };

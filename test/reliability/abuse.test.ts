@@ -888,7 +888,7 @@ describe('abuse: security headers on every route', () => {
       const h = (name: string) => res.headers.get(name);
       expect(res.status).toBeLessThan(500);
       // A redirect with no body has nothing to sniff, frame or prefetch for: it carries only the
-      // headers a redirect uses (app.ts redirectHeaders); an answer with a body carries them all.
+      // headers a redirect uses (security.ts redirectHeaders); an answer with a body carries them all.
       const bodiless = res.status >= 300 && res.status < 400 && (await res.arrayBuffer()).byteLength === 0;
       if (!bodiless) expect(h('x-content-type-options')).toBe('nosniff');
       expect(h('referrer-policy')).toBeTruthy();

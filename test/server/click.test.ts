@@ -175,7 +175,7 @@ describe('the global redirect', () => {
       expect(link302.headers.get(name)).toBe(value);
     }
     expect(names(await t.get(link(`a=${AFF.partner}&c=999`)))).toEqual(redirect);
-    // Anything with a body can be sniffed, framed or isolated: every one of app.ts's headers.
+    // Anything with a body can be sniffed, framed or isolated: every one of security.ts's headers.
     const pixel = await t.get(link(`a=${AFF.partner}&c=${CREATIVE.lead}&cp=img`));
     expect(pixel.headers.get('x-content-type-options')).toBe('nosniff');
     expect(pixel.headers.get('x-permitted-cross-domain-policies')).toBe('none');
