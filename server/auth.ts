@@ -18,8 +18,23 @@ export async function sha256Hex(text: string): Promise<string> {
  * the time taken tells nothing about how close a guess was. */
 export async function authenticate(network: Network, given: string | undefined): Promise<ApiKey | null> {
   if (!given || given.length > 200) return null;
-  return network.keys.get(await sha256Hex(given)) ?? null;
+  let hash = knownHashes.get(given);
+  if (hash === undefined) {
+    hash = await sha256Hex(given);
+    if (!network.keys.has(hash)) return null;
+    if (knownHashes.size >= KNOWN_HASHES) knownHashes.clear();
+    knownHashes.set(given, hash);
+  }
+  return network.keys.get(hash) ?? null;
 }
+
+// WebCrypto's digest runs on a thread pool, about 20 µs of every conversion.json call
+// (bench/RESULTS.md, profile finding 9), so the hashes of keys that were valid are kept. Only
+// those: a wrong guess is hashed every time and never fills the map. The snapshot is still asked
+// on every call, so a revoked key stops at once. A hit is a map lookup of a string that V8 finds
+// by its hash: it tells nothing about keys that are not held.
+const KNOWN_HASHES = 1024;
+const knownHashes = new Map<string, string>();
 
 /** What the change log and the API name a key by: never the key. */
 export function keySource(key: ApiKey): string {

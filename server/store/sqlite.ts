@@ -20,14 +20,13 @@ import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import * as privacy from './privacy-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
-import { CANCELLED, CLICK_COLUMNS, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
+import { CANCELLED, CLICK_COLUMNS, CONVERSION_COLUMNS, LEAD_COLUMNS, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
   claimParams,
   conversionParams,
   conversionRow,
-  leadParams,
   leadRow,
   STATEMENTS,
   type Row,
@@ -77,9 +76,24 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
-  // The click insert binds by position, in CLICK_COLUMNS' order: eighteen values read by name from
-  // C++ cost a click about a microsecond more (bench/RESULTS.md, profile finding 7).
-  const insertClick = db.prepare(`INSERT INTO clicks (${CLICK_COLUMNS.join(', ')}) VALUES (${CLICK_COLUMNS.map(() => '?').join(', ')})`);
+  // The hot paths' inserts bind by position, in their columns' order: values read by name from C++
+  // cost a click about a microsecond more (bench/RESULTS.md, profile finding 7). The conversion
+  // insert returns only the new id: the row is the one written, and its 36 values read back and
+  // copied cost a conversion several microseconds more (profile finding 9). The click is read as
+  // values and named here: better-sqlite3's own objects cost that read about 1.5 µs more.
+  const insertClick = db.prepare(insertByPosition('clicks', CLICK_COLUMNS));
+  const getClick = db.prepare(`SELECT ${CLICK_COLUMNS.join(', ')} FROM clicks WHERE reqid = ?`).raw();
+  const insertLead = db.prepare(insertByPosition('leads', LEAD_COLUMNS));
+  const insertConversion = db.prepare(`${insertByPosition('conversions', CONVERSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING conversion_id`).pluck();
+  /** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
+   * dedupe key or its click's slot. */
+  const insertConversionRow = (conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined => {
+    const conversion_id = insertConversion.get(CONVERSION_COLUMNS.map((column) => sqliteValue(conversion[column]))) as number | undefined;
+    if (conversion_id === undefined) return undefined;
+    const row: ConversionRow = { ...conversion, conversion_id };
+    for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
+    return row;
+  };
   // Statements by their text, for the SQL the stores share (network-sql.ts, list-sql.ts).
   const prepared = new Map<string, Database.Statement>();
   const prepare = (text: string) => {
@@ -119,7 +133,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async getClick(reqid) {
-      return sql.getClick.get(reqid) as ClickRecord | undefined;
+      const values = getClick.get(reqid) as unknown[] | undefined;
+      return values && (rowOf(CLICK_COLUMNS, values) as unknown as ClickRecord);
     },
 
     async listClicks(q) {
@@ -132,7 +147,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     insertLead(lead, dedupe, conversion) {
       return write((): LeadResult => {
-        const lead_id = Number(sql.insertLead.run(leadParams(lead)).lastInsertRowid);
+        const lead_id = Number(insertLead.run(LEAD_COLUMNS.map((column) => (column === 'fields' ? JSON.stringify(lead.fields) : sqliteValue(lead[column])))).lastInsertRowid);
         // The claim names the new lead. When an earlier lead holds the email, the throw makes this
         // job's savepoint undo the insert: duplicates are rare, so the common case is two statements.
         if (dedupe && !sql.claimLeadEmail.get({ offer_id: lead.offer_id, email: dedupe.email, lead_id, created_at: lead.created_at, since: dedupe.since })) {
@@ -140,7 +155,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
         }
         let row: ConversionRow | null = null;
         if (conversion) {
-          row = insertConversionRow(sql, { ...conversion.conversion, lead_id }, conversion.deliveries) ?? null;
+          row = insertConversionRow({ ...conversion.conversion, lead_id }, conversion.deliveries) ?? null;
           // A lead's conversion carries no dedupe key and claims no click slot.
           if (!row) throw new Error("a lead's conversion conflicted with another: it must claim no dedupe key or click slot");
           sql.setLeadConversion.run(row.conversion_id, lead_id);
@@ -187,7 +202,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     insertConversion(conversion, deliveries) {
       return write(() => {
-        const row = insertConversionRow(sql, conversion, deliveries);
+        const row = insertConversionRow(conversion, deliveries);
         if (row) return { duplicate: false as const, conversion: row };
         return { duplicate: true as const, conversion: conversionRow(sql.earlierConversion.get(conversionParams(conversion)) as Row) };
       });
@@ -557,17 +572,18 @@ function statements(db: Database.Database) {
   >;
 }
 
-type Statements = ReturnType<typeof statements>;
+const insertByPosition = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 
-/** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
- * dedupe key or its click's slot. */
-function insertConversionRow(sql: Statements, conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined {
-  const inserted = sql.insertConversion.get(conversionParams(conversion)) as Row | undefined;
-  if (!inserted) return undefined;
-  const row = conversionRow(inserted);
-  for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
+/** A row of `columns` from its values, in their order. */
+function rowOf(columns: readonly string[], values: unknown[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
   return row;
 }
+
+/** A value as SQLite takes it: it has no booleans. */
+const sqliteValue = (value: unknown) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 function byDeliveryId(a: DeliveryRow, b: DeliveryRow) {
   return a.delivery_id - b.delivery_id;
