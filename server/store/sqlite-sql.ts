@@ -20,6 +20,9 @@ export type Row = Record<string, unknown>;
 export const insertInto = (table: string, columns: readonly string[]) =>
   `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
 
+export const insertByPosition = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+
 /** An insert of one row that writes nothing unless `condition` holds: a batch's way (d1.ts) of making
  * a write depend on what an earlier statement of the same batch left. */
 export const insertWhere = (table: string, columns: readonly string[], condition: string) =>
@@ -114,6 +117,18 @@ export const STATEMENTS = {
 } as const;
 
 export type StatementName = keyof typeof STATEMENTS;
+
+/** The hot paths' statements as sqlite.ts runs them, values by position in their columns' order:
+ * better-sqlite3 reads named values from C++ one by one, about a microsecond more per click and
+ * several per conversion (bench/RESULTS.md, profile findings 7 and 9). The same rows as
+ * STATEMENTS' insertClick, getClick, insertLead and insertConversion, which D1 binds by name; the
+ * conversion insert returns only its id (the row is the one written). */
+export const BY_POSITION = {
+  insertClick: insertByPosition('clicks', CLICK_COLUMNS),
+  getClick: `SELECT ${CLICK_COLUMNS.join(', ')} FROM clicks WHERE reqid = ?`,
+  insertLead: insertByPosition('leads', LEAD_COLUMNS),
+  insertConversion: `${insertByPosition('conversions', CONVERSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING conversion_id`,
+} as const;
 
 // ---- rows ------------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import { CANCELLED, CLICK_COLUMNS, CONVERSION_COLUMNS, LEAD_COLUMNS, definedOnly
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
+  BY_POSITION,
   claimParams,
   conversionParams,
   conversionRow,
@@ -76,15 +77,12 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
-  // The hot paths' inserts bind by position, in their columns' order: values read by name from C++
-  // cost a click about a microsecond more (bench/RESULTS.md, profile finding 7). The conversion
-  // insert returns only the new id: the row is the one written, and its 36 values read back and
-  // copied cost a conversion several microseconds more (profile finding 9). The click is read as
-  // values and named here: better-sqlite3's own objects cost that read about 1.5 µs more.
-  const insertClick = db.prepare(insertByPosition('clicks', CLICK_COLUMNS));
-  const getClick = db.prepare(`SELECT ${CLICK_COLUMNS.join(', ')} FROM clicks WHERE reqid = ?`).raw();
-  const insertLead = db.prepare(insertByPosition('leads', LEAD_COLUMNS));
-  const insertConversion = db.prepare(`${insertByPosition('conversions', CONVERSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING conversion_id`).pluck();
+  // By position (sqlite-sql.ts BY_POSITION); the click read as values, named by rowOf: better-sqlite3's
+  // own objects cost that read about 1.5 µs more (bench/RESULTS.md, profile finding 9).
+  const insertClick = db.prepare(BY_POSITION.insertClick);
+  const getClick = db.prepare(BY_POSITION.getClick).raw();
+  const insertLead = db.prepare(BY_POSITION.insertLead);
+  const insertConversion = db.prepare(BY_POSITION.insertConversion).pluck();
   /** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
    * dedupe key or its click's slot. */
   const insertConversionRow = (conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined => {
@@ -571,9 +569,6 @@ function statements(db: Database.Database) {
     Database.Statement
   >;
 }
-
-const insertByPosition = (table: string, columns: readonly string[]) =>
-  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 
 /** A row of `columns` from its values, in their order. */
 function rowOf(columns: readonly string[], values: unknown[]): Row {
