@@ -13,7 +13,8 @@
 //   --instances 1,2                      Crumb processes on one PostgreSQL database
 //   --pg-url URL --pg-max N              default postgres://postgres@127.0.0.1:5432/test; pool size
 //   --out bench/RESULTS.md               where the tables go (between its markers; the rest is kept);
-//                                        a smoke run writes only where --out is given
+//                                        a smoke run, or one of some of the paths, writes only
+//                                        where --out is given
 //   --memory                             the memory mode (bench:memory passes it): one Crumb process
 //   --memory-first 60                    under a load of this many seconds, its RSS read after it;
 //   --memory-long 300                    then a load of this many seconds, RSS sampled throughout,
@@ -78,7 +79,10 @@ function count(name: string, value: string | undefined, min = 1): number {
 
 const store = args.store as 'sqlite' | 'postgres';
 if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store must be sqlite or postgres, not ${args.store}`);
-const paths = (args.paths ?? (store === 'sqlite' ? 'click,lead,conversion,pixel' : 'click,conversion')).split(',').map((p) => pathNamed(p.trim()));
+const allPaths = store === 'sqlite' ? 'click,lead,conversion,pixel' : 'click,conversion';
+const paths = (args.paths ?? allPaths).split(',').map((p) => pathNamed(p.trim()));
+// The tables in RESULTS.md are a whole run's: one of some paths would replace the others' with nothing.
+const somePaths = !args.memory && allPaths.split(',').some((name) => !paths.some((p) => p.name === name));
 if (args.network !== 'small' && args.network !== 'large') throw new Error(`--network must be small or large (large runs beside small), not ${args.network}`);
 const networks: NetworkSize[] = args.network === 'large' ? ['small', 'large'] : ['small'];
 const instanceCounts = (args.instances ?? (store === 'sqlite' ? '1' : '1,2')).split(',').map((n) => count('instances', n.trim()));
@@ -114,9 +118,10 @@ const SECTIONS = {
   },
 };
 const write = (section: keyof typeof SECTIONS, text: string, smoke: boolean) => {
-  // A smoke run's figures must not replace a measurement: they go only where --out says.
-  if (smoke && !args.out) {
-    console.log('A smoke run: not written to bench/RESULTS.md (pass --out FILE to keep it).');
+  // A smoke run's figures, or a run of some of the paths, must not replace a whole measurement:
+  // they go only where --out says.
+  if ((smoke || somePaths) && !args.out) {
+    console.log(`${smoke ? 'A smoke run' : 'A run of some of the paths'}: not written to bench/RESULTS.md (pass --out FILE to keep it).`);
     return;
   }
   const { start, end, heading } = SECTIONS[section];
