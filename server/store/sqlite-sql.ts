@@ -7,6 +7,7 @@
 // for D1 (`?1`, `?2`, …) with `numbered()`. A statement uses either names or plain `?`, never both.
 import { CLICK_COLUMNS, CONVERSION_COLUMNS, DELIVERY_COLUMNS, LEAD_COLUMNS, POSTBACK_COLUMNS } from './columns.js';
 import type {
+  ClickRecord,
   ConversionRow,
   ConversionStatus,
   DeliveryClaim,
@@ -143,6 +144,20 @@ export function claimParams(claim: DeliveryClaim) {
     full: JSON.stringify(Object.keys(busy).filter((host) => busy[host]! >= per_host)),
     busy: JSON.stringify(busy),
   };
+}
+
+/** A value as SQLite takes it: it has no booleans. */
+const sqliteValue = (value: unknown) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+/** BY_POSITION's values: the same rules as conversionParams and leadParams, in the columns' order. */
+export const conversionValues = (c: NewConversion) => CONVERSION_COLUMNS.map((column) => sqliteValue(c[column]));
+export const leadValues = (lead: NewLead) => LEAD_COLUMNS.map((column) => (column === 'fields' ? JSON.stringify(lead.fields) : sqliteValue(lead[column])));
+
+/** A click from BY_POSITION.getClick's values. */
+export function clickRow(values: readonly unknown[]): ClickRecord {
+  const row: Row = {};
+  for (let i = 0; i < CLICK_COLUMNS.length; i++) row[CLICK_COLUMNS[i]!] = values[i];
+  return row as unknown as ClickRecord;
 }
 
 export function conversionParams(c: NewConversion) {

@@ -20,15 +20,18 @@ import * as net from './network-sql.js';
 import type { Statement } from './network-sql.js';
 import * as privacy from './privacy-sql.js';
 import { NETWORK_ENTITIES } from './types.js';
-import { CANCELLED, CLICK_COLUMNS, CONVERSION_COLUMNS, LEAD_COLUMNS, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
+import { CANCELLED, definedOnly, EarlierLead, notApplied, withHost } from './columns.js';
 import { MAX_QUEUED_WRITES, StoreOverloaded } from './errors.js';
 import { migrations, MIGRATIONS_TABLE, RECORD_MIGRATION } from './sqlite-schema.js';
 import {
   BY_POSITION,
   claimParams,
+  clickRow,
   conversionParams,
   conversionRow,
+  conversionValues,
   leadRow,
+  leadValues,
   STATEMENTS,
   type Row,
   type StatementName,
@@ -37,7 +40,6 @@ import type {
   ApiKeyRecord,
   Attempt,
   AttemptOutcome,
-  ClickRecord,
   ClickRow,
   ConversionRow,
   DeliveriesFor,
@@ -77,7 +79,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
   const write = writeQueue(db, options.maxBatch ?? 1000, options.maxQueued ?? MAX_QUEUED_WRITES);
   const sql = statements(db);
-  // By position (sqlite-sql.ts BY_POSITION); the click read as values, named by rowOf: better-sqlite3's
+  // By position (sqlite-sql.ts BY_POSITION); the click read as values, named by clickRow: better-sqlite3's
   // own objects cost that read about 1.5 µs more (bench/RESULTS.md, profile finding 9).
   const insertClick = db.prepare(BY_POSITION.insertClick);
   const getClick = db.prepare(BY_POSITION.getClick).raw();
@@ -86,7 +88,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   /** The conversion and its outbox rows; undefined (nothing written) when an earlier one holds its
    * dedupe key or its click's slot. */
   const insertConversionRow = (conversion: NewConversion, deliveries: DeliveriesFor): ConversionRow | undefined => {
-    const conversion_id = insertConversion.get(CONVERSION_COLUMNS.map((column) => sqliteValue(conversion[column]))) as number | undefined;
+    const conversion_id = insertConversion.get(conversionValues(conversion)) as number | undefined;
     if (conversion_id === undefined) return undefined;
     const row: ConversionRow = { ...conversion, conversion_id };
     for (const d of deliveries(row)) sql.insertDelivery.run(withHost(d));
@@ -132,7 +134,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     async getClick(reqid) {
       const values = getClick.get(reqid) as unknown[] | undefined;
-      return values && (rowOf(CLICK_COLUMNS, values) as unknown as ClickRecord);
+      return values && clickRow(values);
     },
 
     async listClicks(q) {
@@ -145,7 +147,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
 
     insertLead(lead, dedupe, conversion) {
       return write((): LeadResult => {
-        const lead_id = Number(insertLead.run(LEAD_COLUMNS.map((column) => (column === 'fields' ? JSON.stringify(lead.fields) : sqliteValue(lead[column])))).lastInsertRowid);
+        const lead_id = Number(insertLead.run(leadValues(lead)).lastInsertRowid);
         // The claim names the new lead. When an earlier lead holds the email, the throw makes this
         // job's savepoint undo the insert: duplicates are rare, so the common case is two statements.
         if (dedupe && !sql.claimLeadEmail.get({ offer_id: lead.offer_id, email: dedupe.email, lead_id, created_at: lead.created_at, since: dedupe.since })) {
@@ -569,16 +571,6 @@ function statements(db: Database.Database) {
     Database.Statement
   >;
 }
-
-/** A row of `columns` from its values, in their order. */
-function rowOf(columns: readonly string[], values: unknown[]): Row {
-  const row: Row = {};
-  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
-  return row;
-}
-
-/** A value as SQLite takes it: it has no booleans. */
-const sqliteValue = (value: unknown) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 function byDeliveryId(a: DeliveryRow, b: DeliveryRow) {
   return a.delivery_id - b.delivery_id;
