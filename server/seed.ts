@@ -236,7 +236,8 @@ const CONVERSION_FIXED = { source: 'api', is_test: false, once_per_click: false,
 /** The seed writes clicks in the past, behind the rollups' watermark: the rollups are emptied and
  * folded again from the first click (by the seed, or by the server's job with --no-fold). Seed a
  * store no server is running on. */
-const RESET_ROLLUPS = 'DELETE FROM report_clicks; DELETE FROM report_sub_ids; UPDATE report_watermark SET folded_to = 0 WHERE id = 1';
+const RESET_ROLLUPS =
+  'DELETE FROM report_clicks; DELETE FROM report_sub_ids; DELETE FROM report_affiliate_sub_ids; UPDATE report_watermark SET folded_to = 0, folding_to = NULL, folding_key = NULL, affiliate_subs_from = 0 WHERE id = 1';
 
 async function sqliteWriter(path: string): Promise<BulkWriter> {
   const { default: Database } = await import('better-sqlite3');

@@ -226,6 +226,19 @@ export const migrations: { version: number; sql: string }[] = [
       ALTER TABLE report_watermark ADD COLUMN folding_to bigint, ADD COLUMN folding_key text COLLATE "C";
     `,
   },
+  {
+    // An affiliate's sub ids from a rollup of their own: as sqlite-schema.ts version 11.
+    version: 11,
+    sql: `
+      CREATE TABLE report_affiliate_sub_ids (
+        sub integer NOT NULL, level bigint NOT NULL, bucket bigint NOT NULL, affiliate_id bigint NOT NULL, value text NOT NULL,
+        clicks bigint NOT NULL, total_clicks bigint NOT NULL,
+        PRIMARY KEY (sub, level, bucket, affiliate_id, value)
+      );
+      ALTER TABLE report_watermark ADD COLUMN affiliate_subs_from bigint NOT NULL DEFAULT 0;
+      UPDATE report_watermark SET affiliate_subs_from = coalesce(folding_to, folded_to);
+    `,
+  },
 ];
 
 /** Advisory lock namespace of Crumb's migrations ('crum'); the second key is the schema's hash. */

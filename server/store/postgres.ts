@@ -576,7 +576,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       // watermark read: a fold only adds to buckets past the watermark (report-sql.ts).
       const s = await reading(async (tx) => {
         const [mark] = await tx.unsafe(report.WATERMARK);
-        const plan = report.rollupPlan(q, Number(mark!.folded_to));
+        const plan = report.rollupPlan(q, report.watermarkOf(mark!));
         const any = async (lo: string, hi: string) => (await tx`SELECT 1 FROM clicks WHERE reqid >= ${lo} AND reqid < ${hi} LIMIT 1`).length > 0;
         const range = await clickKeyRange(plan.tail, q.to, any);
         const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);

@@ -98,12 +98,14 @@ export interface Span {
 }
 
 /** Where a report reads the rollups and where the raw clicks: `spans` before the watermark, raw
- * from `tail` to the report's end, and (sub ids in a zone whose day is not a UTC day) raw from the
- * report's start to `head` too. */
+ * from `tail` to the report's end, and (sub ids in a zone whose day is not a UTC day, or before
+ * the by-affiliate rows begin) raw from the report's start to `head` too. `affiliate_id`: the sub
+ * ids' spans are one affiliate's (report_affiliate_sub_ids) rather than the network's. */
 export interface RollupPlan {
   spans: Span[];
   tail: number;
   head?: number;
+  affiliate_id?: number;
 }
 
 /** [a, b) (quarter-aligned) as the fewest whole buckets of the widths given, largest first. */
@@ -119,17 +121,24 @@ export function spans(a: number, b: number, widths: readonly number[]): Span[] {
 
 /** Where a report reads the rollup (`spans`, before the watermark) and where the raw clicks
  * (from `tail`): all raw when the rollup cannot cut the report's groups exactly. */
-export function rollupPlan(q: ReportQuery, folded_to: number): RollupPlan {
+export function rollupPlan(q: ReportQuery, mark: Pick<Watermark, 'folded_to' | 'affiliate_subs_from'>): RollupPlan {
   const raw = { spans: [], tail: q.from };
+  const folded_to = mark.folded_to;
   if (subOf(q.group_by) !== null) {
-    // report_sub_ids holds whole UTC days (and 8-day blocks) of the network's clicks, no other
-    // key: any filter or scope reads raw. Its buckets are read between the first and the last UTC
-    // midnight of the range (and before the watermark); the hours at either edge are read raw.
-    const filtered = [q.offer_id, q.affiliate_id, q.advertiser_id, q.campaign_id, q.creative_id, q.country, q.scope?.affiliate_id, q.scope?.advertiser_id].some((f) => f !== undefined);
-    const lo = Math.ceil(q.from / DAY_MS) * DAY_MS;
+    // report_sub_ids holds whole UTC days (and 8-day blocks) of the network's clicks, and
+    // report_affiliate_sub_ids the same per affiliate, from affiliate_subs_from on (migration 11):
+    // an affiliate's sub ids (its key's scope or the filter) read the second, any other filter
+    // reads raw. Buckets are read between the first and the last UTC midnight of the range (and
+    // before the watermark); the hours at either edge are read raw.
+    const affiliate = q.scope?.affiliate_id ?? q.affiliate_id;
+    const other = [q.offer_id, q.advertiser_id, q.campaign_id, q.creative_id, q.country, q.scope?.advertiser_id].some((f) => f !== undefined);
+    // Both an affiliate filter and a scope: one of them (they differ: no click matches both) is read raw.
+    if (other || (q.affiliate_id !== undefined && q.affiliate_id !== affiliate)) return raw;
+    const start = affiliate === undefined ? q.from : Math.max(q.from, mark.affiliate_subs_from);
+    const lo = Math.ceil(start / DAY_MS) * DAY_MS;
     const hi = Math.floor(Math.min(q.to, folded_to) / DAY_MS) * DAY_MS;
-    if (filtered || hi <= lo) return raw;
-    return { spans: spans(lo, hi, SUB_LEVELS), tail: hi, ...(lo > q.from ? { head: lo } : {}) };
+    if (hi <= lo) return raw;
+    return { spans: spans(lo, hi, SUB_LEVELS), tail: hi, ...(lo > q.from ? { head: lo } : {}), ...(affiliate === undefined ? {} : { affiliate_id: affiliate }) };
   }
   if (!ROLLUP_GROUPS.has(q.group_by) || q.creative_id !== undefined || q.country !== undefined) return raw;
   const end = Math.min(q.to, folded_to);
@@ -149,11 +158,15 @@ export function rollupPlan(q: ReportQuery, folded_to: number): RollupPlan {
 
 /** Clicks folded in one transaction, at most, by store. SQLite folds on the event loop, so a busy
  * 15-minute window in one transaction held it for seconds (measured on a store of 10M clicks, a day
- * of 111,000 clicks: 2.4 s); 250 clicks hold it about 13 ms there (3.6 ms on a small store), for
- * about three times the work per click (fewer clicks share each rollup row's upsert), which at a
- * few hundred clicks a second is a few milliseconds a second. PostgreSQL folds in the database, off
- * the loop: larger chunks keep the work per click lower and each transaction still short. */
-export const FOLD_CHUNK = { sqlite: 250, postgres: 5_000 } as const;
+ * of 111,000 clicks: 2.4 s). On that store 250 clicks held it 14 ms (median) before the
+ * by-affiliate sub ids (migration 11) and 33 ms with them, whose upserts land on other pages of
+ * their day than the network's: 100 clicks hold it 17 ms (p90 34, the WAL's checkpoints), and
+ * fold about 4,800 clicks a second of folding against 15,000 (`bench/fold.ts`, bench/RESULTS.md).
+ * Smaller chunks gain little more: a transaction's fixed work (its statements, its commit) stays.
+ * PostgreSQL folds in the database, off the loop: larger chunks keep the work per click lower and
+ * each transaction still short. */
+export const FOLD_CHUNK = { sqlite: 100, postgres: 5_000 } as const;
+
 
 /** The watermark row: rollups hold every click before `folded_to`; while a window is part-way
  * folded, `folding_to` is its end and its clicks with keys below `folding_key` are folded. */
@@ -161,9 +174,12 @@ export interface Watermark {
   folded_to: number;
   folding_to: number | null;
   folding_key: string | null;
+  /** Where report_affiliate_sub_ids begins: the fold in progress when migration 11 added it (0 on
+   * a store created since, or whose rollups were folded again from the start). */
+  affiliate_subs_from: number;
 }
 
-export const WATERMARK = 'SELECT folded_to, folding_to, folding_key FROM report_watermark WHERE id = 1';
+export const WATERMARK = 'SELECT folded_to, folding_to, folding_key, affiliate_subs_from FROM report_watermark WHERE id = 1';
 
 /** The row as either driver gives it (PostgreSQL's bigints come as strings). */
 export function watermarkOf(row: Record<string, unknown>): Watermark {
@@ -171,6 +187,7 @@ export function watermarkOf(row: Record<string, unknown>): Watermark {
     folded_to: Number(row.folded_to),
     folding_to: row.folding_to === null || row.folding_to === undefined ? null : Number(row.folding_to),
     folding_key: (row.folding_key as string | null | undefined) ?? null,
+    affiliate_subs_from: Number(row.affiliate_subs_from ?? 0),
   };
 }
 
@@ -226,15 +243,19 @@ function foldStatements(next: { from: number; to: number }, range: KeyRange, mar
   if (lo !== undefined) c.add('c.reqid >= ?', lo);
   if (hi !== undefined) c.add('c.reqid < ?', hi);
   c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
-  // Each sub id per level's bucket ('' for none), one statement per sub id and level.
-  const subs = SUBS.flatMap((n) => SUB_LEVELS.map((w) => ({
-    sql: `INSERT INTO report_sub_ids (sub, level, bucket, value, clicks, total_clicks)
-          SELECT ${n}, ${w}, (c.click_time / ${w}) * ${w}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
-          FROM clicks c ${c.sql} GROUP BY 3, 4
-          ON CONFLICT (sub, level, bucket, value)
-          DO UPDATE SET clicks = report_sub_ids.clicks + excluded.clicks, total_clicks = report_sub_ids.total_clicks + excluded.total_clicks`,
+  // Each sub id per level's bucket ('' for none), one statement per sub id and level: the
+  // network's, and each affiliate's.
+  const subs = SUBS.flatMap((n) => SUB_LEVELS.flatMap((w) => [
+    { table: 'report_sub_ids', key: '', by: '' },
+    { table: 'report_affiliate_sub_ids', key: 'affiliate_id, ', by: 'c.affiliate_id, ' },
+  ].map(({ table, key, by }) => ({
+    sql: `INSERT INTO ${table} (sub, level, ${key}bucket, value, clicks, total_clicks)
+          SELECT ${n}, ${w}, ${by}(c.click_time / ${w}) * ${w}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+          FROM clicks c ${c.sql} GROUP BY ${key ? '3, 4, 5' : '3, 4'}
+          ON CONFLICT (sub, level, ${key}bucket, value)
+          DO UPDATE SET clicks = ${table}.clicks + excluded.clicks, total_clicks = ${table}.total_clicks + excluded.total_clicks`,
     params: c.params,
-  })));
+  }))));
   const progress = end === null ? [to, null, null] : [from, to, end];
   return {
     claim: {
@@ -269,6 +290,18 @@ export function nextWindow(folded_to: number, first_click: number | null, until:
   const to = Math.floor(Math.min(from + Math.max(window, QUARTER), until) / QUARTER) * QUARTER;
   if (folded_to === 0 && first_click === null) return to > 0 ? { from: 0, to } : null;
   return to > from ? { from, to } : null;
+}
+
+/** A span's buckets. */
+function bucketsOf(span: Span): number[] {
+  const out: number[] = [];
+  for (let b = span.lo; b < span.hi; b += span.level) out.push(b);
+  return out;
+}
+
+/** A sub id rollup's rows as the report's parts read them. */
+function subRows(table: string, r: Where): Statement {
+  return { sql: `SELECT NULLIF(r.value, '') AS k, r.clicks AS u, r.total_clicks AS t FROM ${table} r ${r.sql}`, params: r.params };
 }
 
 export interface ReportStatements {
@@ -308,15 +341,18 @@ export function summaryStatements(q: ReportQuery, range: KeyRange, plan: RollupP
     params: c.params,
   };
   if (plan.spans.length && sub !== null) {
-    // The sub id's days (rollupPlan asked no filter), the raw tail and the raw head.
+    // The sub id's days (rollupPlan asked no filter but the affiliate), the raw tail and the raw head.
     const h = new Where();
     if (headRange.lo !== undefined) h.add('c.reqid >= ?', headRange.lo);
     if (headRange.hi !== undefined) h.add('c.reqid < ?', headRange.hi);
     h.add('c.click_time >= ?', q.from).add('c.click_time < ?', plan.head ?? q.from).add('c.offer_id IS NOT NULL').add(COUNTED);
-    const parts = plan.spans.map((span) => ({
-      sql: "SELECT NULLIF(r.value, '') AS k, r.clicks AS u, r.total_clicks AS t FROM report_sub_ids r WHERE r.sub = ? AND r.level = ? AND r.bucket >= ? AND r.bucket < ?",
-      params: [sub, span.level, span.lo, span.hi],
-    }));
+    h.equals('c.affiliate_id', plan.affiliate_id);
+    // The network's rows: a range of buckets per span. One affiliate's: a SELECT per bucket, each
+    // a seek to (bucket, affiliate) in the key (report_affiliate_sub_ids keys the bucket first).
+    const parts = plan.affiliate_id === undefined
+      ? plan.spans.map((span) => subRows('report_sub_ids', new Where().add('r.sub = ?', sub).add('r.level = ?', span.level).add('r.bucket >= ?', span.lo).add('r.bucket < ?', span.hi)))
+      : plan.spans.flatMap((span) => bucketsOf(span).map((bucket) =>
+          subRows('report_affiliate_sub_ids', new Where().add('r.sub = ?', sub).add('r.level = ?', span.level).add('r.bucket = ?', bucket).add('r.affiliate_id = ?', plan.affiliate_id))));
     const raw = (w: Where) => `SELECT ${key.click} AS k, CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END AS u, 1 AS t FROM clicks c ${w.sql}`;
     clicks = {
       sql: `SELECT k, sum(u) AS clicks, sum(t) AS total_clicks FROM (

@@ -254,4 +254,22 @@ export const migrations: { version: number; sql: string }[] = [
       ALTER TABLE report_watermark ADD COLUMN folding_key TEXT;
     `,
   },
+  {
+    // An affiliate's sub ids from a rollup of their own (report-sql.ts rollupPlan): one affiliate's
+    // month read 3.3M raw clicks on the 10M seed (1.7 s). Its rows begin with the fold under way
+    // (affiliate_subs_from): the clicks already folded are not folded again, and reports read
+    // the raw clicks before it, so they stay exact without a refold at start. The bucket comes
+    // before the affiliate in the key so that a fold's upserts stay on the pages of their day (by
+    // affiliate first they touched pages across the table: 50 ms a fold chunk instead of 10).
+    version: 11,
+    sql: `
+      CREATE TABLE report_affiliate_sub_ids (
+        sub INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, affiliate_id INTEGER NOT NULL, value TEXT NOT NULL,
+        clicks INTEGER NOT NULL, total_clicks INTEGER NOT NULL,
+        PRIMARY KEY (sub, level, bucket, affiliate_id, value)
+      ) WITHOUT ROWID;
+      ALTER TABLE report_watermark ADD COLUMN affiliate_subs_from INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_watermark SET affiliate_subs_from = coalesce(folding_to, folded_to);
+    `,
+  },
 ];

@@ -386,7 +386,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
     },
 
     async summaryReport(q, order) {
-      const plan = report.rollupPlan(q, report.watermarkOf(prepare(report.WATERMARK).get() as Row).folded_to);
+      const plan = report.rollupPlan(q, report.watermarkOf(prepare(report.WATERMARK).get() as Row));
       const any = async (lo: string, hi: string) => sql.anyClick.get(lo, hi) !== undefined;
       const range = await clickKeyRange(plan.tail, q.to, any);
       const head = plan.head === undefined ? {} : await clickKeyRange(q.from, plan.head, any);

@@ -1986,14 +1986,25 @@ export function storeConformance(name: string, backend: StoreBackend): void {
           await store.recordClick(c);
           if (d % 3 === 0) await store.insertConversion(makeConversion({ reqid: c.reqid, s1: c.s1, s2: c.s2, conversion_time: c.click_time + HOUR }), none);
         }
+        // A second affiliate's clicks every other day (sub ids a and c), for its own rollup rows.
+        for (let d = 0; d < 30; d += 2) await store.recordClick(await makeClick(T0 + d * DAY + HOUR, { affiliate_id: 555, s1: d % 4 ? 'c' : 'a' }));
         const queries = [
           { ...base, from: T0 - DAY, to: T0 + 31 * DAY, group_by: 'sub_id_1' as const },
           { ...base, from: T0 + 2.5 * DAY, to: T0 + 26.5 * DAY, group_by: 'sub_id_1' as const },
           { ...base, from: T0 + 3 * DAY - 5 * HOUR, to: T0 + 20 * DAY - 5 * HOUR, group_by: 'sub_id_2' as const },
+          // One affiliate's sub ids, by its key's scope and by the filter: report_affiliate_sub_ids.
+          { ...base, from: T0 - DAY, to: T0 + 31 * DAY, group_by: 'sub_id_1' as const, scope: { affiliate_id: 555 } },
+          { ...base, from: T0 + 2.5 * DAY, to: T0 + 26.5 * DAY, group_by: 'sub_id_1' as const, affiliate_id: 67890 },
+          { ...base, from: T0 - DAY, to: T0 + 31 * DAY, group_by: 'sub_id_1' as const, affiliate_id: 555, scope: { affiliate_id: 555 } },
+          // A filter and a scope that disagree: nothing.
+          { ...base, from: T0 - DAY, to: T0 + 31 * DAY, group_by: 'sub_id_1' as const, affiliate_id: 67890, scope: { affiliate_id: 555 } },
         ];
         const answers = async () => Promise.all(queries.map(async (q) => table(await groupsOf(store, q))));
         const raw = await answers();
-        expect(raw[0]).toEqual({ a: [8, 10, 10, 0, 10, 0, 0, 18000, 22000], b: [8, 10, 0, 0, 0, 0, 0, 0, 0], null: [8, 10, 0, 0, 0, 0, 0, 0, 0] });
+        expect(raw[0]).toEqual({ a: [16, 18, 10, 0, 10, 0, 0, 18000, 22000], b: [8, 10, 0, 0, 0, 0, 0, 0, 0], c: [7, 7, 0, 0, 0, 0, 0, 0, 0], null: [8, 10, 0, 0, 0, 0, 0, 0, 0] });
+        expect(raw[3]).toEqual({ a: [8, 8, 0, 0, 0, 0, 0, 0, 0], c: [7, 7, 0, 0, 0, 0, 0, 0, 0] });
+        expect(raw[5]).toEqual(raw[3]);
+        expect(raw[6]).toEqual({});
         for (const until of [T0 + 9 * DAY, T0 + 17.5 * DAY, T0 + 40 * DAY]) {
           while ((await store.foldReports(until, DAY)) !== null);
           expect(await answers()).toEqual(raw);
