@@ -1,8 +1,9 @@
-// How long one fold transaction holds the event loop (the server's fold job, reports/fold.ts), and
-// how fast a day is folded: on a SQLite store the seed tool filled, the watermark is set back to a
-// day's start and the day is folded again as the server's job folds it (the store's own chunk
-// size, or `--chunk` clicks a transaction), each transaction timed.
+// How long one fold transaction takes (the server's fold job, reports/fold.ts; on SQLite, how long
+// it holds the event loop), and how fast a day is folded: on a store the seed tool filled, the
+// watermark is set back to a day's start and the day is folded again as the server's job folds it
+// (the store's own chunk size, or `--chunk` clicks a transaction), each transaction timed.
 //   node dist/bench/fold.js --db COPY-OF-SEED.db --day 2026-12-01 [--chunk 250]
+//   node dist/bench/fold.js --url 'postgres://…?search_path=seed' --day 2026-12-01
 // It writes to the store (the day's clicks are folded again over what the rollups hold): run it on
 // a copy, never on a store a server or a report is read from.
 import { parseArgs } from 'node:util';
@@ -12,16 +13,28 @@ const DAY = 86_400_000;
 const dist = (path: string) => new URL(`../server/${path}`, import.meta.url).href;
 
 async function main() {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, day: { type: 'string' }, chunk: { type: 'string' } }, strict: true });
-  if (!values.db || !values.day) throw new Error('usage: node dist/bench/fold.js --db COPY.db --day YYYY-MM-DD [--chunk 250]');
+  const { values } = parseArgs({ options: { db: { type: 'string' }, url: { type: 'string' }, day: { type: 'string' }, chunk: { type: 'string' } }, strict: true });
+  const location = values.url ?? values.db;
+  if (!location || !values.day) throw new Error('usage: node dist/bench/fold.js (--db COPY.db | --url postgres://…) --day YYYY-MM-DD [--chunk 250]');
   const from = Date.parse(`${values.day}T00:00:00Z`);
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(values.db);
-  db.prepare('UPDATE report_watermark SET folded_to = ?, folding_to = NULL, folding_key = NULL WHERE id = 1').run(from);
-  const { n } = db.prepare('SELECT count(*) AS n FROM clicks WHERE click_time >= ? AND click_time < ?').get(from, from + DAY) as { n: number };
-  db.close();
+  const reset = 'UPDATE report_watermark SET folded_to = $1, folding_to = NULL, folding_key = NULL WHERE id = 1';
+  const count = 'SELECT count(*) AS n FROM clicks WHERE click_time >= $1 AND click_time < $2';
+  let n: number;
+  if (values.url) {
+    const { default: postgres } = await import('postgres');
+    const sql = postgres(values.url, { onnotice: () => {} });
+    await sql.unsafe(reset, [from]);
+    n = Number((await sql.unsafe(count, [from, from + DAY]))[0]!.n);
+    await sql.end();
+  } else {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(values.db!);
+    db.prepare(reset.replace('$1', '?')).run(from);
+    n = (db.prepare(count.replace('$1', '?').replace('$2', '?')).get(from, from + DAY) as { n: number }).n;
+    db.close();
+  }
   const { openStore } = await import(dist('store/index.js'));
-  const store = await openStore(values.db);
+  const store = await openStore(location);
   const chunk = values.chunk === undefined ? undefined : Number(values.chunk);
   const times: number[] = [];
   const started = performance.now();

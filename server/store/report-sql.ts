@@ -132,7 +132,7 @@ export function rollupPlan(q: ReportQuery, mark: Pick<Watermark, 'folded_to' | '
     // before the watermark); the hours at either edge are read raw.
     const affiliate = q.scope?.affiliate_id ?? q.affiliate_id;
     const other = [q.offer_id, q.advertiser_id, q.campaign_id, q.creative_id, q.country, q.scope?.advertiser_id].some((f) => f !== undefined);
-    // Both an affiliate filter and a scope: one of them (they differ: no click matches both) is read raw.
+    // A filter and a scope that name different affiliates match no click: read raw, it answers none.
     if (other || (q.affiliate_id !== undefined && q.affiliate_id !== affiliate)) return raw;
     const start = affiliate === undefined ? q.from : Math.max(q.from, mark.affiliate_subs_from);
     const lo = Math.ceil(start / DAY_MS) * DAY_MS;
@@ -166,7 +166,6 @@ export function rollupPlan(q: ReportQuery, mark: Pick<Watermark, 'folded_to' | '
  * PostgreSQL folds in the database, off the loop: larger chunks keep the work per click lower and
  * each transaction still short. */
 export const FOLD_CHUNK = { sqlite: 100, postgres: 5_000 } as const;
-
 
 /** The watermark row: rollups hold every click before `folded_to`; while a window is part-way
  * folded, `folding_to` is its end and its clicks with keys below `folding_key` are folded. */
