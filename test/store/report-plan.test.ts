@@ -15,7 +15,7 @@ import type { ClickRecord, ReportQuery, Store } from '../../server/store/types.j
 const ids = reqids(webCryptoMac('report-plan-test-secret'));
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 9, 1); // a Thursday, a UTC midnight
+const T0 = Date.UTC(2026, 9, 1); // a UTC midnight
 const month = { from: T0, to: T0 + 30 * DAY, zone: [{ since: T0, offset: 0 }], include_tests: false, group_by: 'sub_id_1' } satisfies ReportQuery;
 const folded = { folded_to: T0 + 40 * DAY, affiliate_subs_from: 0 };
 
