@@ -244,17 +244,22 @@ function foldStatements(next: { from: number; to: number }, range: KeyRange, mar
   c.add('c.click_time >= ?', from).add('c.click_time < ?', to).add('c.offer_id IS NOT NULL').add('c.affiliate_id IS NOT NULL').add(COUNTED);
   // Each sub id per level's bucket ('' for none), one statement per sub id and level: the
   // network's, and each affiliate's.
-  const subs = SUBS.flatMap((n) => SUB_LEVELS.flatMap((w) => [
-    { table: 'report_sub_ids', key: '', by: '' },
-    { table: 'report_affiliate_sub_ids', key: 'affiliate_id, ', by: 'c.affiliate_id, ' },
-  ].map(({ table, key, by }) => ({
-    sql: `INSERT INTO ${table} (sub, level, ${key}bucket, value, clicks, total_clicks)
-          SELECT ${n}, ${w}, ${by}(c.click_time / ${w}) * ${w}, coalesce(c.s${n}, ''), sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
-          FROM clicks c ${c.sql} GROUP BY ${key ? '3, 4, 5' : '3, 4'}
-          ON CONFLICT (sub, level, ${key}bucket, value)
-          DO UPDATE SET clicks = ${table}.clicks + excluded.clicks, total_clicks = ${table}.total_clicks + excluded.total_clicks`,
-    params: c.params,
-  }))));
+  const subs = SUBS.flatMap((n) => SUB_LEVELS.flatMap((w) => {
+    // Each key column and its value in the chunk's clicks.
+    const bucket = ['bucket', `(c.click_time / ${w}) * ${w}`];
+    const value = ['value', `coalesce(c.s${n}, '')`];
+    return [
+      { table: 'report_sub_ids', keys: [bucket, value] },
+      { table: 'report_affiliate_sub_ids', keys: [bucket, ['affiliate_id', 'c.affiliate_id'], value] },
+    ].map(({ table, keys }) => ({
+      sql: `INSERT INTO ${table} (sub, level, ${keys.map(([k]) => k).join(', ')}, clicks, total_clicks)
+            SELECT ${n}, ${w}, ${keys.map(([, v]) => v).join(', ')}, sum(CASE WHEN ${UNIQUE} THEN 1 ELSE 0 END), count(*)
+            FROM clicks c ${c.sql} GROUP BY ${keys.map((_, i) => i + 3).join(', ')}
+            ON CONFLICT (sub, level, ${keys.map(([k]) => k).join(', ')})
+            DO UPDATE SET clicks = ${table}.clicks + excluded.clicks, total_clicks = ${table}.total_clicks + excluded.total_clicks`,
+      params: c.params,
+    }));
+  }));
   const progress = end === null ? [to, null, null] : [from, to, end];
   return {
     claim: {

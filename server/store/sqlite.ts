@@ -565,9 +565,11 @@ function migrate(db: Database.Database) {
   }
 }
 
+/** STATEMENTS prepared, but those SQLite runs by position (BY_POSITION, prepared by the store). */
 function statements(db: Database.Database) {
-  return Object.fromEntries(Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)])) as Record<
-    StatementName,
+  const named = Object.entries(STATEMENTS).filter(([name]) => !(name in BY_POSITION));
+  return Object.fromEntries(named.map(([name, text]) => [name, db.prepare(text)])) as Record<
+    Exclude<StatementName, keyof typeof BY_POSITION>,
     Database.Statement
   >;
 }
